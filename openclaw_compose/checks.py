@@ -1,0 +1,373 @@
+"""Isolation checks: everything that must hold before a project is written or launched.
+
+Overlaps are found with interval sweeps, never all pairs, so that thousands of profiles check in
+well under a second. Each problem names its profiles, ports or paths, and what to change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .ports import (
+    CDP_OFFSETS,
+    PORT_MAX,
+    PORT_MIN,
+    RECOMMENDED_SPACING,
+    Footprint,
+    PortPlan,
+    PortRange,
+    format_range,
+)
+from .spec import Spec
+
+Severity = Literal["error", "warning"]
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+PRIVILEGED_BELOW = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    severity: Severity
+    profiles: tuple[str, ...]
+    message: str
+    ports: tuple[int, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "profiles": list(self.profiles),
+            "ports": list(self.ports),
+            "message": self.message,
+        }
+        if self.paths:
+            data["paths"] = list(self.paths)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(problem.severity == "error" for problem in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": [problem.to_json() for problem in self.problems]}
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """What the checks need to know about the host the project will run on."""
+
+    ephemeral: PortRange | None = None
+
+    @classmethod
+    def from_system(cls) -> HostFacts:
+        try:
+            low, high = EPHEMERAL_RANGE_FILE.read_text().split()
+        except (OSError, ValueError):
+            return cls()
+        return cls(ephemeral=(int(low), int(high)))
+
+
+def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:
+    problems: list[Problem] = []
+    problems += _out_of_range(plan)
+    problems += _own_cdp_ports(plan)
+    problems += _overlaps(plan)
+    problems += _shared_cdp_urls(spec)
+    problems += _shared_paths(spec)
+    problems += _privileged(plan)
+    problems += _ephemeral(plan, host)
+    problems += _spacing(plan)
+    return Report(tuple(problems))
+
+
+def _ports(low: int, high: int) -> tuple[int, ...]:
+    return tuple(range(low, high + 1))
+
+
+def _out_of_range(plan: PortPlan) -> Iterator[Problem]:
+    for fp in plan.footprints:
+        low, high = fp.span
+        if low < PORT_MIN or high > PORT_MAX:
+            yield Problem(
+                "port-out-of-range",
+                "error",
+                (fp.profile,),
+                f"profile {fp.profile!r}: base port {fp.base} puts its ports at "
+                f"{format_range(low, high)}, outside {PORT_MIN}-{PORT_MAX}; choose a base port "
+                f"from {PORT_MIN} to {PORT_MAX - (high - low)}",
+                ports=(fp.base,),
+            )
+        for browser, port in fp.cdp_ports.items():
+            if not PORT_MIN <= port <= PORT_MAX:
+                yield Problem(
+                    "port-out-of-range",
+                    "error",
+                    (fp.profile,),
+                    f"profile {fp.profile!r}: browser profile {browser!r} has cdpPort {port}, "
+                    f"outside {PORT_MIN}-{PORT_MAX}",
+                    ports=(port,),
+                )
+
+
+def _own_cdp_ports(plan: PortPlan) -> Iterator[Problem]:
+    """Explicit CDP ports that clash within their own instance."""
+    for fp in plan.footprints:
+        services_low, services_high = fp.base, fp.base + CDP_OFFSETS[0] - 1
+        owners: dict[int, list[str]] = defaultdict(list)
+        for browser, port in fp.cdp_ports.items():
+            owners[port].append(browser)
+            if services_low <= port <= services_high:
+                yield Problem(
+                    "cdp-port-collision",
+                    "error",
+                    (fp.profile,),
+                    f"profile {fp.profile!r}: cdpPort {port} of browser profile {browser!r} "
+                    f"falls on the gateway's own service ports "
+                    f"{format_range(services_low, services_high)} (gateway, browser control, "
+                    f"extension relay); use a port in {format_range(*fp.cdp)} or outside "
+                    "every gateway's ports",
+                    ports=(port,),
+                )
+        for port, browsers in owners.items():
+            if len(browsers) > 1:
+                yield Problem(
+                    "cdp-port-collision",
+                    "error",
+                    (fp.profile,),
+                    f"profile {fp.profile!r}: cdpPort {port} is used by browser profiles "
+                    f"{', '.join(map(repr, browsers))}; give each its own port",
+                    ports=(port,),
+                )
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Interval:
+    low: int
+    high: int
+    owner: str
+    browser: str = ""
+    """Empty for an instance's reserved block, else the browser profile of an explicit cdpPort."""
+
+
+def _intervals(footprints: Iterable[Footprint]) -> Iterator[_Interval]:
+    for fp in footprints:
+        yield _Interval(*fp.span, fp.profile)
+        for browser, port in fp.extra_cdp_ports().items():
+            yield _Interval(port, port, fp.profile, browser)
+
+
+def _overlaps(plan: PortPlan) -> Iterator[Problem]:
+    """Port sets of different instances that intersect.
+
+    One sweep in order of the lower bound, keeping the interval that reaches furthest and the
+    one reaching furthest among the other owners: any earlier interval of another owner that
+    meets the current one meets the further-reaching of these two. Every interval that meets
+    another owner's is reported once, with one partner.
+    """
+    best: _Interval | None = None
+    runner_up: _Interval | None = None  # reaches furthest among owners other than best's
+    for current in sorted(_intervals(plan.footprints)):
+        partner = runner_up if best is not None and best.owner == current.owner else best
+        if partner is not None and partner.high >= current.low:
+            yield _overlap_problem(partner, current)
+        if best is None or current.high > best.high:
+            if best is not None and best.owner != current.owner:
+                runner_up = best
+            best = current
+        elif current.owner != best.owner and (runner_up is None or current.high > runner_up.high):
+            runner_up = current
+
+
+def _describe(interval: _Interval) -> str:
+    if not interval.browser:
+        return f"{interval.owner!r} ({format_range(interval.low, interval.high)})"
+    return f"{interval.owner!r} (cdpPort {interval.low} of browser profile {interval.browser!r})"
+
+
+def _overlap_problem(first: _Interval, second: _Interval) -> Problem:
+    low, high = second.low, min(first.high, second.high)
+    shared = format_range(low, high)
+    profiles = (first.owner, second.owner)
+    if not (first.browser or second.browser):
+        return Problem(
+            "port-overlap",
+            "error",
+            profiles,
+            f"profiles {_describe(first)} and {_describe(second)} share ports {shared}: a "
+            f"gateway uses its base port through base+110 (browser control, extension relay, "
+            f"CDP). Move {second.owner!r} to port {first.high + 1} or higher "
+            f"({first.low + RECOMMENDED_SPACING} keeps upstream's recommended spacing of "
+            f"{RECOMMENDED_SPACING})",
+            ports=_ports(low, high),
+        )
+    return Problem(
+        "cdp-port-collision",
+        "error",
+        profiles,
+        f"{_describe(first)} and {_describe(second)} both claim port {shared}; give the "
+        "cdpPort a port outside every gateway's base..base+110 and not used by another cdpPort",
+        ports=_ports(low, high),
+    )
+
+
+def cdp_endpoint(url: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a CDP URL: scheme, host case and default ports normalised."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not parts.hostname or scheme not in {"http", "https", "ws", "wss"}:
+        return None
+    return parts.hostname.lower(), port or (443 if scheme in {"https", "wss"} else 80)
+
+
+def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
+    users: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
+    for name, profile in spec.profiles.items():
+        browser = profile.openclaw.browser
+        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
+            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
+            for bp, fragment in sorted(browser.profiles.items())
+        ]
+        for key, url in urls:
+            if url is None:
+                continue
+            endpoint = cdp_endpoint(url)
+            if endpoint is None:
+                yield Problem(
+                    "cdp-url-invalid",
+                    "error",
+                    (name,),
+                    f"profiles.{name}.openclaw.{key}: {url!r} is not an http(s) or ws(s) URL "
+                    "with a host, such as http://10.0.0.5:9222",
+                )
+            else:
+                users[endpoint].append((name, key))
+    for (host, port), where in users.items():
+        if len(where) > 1:
+            places = ", ".join(f"profiles.{name}.openclaw.{key}" for name, key in where)
+            yield Problem(
+                "cdp-url-shared",
+                "error",
+                tuple(dict.fromkeys(name for name, _ in where)),
+                f"{places} all point at the CDP endpoint {host}:{port}; one browser cannot "
+                "serve two gateways or two browser profiles: give each its own Chrome",
+                ports=(port,),
+            )
+
+
+def _shared_paths(spec: Spec) -> Iterator[Problem]:
+    host_paths = [
+        (PurePath(path), name, f"{role}_dir")
+        for name, profile in spec.profiles.items()
+        for role, path in profile.host_paths().items()
+    ]
+    yield from _nested_paths(host_paths, "host directory")
+    workspaces = [
+        (PurePosixPath(workspace), name, "openclaw.agents.defaults.workspace")
+        for name, profile in spec.profiles.items()
+        if (workspace := profile.openclaw.agents.defaults.workspace) is not None
+    ]
+    yield from _nested_paths(workspaces, "workspace")
+
+
+def _nested_paths(entries: Sequence[tuple[PurePath, str, str]], kind: str) -> Iterator[Problem]:
+    """Paths of different profiles that are equal or inside one another (one sweep)."""
+    ancestors: list[tuple[PurePath, str, str]] = []
+    for entry in sorted(entries, key=lambda item: (item[0].parts, item[1], item[2])):
+        path, owner, _ = entry
+        while ancestors and not path.is_relative_to(ancestors[-1][0]):
+            ancestors.pop()
+        other = next((a for a in reversed(ancestors) if a[1] != owner), None)
+        if other is not None:
+            yield _path_problem(other, entry, kind)
+        ancestors.append(entry)
+
+
+def _path_problem(
+    outer: tuple[PurePath, str, str], inner: tuple[PurePath, str, str], kind: str
+) -> Problem:
+    relation = "the same" if outer[0] == inner[0] else "nested"
+    return Problem(
+        "path-shared",
+        "error",
+        (outer[1], inner[1]),
+        f"profiles.{outer[1]}.{outer[2]} ({outer[0]}) and profiles.{inner[1]}.{inner[2]} "
+        f"({inner[0]}) are {relation} {kind}: every gateway needs its own state, config and "
+        "workspace; give each profile a separate directory",
+        paths=(str(outer[0]), str(inner[0])),
+    )
+
+
+def _privileged(plan: PortPlan) -> Iterator[Problem]:
+    for fp in plan.footprints:
+        if PORT_MIN <= fp.base < PRIVILEGED_BELOW:
+            yield Problem(
+                "port-privileged",
+                "warning",
+                (fp.profile,),
+                f"profile {fp.profile!r}: ports {format_range(*fp.span)} start below "
+                f"{PRIVILEGED_BELOW}; binding them may need privileges. Prefer a base port "
+                "of 1024 or more",
+                ports=_ports(fp.base, min(fp.span[1], PRIVILEGED_BELOW - 1)),
+            )
+
+
+def _ephemeral(plan: PortPlan, host: HostFacts) -> Iterator[Problem]:
+    if host.ephemeral is None:
+        return
+    eph_low, eph_high = host.ephemeral
+    for fp in plan.footprints:
+        low, high = max(fp.span[0], eph_low), min(fp.span[1], eph_high)
+        extra = {port for port in fp.extra_cdp_ports().values() if eph_low <= port <= eph_high}
+        in_range = sorted(set(range(low, high + 1)) | extra)
+        if in_range:
+            yield Problem(
+                "port-ephemeral",
+                "warning",
+                (fp.profile,),
+                f"profile {fp.profile!r}: ports {format_range(min(in_range), max(in_range))} "
+                f"lie in the host's ephemeral range {eph_low}-{eph_high} "
+                "(net.ipv4.ip_local_port_range), where outgoing connections can take them "
+                "first; prefer ports outside it",
+                ports=tuple(in_range),
+            )
+
+
+def _spacing(plan: PortPlan) -> Iterator[Problem]:
+    ordered = sorted(plan.footprints, key=lambda fp: (fp.base, fp.profile))
+    for lower, upper in pairwise(ordered):
+        if lower.span[1] < upper.base < lower.base + RECOMMENDED_SPACING:
+            yield Problem(
+                "spacing",
+                "warning",
+                (lower.profile, upper.profile),
+                f"profiles {lower.profile!r} ({lower.base}) and {upper.profile!r} "
+                f"({upper.base}) do not overlap but are {upper.base - lower.base} ports apart; "
+                f"upstream recommends at least {RECOMMENDED_SPACING}: consider port "
+                f"{lower.base + RECOMMENDED_SPACING} for {upper.profile!r}",
+                ports=(lower.base, upper.base),
+            )

@@ -1,0 +1,201 @@
+"""The ``openclaw-compose`` command line: parse, call one core function, print.
+
+Heavy modules (pydantic, ruamel, docker) are imported inside the commands, so that ``--help``
+stays fast. Every command runs under :func:`_handled`, the one place that turns errors into a
+message on stderr and an exit code (see :class:`openclaw_compose.errors.ExitCode`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from .errors import ExitCode, OpenclawComposeError
+
+if TYPE_CHECKING:
+    from .checks import Report
+    from .ports import PortPlan
+
+app = typer.Typer(
+    name="openclaw-compose",
+    help="Run several isolated OpenClaw gateways side by side with Docker Compose.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + rescue].",
+        show_default=False,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _handled(command: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except OpenclawComposeError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+    return run
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@app.command()
+@_handled
+def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
+    """Print every profile's port plan: base, browser control, relay band, CDP range."""
+    from .loading import load_spec
+    from .ports import plan_ports
+
+    plan = plan_ports(load_spec(file).spec)
+    if as_json:
+        _print_json(plan.to_json())
+    else:
+        typer.echo(_plan_table(plan))
+
+
+def _plan_table(plan: PortPlan) -> str:
+    from .ports import format_range
+
+    rows = [("PROFILE", "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP")]
+    for fp in plan.footprints:
+        explicit = ", ".join(f"{name}={port}" for name, port in fp.cdp_ports.items()) or "-"
+        rows.append(
+            (
+                fp.profile,
+                str(fp.base),
+                str(fp.browser_control),
+                format_range(*fp.extension_relay),
+                format_range(*fp.cdp),
+                explicit,
+            )
+        )
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+@app.command()
+@_handled
+def check(file: SpecFile = None, as_json: JsonFlag = False) -> None:
+    """Check the profiles for port overlaps, shared paths and CDP endpoints.
+
+    Exit code 0 when clean (warnings allowed), 1 when any error.
+    """
+    from .errors import SpecError
+    from .project import check_spec, spec_error_report
+
+    try:
+        report = check_spec(file).report
+    except SpecError as exc:
+        report = spec_error_report(exc)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _print_report(report: Report, *, err: bool = False) -> None:
+    for problem in report.problems:
+        typer.echo(f"{problem.severity}: [{problem.code}] {problem.message}", err=err)
+    summary = f"{report.errors} error(s), {report.warnings} warning(s)"
+    typer.echo(("ok: " if report.ok else "failed: ") + summary, err=err)
+
+
+@app.command()
+@_handled
+def generate(
+    file: SpecFile = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory to write the project to.")
+    ] = Path(),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
+    ] = False,
+) -> None:
+    """Check the profiles, then write compose.yaml, seed configs and .env tokens."""
+    from .project import check_spec, generate
+
+    checked = check_spec(file)
+    if checked.report.problems:
+        _print_report(checked.report, err=True)
+    result = generate(checked, output, force=force)
+    for name in result.written:
+        typer.echo(f"wrote {output / name}")
+    for name in result.removed:
+        typer.echo(f"removed {output / name} (its profile is gone)")
+    for name in result.kept:
+        typer.echo(f"kept {output / name}: its profile is gone but it was edited by hand")
+    if not result.written:
+        typer.echo(f"{output / 'compose.yaml'} is up to date")
+
+
+@app.command()
+@_handled
+def init(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="Where to write the starter profiles file.")
+    ] = Path("openclaw-compose.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter profiles file (main + rescue)."""
+    from importlib.resources import files
+
+    from .errors import OutputError
+
+    if file.exists() and not force:
+        raise OutputError(f"{file}: already exists; edit it, or use --force to replace it")
+    try:
+        file.write_text(files(__package__).joinpath("starter.yaml").read_text(), encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{file}: cannot be written: {exc.strerror}") from None
+    typer.echo(f"wrote {file}; next: openclaw-compose check && openclaw-compose generate")
+
+
+@app.command()
+@_handled
+def schema() -> None:
+    """Print the JSON schema of the profiles file (for editors and CI)."""
+    from .spec import Spec
+
+    _print_json(Spec.model_json_schema())
+
+
+def main() -> None:
+    app(prog_name="openclaw-compose")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Every error a user can cause, and the exit code it ends the program with.
+
+The CLI has exactly one handler (``cli._run``) that turns these into a message on stderr and an
+exit code; nothing else prints errors or exits. Messages say what is wrong, where (file, profile,
+field, port) and what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``openclaw-compose``; documented in the README."""
+
+    OK = 0
+    PROBLEMS = 1  # the spec has errors: schema, YAML, or a failed check
+    USAGE = 2  # bad command line, or an input file that cannot be read
+    OUTPUT = 3  # the output cannot be written (not a directory, read-only, hand-edited file)
+    DOCKER = 4  # the Docker engine or Compose failed, or is missing
+    NOT_READY = 5  # gateways started but did not become ready in time
+    INTERRUPTED = 130
+
+
+class OpenclawComposeError(Exception):
+    """Base class: a message for the user and the exit code that goes with it."""
+
+    exit_code: ExitCode = ExitCode.PROBLEMS
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(OpenclawComposeError):
+    """The command line or an input path is wrong."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One thing wrong with a profiles file: the field path, what is wrong, and the line."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    @property
+    def profile(self) -> str | None:
+        """The profile the field belongs to, when it is under ``profiles.<name>``."""
+        head, _, rest = self.path.partition(".")
+        return rest.partition(".")[0] or None if head == "profiles" else None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        prefix = f"{self.path}: " if self.path else ""
+        return f"{prefix}{self.message}{where}"
+
+
+class SpecError(OpenclawComposeError):
+    """The profiles file cannot be parsed (``code`` ``yaml``) or does not validate (``schema``)."""
+
+    def __init__(self, source: str, code: str, issues: list[SpecIssue]) -> None:
+        self.source = source
+        self.code = code
+        self.issues = issues
+        super().__init__(
+            f"{source} is not a valid profiles file:\n" + "\n".join(f"  {i}" for i in issues)
+        )
+
+
+class ChecksFailed(OpenclawComposeError):
+    """The isolation checks found errors; the report has been shown already."""
+
+    def __init__(self, errors: int) -> None:
+        super().__init__(
+            f"{errors} error(s) found; nothing was written or started. "
+            "Fix them and run the command again."
+        )
+
+
+class OutputError(OpenclawComposeError):
+    """The generated project cannot be written where it was asked for."""
+
+    exit_code = ExitCode.OUTPUT
+
+
+class DockerError(OpenclawComposeError):
+    """The Docker engine or Compose refused, failed or is missing."""
+
+    exit_code = ExitCode.DOCKER
+
+
+class NotReadyError(OpenclawComposeError):
+    """Gateways were started but did not answer their readiness probe in time."""
+
+    exit_code = ExitCode.NOT_READY

@@ -1,0 +1,158 @@
+"""Reading a profiles file into a validated :class:`~openclaw_compose.spec.Spec`.
+
+The fast path parses with ruamel's C-backed safe loader (duplicate keys are errors there too).
+Only when validation fails is the file parsed again with the round-trip loader, to point every
+error at its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import SpecError, SpecIssue, UsageError
+from .spec import DEFAULT_SPEC_DATA, Spec
+
+DEFAULT_SPEC_FILE = "openclaw-compose.yaml"
+EMBEDDED = "<embedded default>"
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec and where it came from (host paths in it are already absolute)."""
+
+    spec: Spec
+    source: str
+    base_dir: Path
+
+    @property
+    def embedded(self) -> bool:
+        return self.source == EMBEDDED
+
+
+def load_spec(path: Path | None, *, cwd: Path | None = None) -> LoadedSpec:
+    """Load ``path``; with ``None``, ``./openclaw-compose.yaml`` or else the embedded default."""
+    cwd = cwd or Path.cwd()
+    if path is None:
+        candidate = cwd / DEFAULT_SPEC_FILE
+        if not candidate.exists():
+            return LoadedSpec(validate(DEFAULT_SPEC_DATA, source=EMBEDDED), EMBEDDED, cwd)
+        path = candidate
+    text = read_text(path)
+    source = str(path)
+    data = parse_yaml(text, source)
+    spec = validate(data, source=source, text=text)
+    return LoadedSpec(_absolute_paths(spec, path.resolve().parent), source, path.resolve().parent)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such file; give the profiles file with -f PATH, "
+            "or create one with 'openclaw-compose init'"
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a profiles file") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied; make the file readable") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    try:
+        return YAML(typ="safe").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        column = f", column {mark.column + 1}" if mark else ""
+        issue = SpecIssue("", f"{_first_line(problem)}{column}", mark.line + 1 if mark else None)
+        raise SpecError(source, "yaml", [issue]) from None
+    except YAMLError as exc:
+        raise SpecError(source, "yaml", [SpecIssue("", _first_line(str(exc)))]) from None
+
+
+def validate(data: Any, *, source: str, text: str | None = None) -> Spec:
+    if data is None:
+        raise SpecError(
+            source, "schema", [SpecIssue("", "the file is empty; it needs at least 'profiles:'")]
+        )
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        tree = _round_trip(text) if text is not None else None
+        issues = [_describe(error, tree) for error in exc.errors()]
+        raise SpecError(source, "schema", issues) from None
+
+
+def _describe(error: Any, tree: Any) -> SpecIssue:
+    loc = tuple(error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling; see 'openclaw-compose schema')"
+    elif error["type"] == "missing":
+        message = "required but missing"
+    return SpecIssue(_dotted(loc), message, _line_of(tree, loc))
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _round_trip(text: str) -> Any:
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError:
+        return None
+
+
+def _line_of(tree: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest key of ``loc`` found in a round-trip tree."""
+    line: int | None = None
+    node = tree
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, dict) and part in node and lc is not None:
+            line = lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node) and lc:
+            line = lc.item(part)[0] + 1
+            node = node[part]
+        elif part != "[key]":
+            break
+    return line
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "invalid YAML"
+
+
+def _absolute_paths(spec: Spec, base_dir: Path) -> Spec:
+    """Resolve relative host paths against the directory of the profiles file."""
+    profiles = {
+        name: profile.model_copy(
+            update={
+                f"{role}_dir": (base_dir / path.expanduser()).resolve()
+                for role, path in profile.host_paths().items()
+            }
+        )
+        for name, profile in spec.profiles.items()
+    }
+    return spec.model_copy(update={"profiles": profiles})

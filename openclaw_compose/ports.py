@@ -1,0 +1,98 @@
+"""The port plan: the exact set of host ports each gateway instance occupies.
+
+From ``openclaw-facts.md``: with base port B, the gateway (HTTP, WebSocket, canvas) listens on B,
+the browser control service on B+2, extension relay profiles on B+3..B+10 and auto-assigned CDP
+ports on B+11..B+110. One instance therefore occupies B..B+110 (B+1 is reserved with it), plus
+every explicit ``browser.profiles.<name>.cdpPort``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .spec import Spec
+
+BROWSER_CONTROL_OFFSET = 2
+RELAY_OFFSETS = (3, 10)
+CDP_OFFSETS = (11, 110)
+FOOTPRINT_SPAN = CDP_OFFSETS[1]
+RECOMMENDED_SPACING = 120
+"""Upstream's recommended distance between base ports (footprint plus headroom)."""
+
+PORT_MIN, PORT_MAX = 1, 65535
+
+PortRange = tuple[int, int]
+"""An inclusive range of ports."""
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """The ports of one gateway instance."""
+
+    profile: str
+    base: int
+    cdp_ports: Mapping[str, int]
+    """Explicit CDP ports by browser profile name, in name order."""
+
+    @property
+    def browser_control(self) -> int:
+        return self.base + BROWSER_CONTROL_OFFSET
+
+    @property
+    def extension_relay(self) -> PortRange:
+        return (self.base + RELAY_OFFSETS[0], self.base + RELAY_OFFSETS[1])
+
+    @property
+    def cdp(self) -> PortRange:
+        return (self.base + CDP_OFFSETS[0], self.base + CDP_OFFSETS[1])
+
+    @property
+    def span(self) -> PortRange:
+        """The contiguous block base..base+110 that the instance reserves."""
+        return (self.base, self.base + FOOTPRINT_SPAN)
+
+    def extra_cdp_ports(self) -> dict[str, int]:
+        """Explicit CDP ports outside the instance's own CDP range."""
+        low, high = self.cdp
+        return {name: port for name, port in self.cdp_ports.items() if not low <= port <= high}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "browser_control": self.browser_control,
+            "extension_relay": list(self.extension_relay),
+            "cdp": list(self.cdp),
+            "cdp_ports": dict(self.cdp_ports),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PortPlan:
+    footprints: tuple[Footprint, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"profiles": {fp.profile: fp.to_json() for fp in self.footprints}}
+
+
+def plan_ports(spec: Spec) -> PortPlan:
+    """One footprint per profile, in the order of the profiles file."""
+    return PortPlan(
+        tuple(
+            Footprint(
+                profile=name,
+                base=profile.port,
+                cdp_ports={
+                    browser: fragment.cdpPort
+                    for browser, fragment in sorted(profile.openclaw.browser.profiles.items())
+                    if fragment.cdpPort is not None
+                },
+            )
+            for name, profile in spec.profiles.items()
+        )
+    )
+
+
+def format_range(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"

@@ -1,0 +1,54 @@
+"""The flow from a profiles file to a written project: load -> plan -> check -> render -> write.
+
+The CLI and :mod:`openclaw_compose.testing` both go through these functions, so that every way
+in checks the same things in the same order, and nothing is written when a check fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import HostFacts, Problem, Report, run_checks
+from .errors import ChecksFailed, SpecError
+from .loading import LoadedSpec, load_spec
+from .ports import PortPlan, plan_ports
+from .render import render_project
+from .writing import WriteResult, write_project
+
+
+@dataclass(frozen=True)
+class CheckedSpec:
+    loaded: LoadedSpec
+    plan: PortPlan
+    report: Report
+
+
+def check_spec(path: Path | None, host: HostFacts | None = None) -> CheckedSpec:
+    """Load, plan and check; raises :class:`SpecError` when the file does not validate."""
+    loaded = load_spec(path)
+    plan = plan_ports(loaded.spec)
+    return CheckedSpec(loaded, plan, run_checks(loaded.spec, plan, host or HostFacts.from_system()))
+
+
+def spec_error_report(error: SpecError) -> Report:
+    """A file that does not validate, as a check report (one problem per field)."""
+    return Report(
+        tuple(
+            Problem(
+                error.code,
+                "error",
+                (issue.profile,) if issue.profile else (),
+                f"{error.source}: {issue}",
+            )
+            for issue in error.issues
+        )
+    )
+
+
+def generate(checked: CheckedSpec, out_dir: Path, *, force: bool = False) -> WriteResult:
+    """Render and write the project; refuses (writing nothing) when the checks found errors."""
+    if not checked.report.ok:
+        raise ChecksFailed(checked.report.errors)
+    project = render_project(checked.loaded, checked.plan, out_dir)
+    return write_project(out_dir, project, force=force)

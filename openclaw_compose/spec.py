@@ -1,0 +1,182 @@
+"""The profiles file: what a user writes, as validated pydantic models.
+
+Everything here is a contract with users' files: field names do not change lightly. Unknown keys
+are errors, except inside ``openclaw:``, which is OpenClaw's own config (camelCase, as in
+``openclaw.json``) and is passed through to the seed config. Only the parts of that fragment that
+the port plan and the checks need are typed (``gateway.port``, ``agents.defaults.workspace``,
+``browser.cdpUrl``, ``browser.profiles.<name>.cdpPort|cdpUrl``).
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv6Address
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+OPENCLAW_VERSION = "2026.9.6"
+DEFAULT_IMAGE = f"openclaw-compose/gateway:{OPENCLAW_VERSION}"
+DEFAULT_PROJECT = "openclaw"
+DEFAULT_PUBLISH_ADDRESS = IPv4Address("127.0.0.1")
+
+_PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def _profile_name(name: str) -> str:
+    if name == "default":
+        raise ValueError(
+            "'default' is reserved by OpenClaw (it means no profile); choose another name"
+        )
+    if not _PROFILE_NAME.fullmatch(name):
+        raise ValueError(
+            f"profile name {name!r} is not allowed: use 1 to 64 lowercase letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def _project_name(name: str) -> str:
+    if not _PROJECT_NAME.fullmatch(name):
+        raise ValueError(
+            f"project name {name!r} is not a valid compose project name: use lowercase "
+            "letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+ProfileName = Annotated[str, AfterValidator(_profile_name)]
+ProjectName = Annotated[str, AfterValidator(_project_name)]
+
+
+def token_variable(profile: str) -> str:
+    """The ``.env`` variable that holds a profile's gateway token."""
+    return "OPENCLAW_TOKEN_" + profile.upper().replace("-", "_")
+
+
+class _Strict(BaseModel):
+    """Our own keys: unknown ones are typos, and typos must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Passthrough(BaseModel):
+    """OpenClaw's own config: typed where we read it, everything else kept as written."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class BrowserProfileFragment(_Passthrough):
+    cdpPort: StrictInt | None = None
+    cdpUrl: StrictStr | None = None
+
+
+class BrowserFragment(_Passthrough):
+    cdpUrl: StrictStr | None = None
+    profiles: dict[str, BrowserProfileFragment] = Field(default_factory=dict)
+
+
+class GatewayFragment(_Passthrough):
+    port: StrictInt | None = None
+
+
+class AgentDefaultsFragment(_Passthrough):
+    workspace: StrictStr | None = None
+
+
+class AgentsFragment(_Passthrough):
+    defaults: AgentDefaultsFragment = Field(default_factory=AgentDefaultsFragment)
+
+
+class OpenClawFragment(_Passthrough):
+    """A fragment of ``openclaw.json`` merged into the profile's seed config."""
+
+    gateway: GatewayFragment = Field(default_factory=GatewayFragment)
+    agents: AgentsFragment = Field(default_factory=AgentsFragment)
+    browser: BrowserFragment = Field(default_factory=BrowserFragment)
+
+    def as_config(self) -> dict[str, Any]:
+        """The fragment exactly as the user wrote it (no defaults added)."""
+        return self.model_dump(exclude_unset=True, mode="json")
+
+
+class ProfileSpec(_Strict):
+    """One gateway instance."""
+
+    port: StrictInt = Field(description="Base port of the gateway (gateway.port).")
+    openclaw: OpenClawFragment = Field(
+        default_factory=OpenClawFragment,
+        description="OpenClaw config fragment (camelCase keys, as in openclaw.json), merged "
+        "into the seed config.",
+    )
+    state_dir: Path | None = Field(
+        default=None, description="Host directory bind-mounted as the state dir."
+    )
+    config_dir: Path | None = Field(
+        default=None, description="Host directory bind-mounted as the config dir."
+    )
+    workspace_dir: Path | None = Field(
+        default=None, description="Host directory bind-mounted as the workspace."
+    )
+
+    @model_validator(mode="after")
+    def _one_port(self) -> Self:
+        fragment_port = self.openclaw.gateway.port
+        if fragment_port is not None and fragment_port != self.port:
+            raise ValueError(
+                f"openclaw.gateway.port ({fragment_port}) differs from port ({self.port}); "
+                "set the base port with 'port' only and remove openclaw.gateway.port"
+            )
+        return self
+
+    def host_paths(self) -> dict[str, Path]:
+        """The bind-mounted host directories this profile asks for, by role."""
+        paths = {
+            "state": self.state_dir,
+            "config": self.config_dir,
+            "workspace": self.workspace_dir,
+        }
+        return {role: path for role, path in paths.items() if path is not None}
+
+
+class Spec(_Strict):
+    """The whole profiles file."""
+
+    project: ProjectName = Field(default=DEFAULT_PROJECT, description="Compose project name.")
+    image: StrictStr = Field(default=DEFAULT_IMAGE, description="Gateway image for every profile.")
+    publish_address: IPv4Address | IPv6Address = Field(
+        default=DEFAULT_PUBLISH_ADDRESS,
+        description="Host address the ports are published on; 127.0.0.1 unless you need "
+        "other hosts to reach the gateways.",
+    )
+    profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_token_variables(self) -> Self:
+        seen: dict[str, str] = {}
+        for name in self.profiles:
+            variable = token_variable(name)
+            if variable in seen:
+                raise ValueError(
+                    f"profiles {seen[variable]!r} and {name!r} differ only by '-' versus '_' "
+                    f"and would share the token variable {variable}; rename one of them"
+                )
+            seen[variable] = name
+        return self
+
+
+DEFAULT_SPEC_DATA: dict[str, Any] = {
+    "project": DEFAULT_PROJECT,
+    "profiles": {"main": {"port": 18789}, "rescue": {"port": 19789}},
+}
+"""The embedded default: the page's main gateway plus a rescue bot, 1000 ports apart."""
