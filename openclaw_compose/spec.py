@@ -10,7 +10,7 @@ the port plan and the checks need are typed (``gateway.port``, ``agents.defaults
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyAddress,
     StrictInt,
     StrictStr,
     model_validator,
@@ -154,7 +155,7 @@ class Spec(_Strict):
 
     project: ProjectName = Field(default=DEFAULT_PROJECT, description="Compose project name.")
     image: StrictStr = Field(default=DEFAULT_IMAGE, description="Gateway image for every profile.")
-    publish_address: IPv4Address | IPv6Address = Field(
+    publish_address: IPvAnyAddress = Field(
         default=DEFAULT_PUBLISH_ADDRESS,
         description="Host address the ports are published on; 127.0.0.1 unless you need "
         "other hosts to reach the gateways.",

@@ -131,6 +131,7 @@ def _replace_all(out_dir: Path, changes: Mapping[str, str], modes: Mapping[str, 
             target = out_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             staged.append((_stage(target, text, modes.get(name, 0o644)), target))
+        os.sync()  # every staged file is on disk before any rename: one call, not one per file
         for temporary, target in staged:
             os.replace(temporary, target)
         _fsync_dir(out_dir)
@@ -145,10 +146,8 @@ def _stage(target: Path, text: str, mode: int) -> Path:
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode())
-            handle.flush()
             os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
+            handle.write(text.encode())
     except BaseException:
         path.unlink(missing_ok=True)
         raise

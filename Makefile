@@ -1,0 +1,49 @@
+# openclaw-compose: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(STAMP) ## Create .venv and install the package with its dev tools
+
+engine: ## Install and start the Docker engine and Compose v2 if missing (root)
+	scripts/engine-bootstrap.sh
+
+image: engine ## Build the gateway image once (cached by tag)
+	images/build.sh
+
+up: setup image ## Set everything up and start main + rescue (the main job)
+	$(BIN)/openclaw-compose up
+
+down: setup ## Stop main + rescue (volumes are kept)
+	$(BIN)/openclaw-compose down
+
+lint: setup ## ruff + mypy (strict)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup image lint ## Set everything up, lint, and run all tests (Docker ones included)
+	$(BIN)/pytest
+
+bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
+	$(BIN)/python -m benchmarks.bench_core
+
+compose: setup ## Regenerate compose/ (the project for the embedded default)
+	$(BIN)/openclaw-compose generate -o compose
+
+golden: setup ## Rewrite tests/golden after an intended change to rendered output
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
+
+.PHONY: help setup engine image up down lint test bench compose golden

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openclaw_compose.checks import HostFacts, Report, cdp_endpoint, run_checks
+from openclaw_compose.ports import plan_ports
+from openclaw_compose.spec import Spec
+
+from .test_ports import spec_of
+
+NO_HOST = HostFacts()
+PORT_CODES = {"port-overlap", "cdp-port-collision"}
+
+
+def check(spec: Spec, host: HostFacts = NO_HOST) -> Report:
+    return run_checks(spec, plan_ports(spec), host)
+
+
+def codes(report: Report) -> list[str]:
+    return [problem.code for problem in report.problems]
+
+
+def test_default_pair_is_clean() -> None:
+    report = check(spec_of({"main": {"port": 18789}, "rescue": {"port": 19789}}))
+    assert report.ok
+    assert report.problems == ()
+
+
+def test_the_pages_20_port_spacing_collides() -> None:
+    report = check(spec_of({"main": {"port": 18789}, "rescue": {"port": 18809}}))
+    (problem,) = report.problems
+    assert problem.code == "port-overlap"
+    assert problem.profiles == ("main", "rescue")
+    assert problem.ports == tuple(range(18809, 18900))
+    assert "Move 'rescue' to port 18900 or higher (18909 keeps" in problem.message
+
+
+def test_disjoint_but_close_footprints_warn_about_spacing() -> None:
+    report = check(spec_of({"a": {"port": 20000}, "b": {"port": 20111}}))
+    assert report.ok
+    assert codes(report) == ["spacing"]
+    assert "consider port 20120 for 'b'" in report.problems[0].message
+
+
+def test_out_of_range() -> None:
+    report = check(spec_of({"a": {"port": 65500}, "b": {"port": 0}}))
+    assert codes(report).count("port-out-of-range") == 2
+    assert "choose a base port from 1 to 65425" in report.problems[0].message
+
+
+def test_explicit_cdp_port_inside_another_instance() -> None:
+    spec = spec_of(
+        {
+            "main": {"port": 18789},
+            "rescue": {
+                "port": 19789,
+                "openclaw": {"browser": {"profiles": {"work": {"cdpPort": 18850}}}},
+            },
+        }
+    )
+    (problem,) = check(spec).problems
+    assert problem.code == "cdp-port-collision"
+    assert set(problem.profiles) == {"main", "rescue"}
+    assert problem.ports == (18850,)
+
+
+def test_explicit_cdp_port_used_twice_and_on_own_services() -> None:
+    browsers = {"x": {"cdpPort": 40000}, "y": {"cdpPort": 40000}, "z": {"cdpPort": 20002}}
+    spec = spec_of(
+        {
+            "a": {"port": 20000, "openclaw": {"browser": {"profiles": browsers}}},
+            "b": {"port": 30000, "openclaw": {"browser": {"profiles": {"w": {"cdpPort": 40000}}}}},
+        }
+    )
+    report = check(spec)
+    assert set(codes(report)) == {"cdp-port-collision"}
+    messages = " | ".join(problem.message for problem in report.problems)
+    assert "used by browser profiles 'x', 'y'" in messages
+    assert "falls on the gateway's own service ports 20000-20010" in messages
+    assert any(set(p.profiles) == {"a", "b"} for p in report.problems)
+
+
+def test_shared_cdp_urls_are_normalised() -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 20000, "openclaw": {"browser": {"cdpUrl": "HTTP://Chrome.Local"}}},
+            "b": {
+                "port": 30000,
+                "openclaw": {"browser": {"profiles": {"r": {"cdpUrl": "ws://chrome.local:80/x"}}}},
+            },
+            "c": {"port": 40000, "openclaw": {"browser": {"cdpUrl": "http://chrome.local:9222"}}},
+        }
+    )
+    (problem,) = check(spec).problems
+    assert problem.code == "cdp-url-shared"
+    assert problem.profiles == ("a", "b")
+    assert "chrome.local:80" in problem.message
+
+
+def test_cdp_endpoint_normalisation() -> None:
+    assert cdp_endpoint("https://H:443/json") == cdp_endpoint("wss://h/devtools")
+    assert cdp_endpoint("http://h") == ("h", 80)
+    assert cdp_endpoint("h:9222") is None
+    assert cdp_endpoint("http://h:99999") is None
+
+
+def test_invalid_cdp_url() -> None:
+    spec = spec_of({"a": {"port": 20000, "openclaw": {"browser": {"cdpUrl": "chrome:9222"}}}})
+    assert codes(check(spec)) == ["cdp-url-invalid"]
+
+
+def test_shared_and_nested_host_paths(tmp_path: Path) -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 20000, "state_dir": str(tmp_path / "data")},
+            "b": {"port": 30000, "state_dir": str(tmp_path / "data" / "b")},
+            "c": {"port": 40000, "workspace_dir": str(tmp_path / "data")},
+            "d": {
+                "port": 50000,
+                "state_dir": str(tmp_path / "d"),
+                "config_dir": str(tmp_path / "d"),
+            },
+        }
+    )
+    report = check(spec)
+    assert set(codes(report)) == {"path-shared"}
+    pairs = {frozenset(problem.profiles) for problem in report.problems}
+    assert pairs == {frozenset({"a", "c"}), frozenset({"c", "b"})}
+    assert "are the same host directory" in report.problems[0].message
+    assert all(problem.paths for problem in report.problems)
+
+
+def test_fragment_workspaces_are_compared() -> None:
+    workspace = {"agents": {"defaults": {"workspace": "/srv/ws"}}}
+    nested = {"agents": {"defaults": {"workspace": "/srv/ws/b"}}}
+    spec = spec_of(
+        {"a": {"port": 20000, "openclaw": workspace}, "b": {"port": 30000, "openclaw": nested}}
+    )
+    (problem,) = check(spec).problems
+    assert problem.code == "path-shared"
+    assert "are nested workspace" in problem.message
+
+
+def test_privileged_and_ephemeral_warnings() -> None:
+    spec = spec_of({"low": {"port": 1000}, "eph": {"port": 40000}})
+    report = check(spec, HostFacts(ephemeral=(32768, 60999)))
+    assert report.ok
+    assert sorted(codes(report)) == ["port-ephemeral", "port-privileged"]
+    privileged = next(p for p in report.problems if p.code == "port-privileged")
+    assert privileged.ports == tuple(range(1000, 1024))
+
+
+def test_report_json_shape() -> None:
+    report = check(spec_of({"a": {"port": 20000}, "b": {"port": 20010}}))
+    data = report.to_json()
+    assert data["ok"] is False
+    assert set(data["problems"][0]) == {"code", "severity", "profiles", "ports", "message"}
+
+
+# --- property: the sweep agrees with the brute force "do the port sets intersect" ------------
+
+profile_st = st.fixed_dictionaries(
+    {
+        "port": st.integers(1024, 2400),
+        "cdp": st.lists(st.integers(1024, 2600), max_size=2),
+    }
+)
+
+
+def _browsers(ports: list[int]) -> dict[str, Any]:
+    return {f"b{j}": {"cdpPort": port} for j, port in enumerate(ports)}
+
+
+def _spec(raw: list[dict[str, Any]]) -> Spec:
+    return spec_of(
+        {
+            f"p{i}": {
+                "port": item["port"],
+                "openclaw": {
+                    "browser": {
+                        "profiles": {
+                            f"b{j}": {"cdpPort": port} for j, port in enumerate(item["cdp"])
+                        }
+                    }
+                },
+            }
+            for i, item in enumerate(raw)
+        }
+    )
+
+
+def _oracle(raw: list[dict[str, Any]]) -> set[str]:
+    """Profiles whose ports meet another profile's, or clash inside their own instance."""
+    sets = {
+        f"p{i}": set(range(item["port"], item["port"] + 111)) | set(item["cdp"])
+        for i, item in enumerate(raw)
+    }
+    conflicting = set()
+    for (a, ports_a), (b, ports_b) in combinations(sets.items(), 2):
+        if ports_a & ports_b:
+            conflicting |= {a, b}
+    for i, item in enumerate(raw):
+        own_services = set(range(item["port"], item["port"] + 11))
+        if len(set(item["cdp"])) < len(item["cdp"]) or own_services & set(item["cdp"]):
+            conflicting.add(f"p{i}")
+    return conflicting
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(profile_st, min_size=1, max_size=8))
+def test_overlap_sweep_matches_brute_force(raw: list[dict[str, Any]]) -> None:
+    spec = _spec(raw)
+    report = check(spec)
+    found = [p for p in report.problems if p.code in PORT_CODES]
+    named = {name for problem in found for name in problem.profiles}
+    assert named == _oracle(raw)
+    sets = {
+        fp.profile: set(range(fp.span[0], fp.span[1] + 1)) | set(fp.cdp_ports.values())
+        for fp in plan_ports(spec).footprints
+    }
+    for problem in found:
+        assert problem.ports
+        for name in problem.profiles:
+            assert set(problem.ports) <= sets[name]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1024, 3000), min_size=2, max_size=10))
+def test_any_overlap_fails_the_check(bases: list[int]) -> None:
+    report = check(spec_of({f"p{i}": {"port": base} for i, base in enumerate(bases)}))
+    overlapping = any(abs(a - b) <= 110 for a, b in combinations(bases, 2))
+    assert report.ok is not overlapping

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose.errors import ExitCode
+
+from .helpers import run_cli, snapshot, write_tree
+
+OVERLAPPING = "profiles:\n  a: {port: 20000}\n  b: {port: 20020}\n"
+
+
+def test_help_lists_commands() -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("ports", "check", "generate", "init", "schema"):
+        assert command in result.stdout
+
+
+@pytest.mark.usefixtures("workdir")
+def test_ports_json_for_embedded_default() -> None:
+    result = run_cli("ports", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["profiles"]["rescue"]["cdp"] == [19800, 19899]
+
+
+@pytest.mark.usefixtures("workdir")
+def test_ports_table() -> None:
+    result = run_cli("ports")
+    assert result.stdout.splitlines()[1].split() == [
+        "main",
+        "18789",
+        "18791",
+        "18792-18799",
+        "18800-18899",
+        "-",
+    ]
+
+
+def test_check_clean_and_failing(workdir: Path) -> None:
+    assert run_cli("check").exit_code == ExitCode.OK
+    write_tree(workdir, {"bad.yaml": OVERLAPPING})
+    result = run_cli("check", "-f", "bad.yaml")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "error: [port-overlap] profiles 'a' (20000-20110) and 'b'" in result.stdout
+    assert result.stdout.splitlines()[-1] == "failed: 1 error(s), 0 warning(s)"
+
+
+def test_check_json_schema_errors(workdir: Path) -> None:
+    write_tree(workdir, {"bad.yaml": "profiles:\n  a: {port: x, extra: 1}\n"})
+    result = run_cli("check", "-f", "bad.yaml", "--json")
+    assert result.exit_code == ExitCode.PROBLEMS
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert [p["code"] for p in data["problems"]] == ["schema", "schema"]
+    assert data["problems"][0]["profiles"] == ["a"]
+    assert (
+        "profiles.a.port: Input should be a valid integer (line 2)"
+        in data["problems"][0]["message"]
+    )
+
+
+def test_generate_refuses_and_writes_nothing(workdir: Path) -> None:
+    write_tree(
+        workdir, {"openclaw-compose.yaml": "profiles:\n  a: {port: 20000}\n  b: {port: 20020}\n"}
+    )
+    before = snapshot(workdir)
+    result = run_cli("generate")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "nothing was written" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(workdir) == before
+
+
+@pytest.mark.usefixtures("workdir")
+def test_generate_then_up_to_date() -> None:
+    result = run_cli("generate", "-o", "proj")
+    assert result.exit_code == 0, result.output
+    assert "wrote proj/compose.yaml" in result.stdout
+    again = run_cli("generate", "-o", "proj")
+    assert again.stdout.strip() == "proj/compose.yaml is up to date"
+
+
+def test_generate_into_a_file(workdir: Path) -> None:
+    (workdir / "proj").write_text("")
+    result = run_cli("generate", "-o", "proj")
+    assert result.exit_code == ExitCode.OUTPUT
+    assert result.stderr.startswith("error: proj: exists and is not a directory")
+
+
+@pytest.mark.usefixtures("workdir")
+def test_missing_spec_file_is_a_usage_error() -> None:
+    result = run_cli("check", "-f", "nope.yaml")
+    assert result.exit_code == ExitCode.USAGE
+    assert "nope.yaml: no such file" in result.stderr
+
+
+@pytest.mark.usefixtures("workdir")
+def test_init_writes_a_valid_starter_once() -> None:
+    assert run_cli("init").exit_code == 0
+    assert run_cli("check").exit_code == 0
+    again = run_cli("init")
+    assert again.exit_code == ExitCode.OUTPUT
+    assert "already exists" in again.stderr
+
+
+@pytest.mark.usefixtures("workdir")
+def test_schema_is_json_schema() -> None:
+    schema = json.loads(run_cli("schema").stdout)
+    assert schema["additionalProperties"] is False
+    assert "profiles" in schema["required"]

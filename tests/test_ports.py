@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from openclaw_compose.ports import plan_ports
+from openclaw_compose.spec import Spec
+
+
+def spec_of(profiles: dict[str, Any], **top: Any) -> Spec:
+    return Spec.model_validate({"profiles": profiles, **top})
+
+
+def test_plan_json_shape_is_the_contract() -> None:
+    spec = spec_of(
+        {
+            "main": {"port": 18789},
+            "rescue": {
+                "port": 19789,
+                "openclaw": {"browser": {"profiles": {"work": {"cdpPort": 19950}}}},
+            },
+        }
+    )
+    assert plan_ports(spec).to_json() == {
+        "profiles": {
+            "main": {
+                "base": 18789,
+                "browser_control": 18791,
+                "extension_relay": [18792, 18799],
+                "cdp": [18800, 18899],
+                "cdp_ports": {},
+            },
+            "rescue": {
+                "base": 19789,
+                "browser_control": 19791,
+                "extension_relay": [19792, 19799],
+                "cdp": [19800, 19899],
+                "cdp_ports": {"work": 19950},
+            },
+        }
+    }
+
+
+def test_footprint_reserves_base_through_base_plus_110() -> None:
+    (fp,) = plan_ports(spec_of({"a": {"port": 30000}})).footprints
+    assert fp.span == (30000, 30110)
+    assert fp.cdp == (30011, 30110)
+    assert fp.cdp[1] - fp.cdp[0] + 1 == 100
+
+
+def test_explicit_cdp_ports_inside_own_range_are_not_extra() -> None:
+    spec = spec_of(
+        {
+            "a": {
+                "port": 30000,
+                "openclaw": {
+                    "browser": {"profiles": {"in": {"cdpPort": 30050}, "out": {"cdpPort": 40000}}}
+                },
+            }
+        }
+    )
+    (fp,) = plan_ports(spec).footprints
+    assert fp.extra_cdp_ports() == {"out": 40000}

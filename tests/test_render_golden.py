@@ -1,0 +1,119 @@
+"""Rendered output, byte for byte. Refresh with ``make golden`` after an intended change."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from openclaw_compose.checks import HostFacts
+from openclaw_compose.project import check_spec, generate
+from openclaw_compose.render import render_project
+
+from .helpers import snapshot, write_tree
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+CASES = {
+    "default": None,
+    "full": """
+        project: team
+        publish_address: "::1"
+        profiles:
+          main:
+            port: 18789
+          rescue:
+            port: 19789
+            openclaw:
+              browser:
+                profiles:
+                  work: {cdpPort: 19950}
+                  inside: {cdpPort: 19850}
+                  remote: {cdpUrl: "http://10.0.0.5:9222"}
+              gateway:
+                auth: {mode: password}
+              agents:
+                defaults: {model: "anthropic/claude"}
+            state_dir: ./data/rescue/state
+            config_dir: ./data/rescue/config
+            workspace_dir: ./data/rescue/workspace
+        """,
+}
+
+
+def _generated(tmp_path: Path, case: str) -> dict[str, bytes]:
+    text = CASES[case]
+    spec_path = None
+    if text is not None:
+        write_tree(tmp_path, {"openclaw-compose.yaml": text})
+        spec_path = tmp_path / "openclaw-compose.yaml"
+    out = tmp_path / "out" if text is None else tmp_path
+    generate(check_spec(spec_path, HostFacts()), out)
+    files = snapshot(out)
+    return {name: data for name, data in files.items() if name.startswith(("compose", "seeds"))}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden(tmp_path: Path, case: str) -> None:
+    files = _generated(tmp_path, case)
+    expected_dir = GOLDEN / case
+    if UPDATE:
+        for name, data in files.items():
+            (expected_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / name).write_bytes(data)
+    assert files == snapshot(expected_dir)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rendered_files_parse(tmp_path: Path, case: str) -> None:
+    files = _generated(tmp_path, case)
+    compose = YAML(typ="safe").load(files["compose.yaml"])
+    assert set(compose["services"]) == {"main", "rescue"}
+    for name, data in files.items():
+        if name.startswith("seeds/"):
+            assert json.loads(data)["gateway"]["mode"] == "local"
+
+
+def test_fragment_is_merged_over_defaults(tmp_path: Path) -> None:
+    files = _generated(tmp_path, "full")
+    seed = json.loads(files["seeds/rescue.json"])
+    assert seed["gateway"] == {"port": 19789, "mode": "local", "auth": {"mode": "password"}}
+    assert seed["agents"]["defaults"] == {
+        "workspace": "/home/node/workspace",
+        "model": "anthropic/claude",
+    }
+    assert seed["browser"]["profiles"]["remote"] == {"cdpUrl": "http://10.0.0.5:9222"}
+
+
+def test_ports_and_mounts(tmp_path: Path) -> None:
+    compose = YAML(typ="safe").load(_generated(tmp_path, "full")["compose.yaml"])
+    rescue = compose["services"]["rescue"]
+    assert rescue["ports"] == [
+        "[::1]:19789:19789",
+        "[::1]:19791:19791",
+        "[::1]:19800-19899:19800-19899",
+        "[::1]:19950:19950",
+    ]
+    assert rescue["volumes"][0] == "./data/rescue/state:/home/node/.openclaw"
+    assert set(compose["volumes"]) == {"main-state", "main-config", "main-workspace"}
+    assert (tmp_path / "data/rescue/workspace").is_dir()
+
+
+def test_no_token_in_compose_file(tmp_path: Path) -> None:
+    files = _generated(tmp_path, "default")
+    env = (tmp_path / "out" / ".env").read_text()
+    tokens = [line.split("=", 1)[1] for line in env.splitlines() if "=" in line]
+    assert len(tokens) == 2
+    for token in tokens:
+        assert all(token.encode() not in data for data in files.values())
+
+
+def test_render_is_deterministic(tmp_path: Path) -> None:
+    checked = check_spec(None, HostFacts())
+    first = render_project(checked.loaded, checked.plan, tmp_path)
+    second = render_project(checked.loaded, checked.plan, tmp_path)
+    assert first == second

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose.errors import SpecError, UsageError
+from openclaw_compose.loading import EMBEDDED, load_spec
+from openclaw_compose.spec import DEFAULT_IMAGE
+
+from .helpers import write_tree
+
+
+def _load_error(tmp_path: Path, text: str) -> SpecError:
+    write_tree(tmp_path, {"spec.yaml": text})
+    with pytest.raises(SpecError) as info:
+        load_spec(tmp_path / "spec.yaml")
+    return info.value
+
+
+def test_embedded_default_when_no_file(tmp_path: Path) -> None:
+    loaded = load_spec(None, cwd=tmp_path)
+    assert loaded.source == EMBEDDED
+    assert {name: p.port for name, p in loaded.spec.profiles.items()} == {
+        "main": 18789,
+        "rescue": 19789,
+    }
+    assert loaded.spec.project == "openclaw"
+    assert loaded.spec.image == DEFAULT_IMAGE
+    assert str(loaded.spec.publish_address) == "127.0.0.1"
+
+
+def test_default_file_in_cwd_wins_over_embedded(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"openclaw-compose.yaml": "profiles:\n  solo:\n    port: 20000\n"})
+    assert list(load_spec(None, cwd=tmp_path).spec.profiles) == ["solo"]
+
+
+def test_full_example_from_the_issue(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "spec.yaml": """
+            project: openclaw
+            profiles:
+              main:
+                port: 18789
+              rescue:
+                port: 19789
+                openclaw:
+                  browser:
+                    profiles:
+                      work: {cdpPort: 19950}
+                      remote: {cdpUrl: "http://10.0.0.5:9222"}
+                  channels: {anything: [goes, here]}
+                state_dir: ./data/rescue/state
+                config_dir: ./data/rescue/config
+                workspace_dir: ./data/rescue/workspace
+            """
+        },
+    )
+    rescue = load_spec(tmp_path / "spec.yaml").spec.profiles["rescue"]
+    assert rescue.openclaw.browser.profiles["work"].cdpPort == 19950
+    assert rescue.state_dir == (tmp_path / "data/rescue/state").resolve()
+    assert rescue.openclaw.as_config()["channels"] == {"anything": ["goes", "here"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "profiles:\n  main:\n    port: 18789\n    prot: 1\n",
+            "profiles.main.prot: unknown key (check its spelling; see 'openclaw-compose schema')"
+            " (line 4)",
+        ),
+        (
+            "profiles:\n  main:\n    port: '18789'\n",
+            "profiles.main.port: Input should be a valid integer (line 3)",
+        ),
+        ("profiles:\n  main: {}\n", "profiles.main.port: required but missing (line 2)"),
+        (
+            "profiles: {}\n",
+            "profiles: Dictionary should have at least 1 item after validation, not 0 (line 1)",
+        ),
+        (
+            "profiles:\n  default:\n    port: 1\n",
+            "profiles.default: 'default' is reserved by OpenClaw (it means no profile); "
+            "choose another name (line 2)",
+        ),
+        (
+            "project: My Project\nprofiles:\n  a:\n    port: 20000\n",
+            "project: project name 'My Project' is not a valid compose project name: use "
+            "lowercase letters, digits, '-' or '_', starting with a letter or digit (line 1)",
+        ),
+        (
+            "publish_address: localhost\nprofiles:\n  a:\n    port: 20000\n",
+            "publish_address: value is not a valid IPv4 or IPv6 address (line 1)",
+        ),
+        (
+            "profiles:\n  a:\n    port: 20000\n    openclaw:\n      browser:\n"
+            "        profiles:\n          w: {cdpPort: high}\n",
+            "profiles.a.openclaw.browser.profiles.w.cdpPort: Input should be a valid integer "
+            "(line 7)",
+        ),
+    ],
+)
+def test_schema_errors_name_field_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    error = _load_error(tmp_path, text)
+    assert error.code == "schema"
+    assert expected in [str(issue) for issue in error.issues]
+
+
+def test_bad_profile_name_is_explained(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, "profiles:\n  Main:\n    port: 20000\n")
+    assert "profile name 'Main' is not allowed" in str(error.issues[0])
+    assert error.issues[0].profile == "Main"
+
+
+def test_names_differing_only_by_dash_and_underscore(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, "profiles:\n  a-b:\n    port: 20000\n  a_b:\n    port: 30000\n")
+    assert "would share the token variable OPENCLAW_TOKEN_A_B" in error.message
+
+
+def test_fragment_port_must_match(tmp_path: Path) -> None:
+    error = _load_error(
+        tmp_path,
+        "profiles:\n  a:\n    port: 20000\n    openclaw:\n      gateway: {port: 20001}\n",
+    )
+    assert "openclaw.gateway.port (20001) differs from port (20000)" in error.message
+
+
+def test_duplicate_keys_are_errors(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, "profiles:\n  a:\n    port: 1\n    port: 2\n")
+    assert error.code == "yaml"
+    assert 'found duplicate key "port"' in error.message
+    assert error.issues[0].line == 4
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, "profiles:\n  a: [1,\n")
+    assert error.code == "yaml"
+    assert error.issues[0].line is not None
+
+
+def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
+    assert "the file is empty" in _load_error(tmp_path, "").message
+    assert "Input should be a valid dictionary" in _load_error(tmp_path, "- a\n").message
+
+
+def test_unreadable_files_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        load_spec(tmp_path / "missing.yaml")
+    with pytest.raises(UsageError, match="is a directory"):
+        load_spec(tmp_path)
+    (tmp_path / "latin1.yaml").write_bytes(b"project: caf\xe9\n")
+    with pytest.raises(UsageError, match="not UTF-8"):
+        load_spec(tmp_path / "latin1.yaml")
