@@ -1,8 +1,8 @@
 """Reading a profiles file into a validated :class:`~openclaw_compose.spec.Spec`.
 
 The fast path parses with ruamel's C parser and the safe constructor (duplicate keys are errors
-Only when validation fails is the file parsed again with the round-trip loader, to point every
-error at its line.
+there too). Only when validation fails is the file parsed again with the round-trip loader, to
+point every error at its line.
 """
 
 from __future__ import annotations
