@@ -14,6 +14,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .errors import ChecksFailed
 from .ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -39,6 +40,9 @@ class Problem:
     message: str
     ports: tuple[int, ...] = ()
     paths: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.severity}: [{self.code}] {self.message}"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -68,6 +72,11 @@ class Report:
     @property
     def ok(self) -> bool:
         return self.errors == 0
+
+    def fail_unless_ok(self) -> None:
+        """Raise :class:`ChecksFailed` with every problem when there is any error."""
+        if not self.ok:
+            raise ChecksFailed([str(problem) for problem in self.problems], self.errors)
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "problems": [problem.to_json() for problem in self.problems]}

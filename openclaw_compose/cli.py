@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -19,6 +20,7 @@ from .errors import ExitCode, OpenclawComposeError
 
 if TYPE_CHECKING:
     from .checks import Report
+    from .lifecycle import GatewayStatus
     from .ports import PortPlan
 
 app = typer.Typer(
@@ -40,6 +42,10 @@ SpecFile = Annotated[
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+ProjectDir = Annotated[
+    Path,
+    typer.Option("--output", "-o", help="Directory of the generated project [default: .]."),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -129,18 +135,21 @@ def check(file: SpecFile = None, as_json: JsonFlag = False) -> None:
 
 def _print_report(report: Report, *, err: bool = False) -> None:
     for problem in report.problems:
-        typer.echo(f"{problem.severity}: [{problem.code}] {problem.message}", err=err)
+        typer.echo(str(problem), err=err)
     summary = f"{report.errors} error(s), {report.warnings} warning(s)"
     typer.echo(("ok: " if report.ok else "failed: ") + summary, err=err)
+
+
+def _print_warnings(report: Report) -> None:
+    for problem in report.problems:
+        typer.echo(str(problem), err=True)
 
 
 @app.command()
 @_handled
 def generate(
     file: SpecFile = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Directory to write the project to.")
-    ] = Path(),
+    output: ProjectDir = Path(),
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
     ] = False,
@@ -149,9 +158,8 @@ def generate(
     from .project import check_spec, generate
 
     checked = check_spec(file)
-    if checked.report.problems:
-        _print_report(checked.report, err=True)
     result = generate(checked, output, force=force)
+    _print_warnings(checked.report)
     for name in result.written:
         typer.echo(f"wrote {output / name}")
     for name in result.removed:
@@ -191,6 +199,144 @@ def schema() -> None:
     from .spec import Spec
 
     _print_json(Spec.model_json_schema())
+
+
+@app.command()
+@_handled
+def up(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
+    ] = 180,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
+    ] = False,
+) -> None:
+    """Check, preflight the host, generate, start every gateway and wait until ready."""
+    from .engine import Engine
+    from .lifecycle import up as lifecycle_up
+    from .project import check_spec
+
+    checked = check_spec(file)
+    _print_warnings(checked.report)
+    gateways = lifecycle_up(
+        checked, output, Engine(), timeout=timeout, progress=_progress, force=force
+    )
+    typer.echo(_status_table(gateways))
+
+
+def _progress(message: str) -> None:
+    typer.echo(f"openclaw-compose: {message}", err=True)
+
+
+def _status_table(gateways: list[GatewayStatus]) -> str:
+    rows: list[tuple[str, ...]] = [
+        ("PROFILE", "URL", "STATE", "HEALTHZ", "STARTUPZ", "READYZ", "TOKEN")
+    ]
+    for gw in gateways:
+        probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
+        state = gw.state + (f" ({gw.health})" if gw.health else "")
+        rows.append((gw.profile, gw.url, state, *probes, gw.token))
+    return _table(rows)
+
+
+@app.command()
+@_handled
+def down(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    volumes: Annotated[
+        bool, typer.Option("--volumes", help="Also delete state, config and workspace volumes.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+) -> None:
+    """Stop and remove the gateways; volumes are kept unless --volumes."""
+    from .engine import Engine
+    from .lifecycle import down as lifecycle_down
+    from .loading import load_spec
+
+    spec = load_spec(file).spec
+    if volumes and not yes:
+        typer.confirm(
+            f"Delete every volume of project {spec.project!r} (state, config, workspace)?",
+            abort=True,
+        )
+    lifecycle_down(spec, output, Engine(), volumes=volumes)
+    typer.echo(f"project {spec.project!r} is down" + ("; volumes deleted" if volumes else ""))
+
+
+@app.command()
+@_handled
+def status(file: SpecFile = None, as_json: JsonFlag = False) -> None:
+    """Per profile: container state, /healthz /startupz /readyz, URL and ports."""
+    from .engine import Engine
+    from .lifecycle import status as lifecycle_status
+    from .loading import load_spec
+    from .ports import plan_ports
+
+    spec = load_spec(file).spec
+    gateways = lifecycle_status(spec, plan_ports(spec), Engine())
+    if as_json:
+        _print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
+    else:
+        typer.echo(_status_table(gateways))
+
+
+@app.command()
+@_handled
+def logs(
+    profile: Annotated[str, typer.Argument(help="Profile whose gateway logs to show.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    follow: Annotated[bool, typer.Option("--follow", "-F", help="Keep following.")] = False,
+    tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
+) -> None:
+    """Show a gateway's logs."""
+    from .engine import Engine
+
+    _known_profile(file, profile)
+    args = ["logs", "--no-log-prefix", "--tail", str(tail)] + (["--follow"] if follow else [])
+    raise typer.Exit(Engine().compose_passthrough(output, *args, profile))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@_handled
+def cli(
+    ctx: typer.Context,
+    profile: Annotated[str, typer.Argument(help="Profile whose container runs the command.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+) -> None:
+    """Run the openclaw CLI in a profile's container: cli rescue -- gateway status."""
+    from .engine import Engine
+
+    _known_profile(file, profile)
+    tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
+    code = Engine().compose_passthrough(output, "exec", *tty, profile, "openclaw", *ctx.args)
+    raise typer.Exit(code)
+
+
+def _known_profile(file: Path | None, profile: str) -> None:
+    from .errors import UsageError
+    from .loading import load_spec
+
+    profiles = load_spec(file).spec.profiles
+    if profile not in profiles:
+        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(profiles)}")
+
+
+@app.command()
+@_handled
+def doctor(file: SpecFile = None) -> None:
+    """Check the engine, Compose v2, the image and the host ports; exit 1 if any fails."""
+    from .doctor import diagnose
+
+    findings = diagnose(file)
+    for finding in findings:
+        typer.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.detail}")
+    if not all(finding.ok for finding in findings):
+        raise typer.Exit(ExitCode.PROBLEMS)
 
 
 def main() -> None:

@@ -19,12 +19,14 @@ _HEADER = (
 _ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
-def defined_variables(text: str) -> set[str]:
-    return {
-        match.group(1)
-        for line in text.splitlines()
-        if (match := _ASSIGNMENT.match(line)) is not None
-    }
+def read_env(text: str) -> dict[str, str]:
+    """The variables a ``.env`` text assigns (unquoted values, as this module writes them)."""
+    values = {}
+    for line in text.splitlines():
+        match = _ASSIGNMENT.match(line)
+        if match is not None:
+            values[match.group(1)] = line[match.end() :].strip()
+    return values
 
 
 def merge_tokens(existing: str | None, variables: Iterable[str]) -> str:
@@ -32,7 +34,7 @@ def merge_tokens(existing: str | None, variables: Iterable[str]) -> str:
     text = existing if existing is not None else _HEADER
     if text and not text.endswith("\n"):
         text += "\n"
-    defined = defined_variables(text)
+    defined = set(read_env(text))
     for variable in variables:
         if variable not in defined:
             text += f"{variable}={secrets.token_hex(32)}\n"

@@ -72,12 +72,13 @@ class SpecError(OpenclawComposeError):
 
 
 class ChecksFailed(OpenclawComposeError):
-    """The isolation checks found errors; the report has been shown already."""
+    """The checks (or the host preflight) found errors; ``problems`` are their report lines."""
 
-    def __init__(self, errors: int) -> None:
+    def __init__(self, problems: list[str], errors: int) -> None:
+        self.problems = problems
         super().__init__(
-            f"{errors} error(s) found; nothing was written or started. "
-            "Fix them and run the command again."
+            f"{errors} error(s) found; nothing was written or started. Fix them and run the "
+            "command again:\n" + "\n".join(f"  {problem}" for problem in problems)
         )
 
 

@@ -58,6 +58,11 @@ class Footprint:
         low, high = self.cdp
         return {name: port for name, port in self.cdp_ports.items() if not low <= port <= high}
 
+    def published(self) -> list[PortRange]:
+        """What a container publishes: base, browser control, the CDP range, extra cdpPorts."""
+        singles = [self.base, self.browser_control, *sorted(set(self.extra_cdp_ports().values()))]
+        return sorted([(port, port) for port in singles] + [self.cdp])
+
     def to_json(self) -> dict[str, Any]:
         return {
             "base": self.base,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import HostFacts, Problem, Report, run_checks
-from .errors import ChecksFailed, SpecError
+from .errors import SpecError
 from .loading import LoadedSpec, load_spec
 from .ports import PortPlan, plan_ports
 from .render import render_project
@@ -26,7 +26,10 @@ class CheckedSpec:
 
 def check_spec(path: Path | None, host: HostFacts | None = None) -> CheckedSpec:
     """Load, plan and check; raises :class:`SpecError` when the file does not validate."""
-    loaded = load_spec(path)
+    return check_loaded(load_spec(path), host)
+
+
+def check_loaded(loaded: LoadedSpec, host: HostFacts | None = None) -> CheckedSpec:
     plan = plan_ports(loaded.spec)
     return CheckedSpec(loaded, plan, run_checks(loaded.spec, plan, host or HostFacts.from_system()))
 
@@ -48,7 +51,6 @@ def spec_error_report(error: SpecError) -> Report:
 
 def generate(checked: CheckedSpec, out_dir: Path, *, force: bool = False) -> WriteResult:
     """Render and write the project; refuses (writing nothing) when the checks found errors."""
-    if not checked.report.ok:
-        raise ChecksFailed(checked.report.errors)
+    checked.report.fail_unless_ok()
     project = render_project(checked.loaded, checked.plan, out_dir)
     return write_project(out_dir, project, force=force)

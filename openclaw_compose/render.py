@@ -147,9 +147,7 @@ def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
     address = spec.publish_address
     host = f"[{address}]" if address.version == 6 else str(address)
-    ranges = [(fp.base, fp.base), (fp.browser_control, fp.browser_control), fp.cdp]
-    ranges += [(port, port) for port in sorted(set(fp.extra_cdp_ports().values()))]
-    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in ranges]
+    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
 
 
 def _relative(path: Path, out_dir: Path) -> str:

@@ -1,0 +1,155 @@
+"""Running a generated project: up (checks, preflight, generate, start, wait), down, status.
+
+The CLI and :mod:`openclaw_compose.testing` share these, so a test brings gateways up exactly
+the way a user does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checks import Report
+from .engine import ContainerState, Engine
+from .envfile import ENV_FILE
+from .errors import DockerError, NotReadyError, OutputError
+from .ports import Footprint, PortPlan
+from .preflight import taken_ports
+from .probes import PROBES, connect_host, probe, wait_started
+from .project import CheckedSpec, generate
+from .render import COMPOSE_FILE
+from .spec import Spec, token_variable
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GatewayStatus:
+    profile: str
+    url: str
+    container: str | None
+    state: str
+    health: str | None
+    probes: dict[str, int | None]
+    ports: dict[str, Any]
+    token: str
+    """Where the token is: the ``.env`` variable, never the token itself."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "url": self.url,
+            "container": self.container,
+            "state": self.state,
+            "health": self.health,
+            "probes": self.probes,
+            "ports": self.ports,
+            "token": self.token,
+        }
+
+
+def base_url(spec: Spec, fp: Footprint) -> str:
+    return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
+
+
+def require_image(spec: Spec, engine: Engine) -> str:
+    if not engine.image_exists(spec.image):
+        raise DockerError(
+            f"image {spec.image} is not present; build it with 'make image' "
+            "(or set 'image:' in the profiles file to one you have)"
+        )
+    return spec.image
+
+
+def host_report(checked: CheckedSpec, engine: Engine) -> Report:
+    """The spec's checks plus the host preflight: every port it publishes must be free."""
+    spec, plan = checked.loaded.spec, checked.plan
+    return Report(checked.report.problems + tuple(taken_ports(spec, plan, engine)))
+
+
+def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> None:
+    """Everything before starting: image present, checks and host ports clean, files written."""
+    require_image(checked.loaded.spec, engine)
+    host_report(checked, engine).fail_unless_ok()
+    generate(checked, directory, force=force)
+
+
+def up(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    timeout: float,
+    progress: ProgressFn,
+    force: bool = False,
+) -> list[GatewayStatus]:
+    prepare(checked, directory, engine, force=force)
+    spec = checked.loaded.spec
+    progress(f"starting {len(checked.plan.footprints)} gateway(s) of project {spec.project!r}")
+    engine.compose(directory, "up", "--detach", "--remove-orphans")
+    wait_ready(checked, engine, timeout=timeout, progress=progress)
+    return status(spec, checked.plan, engine)
+
+
+def wait_ready(
+    checked: CheckedSpec, engine: Engine, *, timeout: float, progress: ProgressFn
+) -> None:
+    """Wait until every profile's /startupz answers 200; else say why, with its last logs."""
+    spec = checked.loaded.spec
+    urls = {fp.profile: base_url(spec, fp) for fp in checked.plan.footprints}
+    progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(urls)}")
+    failed = wait_started(
+        urls, timeout, lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s")
+    )
+    if failed:
+        containers = engine.project_containers(spec.project)
+        raise NotReadyError(
+            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running; "
+            "see 'openclaw-compose status' and 'openclaw-compose logs PROFILE'.\n"
+            + "\n".join(_last_logs(engine, containers.get(profile), profile) for profile in failed)
+        )
+
+
+def _last_logs(engine: Engine, container: ContainerState | None, profile: str) -> str:
+    if container is None:
+        return f"--- {profile}: no container"
+    lines = engine.logs(container.name, tail=20).rstrip()
+    return f"--- last log lines of {profile} ({container.name}, {container.status}):\n{lines}"
+
+
+def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
+    containers = engine.project_containers(spec.project)
+    result = []
+    for fp in plan.footprints:
+        container = containers.get(fp.profile)
+        url = base_url(spec, fp)
+        running = container is not None and container.status == "running"
+        result.append(
+            GatewayStatus(
+                profile=fp.profile,
+                url=url,
+                container=container.name if container else None,
+                state=container.status if container else "missing",
+                health=container.health if container else None,
+                probes={name: probe(url, name) if running else None for name in PROBES},
+                ports=fp.to_json(),
+                token=f"{ENV_FILE}: {token_variable(fp.profile)}",
+            )
+        )
+    return result
+
+
+def down(spec: Spec, directory: Path, engine: Engine, *, volumes: bool) -> None:
+    if not (directory / COMPOSE_FILE).exists():
+        raise OutputError(
+            f"{directory / COMPOSE_FILE}: not found; run 'down' where the project was "
+            "generated, or pass -o DIR"
+        )
+    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
+    engine.compose(directory, *args)
+    if volumes:
+        leftover = engine.project_volumes(spec.project)
+        if leftover:
+            raise DockerError(f"volumes still present after down --volumes: {', '.join(leftover)}")

@@ -1,0 +1,134 @@
+"""Host preflight: is every port the project will publish free on this host?
+
+Two sources, both checked before anything is written or started: a bind probe on the exact
+publish address (finds any process, and names it from /proc), and the port bindings of every
+container, running or stopped (a stopped container's ports are free now but taken again when it
+starts). Ports published by the project's own containers are the project's, not a conflict.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from ipaddress import ip_address
+from pathlib import Path
+
+from .checks import Problem
+from .engine import Engine, PublishedPort
+from .ports import PortPlan, format_range
+from .spec import Spec
+
+WILDCARDS = {"0.0.0.0", "::"}
+
+
+def planned_ports(plan: PortPlan) -> dict[int, str]:
+    """Every host port the project publishes, with the profile that publishes it."""
+    return {
+        port: fp.profile
+        for fp in plan.footprints
+        for low, high in fp.published()
+        for port in range(low, high + 1)
+    }
+
+
+def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
+    address = str(spec.publish_address)
+    planned = planned_ports(plan)
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    ours: set[int] = set()
+    for published in engine.published_ports():
+        if published.port not in planned or not _same_address(published.host_ip, address):
+            continue
+        if published.project == spec.project:
+            ours.add(published.port)
+        else:
+            holders[(planned[published.port], _container_holder(published))].append(published.port)
+    busy = [port for port in planned if port not in ours and not can_bind(address, port)]
+    for port, holder in _process_holders(busy).items():
+        holders[(planned[port], holder)].append(port)
+    return [
+        _problem(profile, holder, sorted(set(ports)), address)
+        for (profile, holder), ports in sorted(holders.items(), key=lambda item: item[1][0])
+    ]
+
+
+def _same_address(bound: str, planned: str) -> bool:
+    return bound in WILDCARDS or planned in WILDCARDS or bound == planned
+
+
+def _container_holder(published: PublishedPort) -> str:
+    project = f" of compose project {published.project!r}" if published.project else ""
+    return f"container {published.container!r} ({published.status}){project}"
+
+
+def can_bind(address: str, port: int) -> bool:
+    family = socket.AF_INET6 if ip_address(address).version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def _problem(profile: str, holder: str, ports: list[int], address: str) -> Problem:
+    shown = ", ".join(format_range(low, high) for low, high in _runs(ports))
+    return Problem(
+        "port-in-use",
+        "error",
+        (profile,),
+        f"profile {profile!r}: {address} port(s) {shown} already taken by {holder}; stop it, "
+        f"or move {profile!r} to a free base port",
+        ports=tuple(ports),
+    )
+
+
+def _runs(ports: list[int]) -> Iterator[tuple[int, int]]:
+    start = previous = ports[0]
+    for port in ports[1:]:
+        if port != previous + 1:
+            yield start, previous
+            start = port
+        previous = port
+    yield start, previous
+
+
+def _process_holders(ports: Iterable[int]) -> dict[int, str]:
+    """Name the process listening on each busy port, from /proc (best effort)."""
+    wanted = set(ports)
+    if not wanted:
+        return {}
+    inodes: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            port = int(fields[1].rsplit(":", 1)[1], 16)
+            if port in wanted and fields[3] == "0A":  # LISTEN
+                inodes[f"socket:[{fields[9]}]"] = port
+    owners = _socket_owners(inodes)
+    return {port: owners.get(port, "another process") for port in sorted(wanted)}
+
+
+def _socket_owners(inodes: dict[str, int]) -> dict[int, str]:
+    owners: dict[int, str] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds]
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        for link in links:
+            if link in inodes:
+                owners.setdefault(inodes[link], f"process {pid} ({name})")
+    return owners

@@ -1,0 +1,51 @@
+"""The gateway's own HTTP probes, unauthenticated, on its base port.
+
+``/healthz`` answers once the process is alive, ``/startupz`` once startup is done (upstream's
+readiness signal), ``/readyz`` once channels are healthy too (see openclaw-facts.md).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+
+PROBES = ("healthz", "startupz", "readyz")
+
+
+def connect_host(publish_address: str) -> str:
+    """Where to reach a port published on ``publish_address`` from this host."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(publish_address, publish_address)
+    return f"[{host}]" if ":" in host else host
+
+
+def probe(base_url: str, name: str, timeout: float = 2.0) -> int | None:
+    """The HTTP status of ``GET {base_url}/{name}``, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/{name}", timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def wait_started(
+    urls: Mapping[str, str],
+    timeout: float,
+    on_ready: Callable[[str, float], None],
+    interval: float = 1.0,
+) -> list[str]:
+    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did."""
+    start = time.monotonic()
+    pending = dict(urls)
+    while pending:
+        for profile, url in list(pending.items()):
+            if probe(url, "startupz") == 200:
+                on_ready(profile, time.monotonic() - start)
+                del pending[profile]
+        if not pending or time.monotonic() - start > timeout:
+            break
+        time.sleep(interval)
+    return sorted(pending)

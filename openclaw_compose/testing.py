@@ -1,0 +1,176 @@
+"""Real OpenClaw gateways in your tests, through testcontainers' ``DockerCompose``.
+
+A context manager, :func:`openclaw_gateways`, and a pytest fixture, ``openclaw_project``
+(enable it with ``pytest_plugins = ["openclaw_compose.testing"]``; override the
+``openclaw_spec`` fixture to choose the profiles). Each use generates the project from a spec
+(or the embedded main + rescue default) into a temporary directory under a unique project name,
+moves every profile to a free block of host ports (so that tests run next to your own gateways),
+runs the same checks and host preflight as ``openclaw-compose up``, starts it with
+testcontainers, waits until every ``/startupz`` answers 200, and always tears it down, volumes
+included.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testcontainers.compose import DockerCompose
+
+from .engine import Engine
+from .envfile import ENV_FILE, read_env
+from .lifecycle import ProgressFn, base_url, prepare, wait_ready
+from .loading import LoadedSpec, load_spec, validate
+from .ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
+from .preflight import can_bind
+from .project import check_loaded
+from .render import COMPOSE_FILE
+from .spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
+
+FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
+_reserved: set[int] = set()
+_reserved_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GatewayEndpoint:
+    """How a test reaches one running gateway."""
+
+    profile: str
+    base_url: str
+    ws_url: str
+    token: str
+    port: int
+    browser_control_port: int
+    cdp_ports: tuple[int, int]
+    """The inclusive CDP range published for the profile."""
+
+
+@dataclass(frozen=True)
+class GatewayProject:
+    project: str
+    directory: Path
+    gateways: Mapping[str, GatewayEndpoint]
+
+    def __getitem__(self, profile: str) -> GatewayEndpoint:
+        return self.gateways[profile]
+
+
+@contextmanager
+def openclaw_gateways(
+    spec: Path | Mapping[str, Any] | None = None,
+    *,
+    free_ports: bool = True,
+    timeout: float = 300,
+    progress: ProgressFn | None = None,
+) -> Iterator[GatewayProject]:
+    """Run the gateways of ``spec`` (a profiles file, its data, or None for the default)."""
+    loaded = _load(spec)
+    project = f"octest-{secrets.token_hex(4)}"
+    with tempfile.TemporaryDirectory(prefix=f"{project}-") as tmp:
+        directory = Path(tmp)
+        spec_obj = loaded.spec.model_copy(update={"project": project})
+        reserved: list[int] = []
+        try:
+            if free_ports:
+                spec_obj, reserved = _on_free_ports(spec_obj)
+            checked = check_loaded(LoadedSpec(spec_obj, loaded.source, loaded.base_dir))
+            engine = Engine()
+            prepare(checked, directory, engine, force=False)
+            compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
+            try:
+                compose.start()
+                wait_ready(checked, engine, timeout=timeout, progress=progress or _quiet)
+                yield GatewayProject(
+                    project, directory, _endpoints(checked.plan.footprints, spec_obj, directory)
+                )
+            finally:
+                compose.stop(down=True)
+        finally:
+            with _reserved_lock:
+                _reserved.difference_update(reserved)
+
+
+def _quiet(_: str) -> None:
+    """Progress goes nowhere unless the caller asks for it."""
+
+
+def _load(spec: Path | Mapping[str, Any] | None) -> LoadedSpec:
+    if isinstance(spec, Path):
+        return load_spec(spec)
+    data = DEFAULT_SPEC_DATA if spec is None else spec
+    return LoadedSpec(validate(data, source="<openclaw_gateways>"), "<openclaw_gateways>", Path())
+
+
+def _endpoints(
+    footprints: tuple[Footprint, ...], spec: Spec, directory: Path
+) -> dict[str, GatewayEndpoint]:
+    env = read_env((directory / ENV_FILE).read_text())
+    endpoints = {}
+    for fp in footprints:
+        url = base_url(spec, fp)
+        endpoints[fp.profile] = GatewayEndpoint(
+            profile=fp.profile,
+            base_url=url,
+            ws_url="ws" + url.removeprefix("http"),
+            token=env[token_variable(fp.profile)],
+            port=fp.base,
+            browser_control_port=fp.browser_control,
+            cdp_ports=fp.cdp,
+        )
+    return endpoints
+
+
+def _on_free_ports(spec: Spec) -> tuple[Spec, list[int]]:
+    """Move every profile to a free block of ports; explicit cdpPorts move with it."""
+    address = str(spec.publish_address)
+    profiles = {}
+    bases = []
+    for name, profile in spec.profiles.items():
+        base = _free_base(address)
+        bases.append(base)
+        shift = base - profile.port
+        fragment = profile.openclaw.as_config()
+        for browser in fragment.get("browser", {}).get("profiles", {}).values():
+            if isinstance(browser.get("cdpPort"), int):
+                browser["cdpPort"] += shift
+        profiles[name] = profile.model_copy(
+            update={"port": base, "openclaw": OpenClawFragment.model_validate(fragment)}
+        )
+    return spec.model_copy(update={"profiles": profiles}), bases
+
+
+def _free_base(address: str) -> int:
+    start = FREE_PORTS_FROM + secrets.randbelow(50) * RECOMMENDED_SPACING
+    span = FREE_PORTS_TO - FREE_PORTS_FROM
+    with _reserved_lock:
+        for step in range(0, span, RECOMMENDED_SPACING):
+            base = FREE_PORTS_FROM + (start - FREE_PORTS_FROM + step) % span
+            if base in _reserved or base + FOOTPRINT_SPAN > FREE_PORTS_TO:
+                continue
+            if all(can_bind(address, port) for port in range(base, base + FOOTPRINT_SPAN + 1)):
+                _reserved.add(base)
+                return base
+    raise RuntimeError(f"no free block of {FOOTPRINT_SPAN + 1} ports on {address}")
+
+
+@pytest.fixture
+def openclaw_spec() -> Path | Mapping[str, Any] | None:
+    """The spec ``openclaw_project`` runs; override it in your conftest (None: main + rescue)."""
+    return None
+
+
+@pytest.fixture
+def openclaw_project(
+    openclaw_spec: Path | Mapping[str, Any] | None,
+) -> Iterator[GatewayProject]:
+    """Running gateways for one test, torn down (volumes included) afterwards."""
+    with openclaw_gateways(openclaw_spec) as project:
+        yield project
