@@ -13,6 +13,7 @@ import os
 import socket
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from ipaddress import ip_address
 from pathlib import Path
 
@@ -122,13 +123,24 @@ def _process_holders(ports: Iterable[int]) -> dict[int, str]:
 def _socket_owners(inodes: dict[str, int]) -> dict[int, str]:
     owners: dict[int, str] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds]
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        for link in links:
+        for link in _fd_links(pid):
             if link in inodes:
-                owners.setdefault(inodes[link], f"process {pid} ({name})")
+                owners.setdefault(inodes[link], f"process {pid} ({_command_name(pid)})")
     return owners
+
+
+def _fd_links(pid: str) -> Iterator[str]:
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return
+    for fd in fds:
+        with suppress(OSError):  # closed meanwhile, or not ours to read
+            yield os.readlink(f"/proc/{pid}/fd/{fd}")
+
+
+def _command_name(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"

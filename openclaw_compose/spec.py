@@ -162,6 +162,22 @@ class Spec(_Strict):
     )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
+    def to_document(self) -> dict[str, Any]:
+        """The spec as profiles-file data (what :func:`loading.validate` reads back)."""
+        profiles: dict[str, Any] = {}
+        for name, profile in self.profiles.items():
+            entry: dict[str, Any] = {"port": profile.port}
+            if fragment := profile.openclaw.as_config():
+                entry["openclaw"] = fragment
+            entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
+            profiles[name] = entry
+        return {
+            "project": self.project,
+            "image": self.image,
+            "publish_address": str(self.publish_address),
+            "profiles": profiles,
+        }
+
     @model_validator(mode="after")
     def _distinct_token_variables(self) -> Self:
         seen: dict[str, str] = {}

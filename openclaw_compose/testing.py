@@ -5,13 +5,15 @@ A context manager, :func:`openclaw_gateways`, and a pytest fixture, ``openclaw_p
 ``openclaw_spec`` fixture to choose the profiles). Each use generates the project from a spec
 (or the embedded main + rescue default) into a temporary directory under a unique project name,
 moves every profile to a free block of host ports (so that tests run next to your own gateways),
-runs the same checks and host preflight as ``openclaw-compose up``, starts it with
+writes the effective spec there as ``openclaw-compose.yaml`` (so that the CLI works in that
+directory), runs the same checks and host preflight as ``openclaw-compose up``, starts it with
 testcontainers, waits until every ``/startupz`` answers 200, and always tears it down, volumes
 included.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import tempfile
 import threading
@@ -27,7 +29,7 @@ from testcontainers.compose import DockerCompose
 from .engine import Engine
 from .envfile import ENV_FILE, read_env
 from .lifecycle import ProgressFn, base_url, prepare, wait_ready
-from .loading import LoadedSpec, load_spec, validate
+from .loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from .ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
 from .preflight import can_bind
 from .project import check_loaded
@@ -63,6 +65,11 @@ class GatewayProject:
         return self.gateways[profile]
 
 
+def release_base(base: int) -> None:
+    with _reserved_lock:
+        _reserved.discard(base)
+
+
 @contextmanager
 def openclaw_gateways(
     spec: Path | Mapping[str, Any] | None = None,
@@ -81,7 +88,9 @@ def openclaw_gateways(
         try:
             if free_ports:
                 spec_obj, reserved = _on_free_ports(spec_obj)
-            checked = check_loaded(LoadedSpec(spec_obj, loaded.source, loaded.base_dir))
+            spec_file = directory / DEFAULT_SPEC_FILE
+            spec_file.write_text(json.dumps(spec_obj.to_document(), indent=2) + "\n")
+            checked = check_loaded(LoadedSpec(spec_obj, str(spec_file), directory))
             engine = Engine()
             prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
@@ -94,8 +103,8 @@ def openclaw_gateways(
             finally:
                 compose.stop(down=True)
         finally:
-            with _reserved_lock:
-                _reserved.difference_update(reserved)
+            for base in reserved:
+                release_base(base)
 
 
 def _quiet(_: str) -> None:
@@ -134,7 +143,7 @@ def _on_free_ports(spec: Spec) -> tuple[Spec, list[int]]:
     profiles = {}
     bases = []
     for name, profile in spec.profiles.items():
-        base = _free_base(address)
+        base = free_base(address)
         bases.append(base)
         shift = base - profile.port
         fragment = profile.openclaw.as_config()
@@ -147,7 +156,8 @@ def _on_free_ports(spec: Spec) -> tuple[Spec, list[int]]:
     return spec.model_copy(update={"profiles": profiles}), bases
 
 
-def _free_base(address: str) -> int:
+def free_base(address: str = "127.0.0.1") -> int:
+    """A base port whose whole footprint is free, reserved for this process until released."""
     start = FREE_PORTS_FROM + secrets.randbelow(50) * RECOMMENDED_SPACING
     span = FREE_PORTS_TO - FREE_PORTS_FROM
     with _reserved_lock:

@@ -1,0 +1,54 @@
+"""Fixtures for tests against the real Docker engine and the real gateway image.
+
+Without an engine these tests skip on a developer's machine, but fail under CI=true: a Docker
+test that skips in CI has not passed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import DockerError
+from openclaw_compose.spec import DEFAULT_IMAGE
+from openclaw_compose.testing import free_base, release_base
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    engine = Engine()
+    try:
+        engine.version()
+        engine.compose_version()
+        if not engine.image_exists(DEFAULT_IMAGE):
+            raise DockerError(f"image {DEFAULT_IMAGE} missing: run 'make image'")
+    except DockerError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs a Docker engine: {exc.message}")
+        pytest.skip(f"no Docker engine: {exc.message}")
+    return engine
+
+
+@pytest.fixture
+def free_bases() -> Iterator[list[int]]:
+    """Free base ports for a test's own spec; ask with ``free_bases.append(free_base())``."""
+    bases: list[int] = []
+    yield bases
+    for base in bases:
+        release_base(base)
+
+
+def spec_with_free_ports(directory: Path, bases: list[int], *names: str) -> Path:
+    """A profiles file with a unique project name, one free port block per profile."""
+    project = f"octest-{os.urandom(4).hex()}"
+    lines = [f"project: {project}", "profiles:"]
+    for name in names:
+        bases.append(free_base())
+        lines += [f"  {name}:", f"    port: {bases[-1]}"]
+    path = directory / "openclaw-compose.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
