@@ -29,7 +29,9 @@ trap cleanup EXIT
 say() { printf 'engine-bootstrap: %s\n' "$*"; }
 die() { printf 'engine-bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (installs packages, starts dockerd)"
+# Root only when there is something to install or start: a user whose engine already runs
+# (e.g. in the docker group) passes straight through.
+need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root to $1"; }
 
 # The Debian mirror this machine's apt already uses. Asking apt itself
 # (indextargets) parses both sources.list and deb822 *.sources files exactly
@@ -56,6 +58,7 @@ install_engine() {
         say "engine: dockerd already installed ($(dockerd --version))"
         return
     fi
+    need_root "install docker.io"
     say "engine: dockerd missing, installing Debian's docker.io with apt"
     apt-get update -q
     # docker.io would also pull in a docker CLI (20.10); /usr/local/bin/docker
@@ -76,6 +79,7 @@ install_compose() {
         say "compose: already available ($(docker compose version --short 2>/dev/null || docker compose version))"
         return
     fi
+    need_root "install the Compose v2 plugin"
     local mirror tmp deb
     mirror="$(debian_mirror)"
     say "compose: missing, fetching docker-compose from Debian $COMPOSE_SUITE ($mirror)"
@@ -120,6 +124,7 @@ start_daemon() {
     fi
     # A dockerd that is still starting up (e.g. from a concurrent run or the
     # package's init script) must not get a twin: just wait for it.
+    need_root "start dockerd"
     if pgrep -x dockerd >/dev/null 2>&1; then
         say "daemon: dockerd process found but not answering yet, waiting"
     else
