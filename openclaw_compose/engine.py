@@ -152,16 +152,26 @@ class Engine:
             raise DockerError(f"cannot run the docker CLI: {exc.strerror}") from None
 
 
-def userland_proxy() -> str:
-    """The daemon's userland-proxy setting, as configured in /etc/docker/daemon.json."""
+@dataclass(frozen=True, slots=True)
+class UserlandProxy:
+    """The daemon's userland-proxy setting: one ``docker-proxy`` process per published port."""
+
+    enabled: bool
+    source: str
+
+    def __str__(self) -> str:
+        return f"{str(self.enabled).lower()} ({self.source})"
+
+
+def userland_proxy() -> UserlandProxy:
+    """The setting as configured in /etc/docker/daemon.json (enabled unless it says false)."""
     try:
         config = json.loads(DAEMON_CONFIG.read_text())
     except FileNotFoundError:
-        return "true (default; no /etc/docker/daemon.json)"
+        return UserlandProxy(True, f"the default; no {DAEMON_CONFIG}")
     except (OSError, ValueError) as exc:
-        return f"unknown ({DAEMON_CONFIG}: {exc})"
-    value = config.get("userland-proxy", True)
-    return f"{str(value).lower()} ({DAEMON_CONFIG})"
+        return UserlandProxy(True, f"assumed; {DAEMON_CONFIG} unreadable: {exc}")
+    return UserlandProxy(config.get("userland-proxy", True) is not False, str(DAEMON_CONFIG))
 
 
 def _label(project: str) -> str:

@@ -59,9 +59,23 @@ class Footprint:
         return {name: port for name, port in self.cdp_ports.items() if not low <= port <= high}
 
     def published(self) -> list[PortRange]:
-        """What a container publishes: base, browser control, the CDP range, extra cdpPorts."""
-        singles = [self.base, self.browser_control, *sorted(set(self.extra_cdp_ports().values()))]
-        return sorted([(port, port) for port in singles] + [self.cdp])
+        """What a bridge-networked container publishes: base, browser control, CDP ports."""
+        return [(self.base, self.base), *self.relayed()]
+
+    def relayed(self) -> list[PortRange]:
+        """The ports that listen on the container's loopback: browser control and CDP."""
+        extras = sorted(set(self.extra_cdp_ports().values()))
+        return sorted(
+            [(self.browser_control, self.browser_control), self.cdp]
+            + [(port, port) for port in extras]
+        )
+
+    def host_ports(self, network: str) -> list[PortRange]:
+        """The host ports the instance binds: published ones, or (host network) all of them."""
+        if network == "bridge":
+            return self.published()
+        extras = sorted(set(self.extra_cdp_ports().values()))
+        return [self.span, *((port, port) for port in extras)]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,7 +3,8 @@
 Two sources, both checked before anything is written or started: a bind probe on the exact
 publish address (finds any process, and names it from /proc), and the port bindings of every
 container, running or stopped (a stopped container's ports are free now but taken again when it
-starts). Ports published by the project's own containers are the project's, not a conflict.
+starts). With ``network: host`` a gateway binds its whole footprint on the host, so all of it is
+probed. Profiles that already have a container in the project hold their own ports: skipped.
 """
 
 from __future__ import annotations
@@ -25,19 +26,22 @@ from .spec import Spec
 WILDCARDS = {"0.0.0.0", "::"}
 
 
-def planned_ports(plan: PortPlan) -> dict[int, str]:
-    """Every host port the project publishes, with the profile that publishes it."""
+def planned_ports(plan: PortPlan, network: str, skip: set[str]) -> dict[int, str]:
+    """Every host port the project binds, with its profile (except the ``skip`` profiles)."""
     return {
         port: fp.profile
         for fp in plan.footprints
-        for low, high in fp.published()
+        if fp.profile not in skip
+        for low, high in fp.host_ports(network)
         for port in range(low, high + 1)
     }
 
 
 def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
+    """Ports the project needs that something else holds; its own containers' are skipped."""
     address = str(spec.publish_address)
-    planned = planned_ports(plan)
+    running = set(engine.project_containers(spec.project))
+    planned = planned_ports(plan, spec.network, skip=running)
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     ours: set[int] = set()
     for published in engine.published_ports():

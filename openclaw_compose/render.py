@@ -27,9 +27,19 @@ CONFIG_DIR = f"{HOME}/.openclaw-config"
 CONFIG_PATH = f"{CONFIG_DIR}/openclaw.json"
 WORKSPACE_DIR = f"{HOME}/workspace"
 SEED_TARGET = "/run/openclaw-compose/seed.json"
+BROWSER_DEFAULTS = {
+    "enabled": True,
+    "headless": True,
+    "noSandbox": True,  # Chromium finds no usable sandbox as uid 1000 in a container
+    "executablePath": "/usr/bin/chromium",
+}
+"""OpenClaw's managed browser in the browser image (images/README.md has the facts)."""
+RELAY_PORTS_VARIABLE = "OPENCLAW_COMPOSE_RELAY_PORTS"
+"""Bridge network: ports the image's relay carries from the container's address to loopback."""
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"
+_MISSING_TOKEN = "missing in .env: run openclaw-compose generate"
 _HEALTHCHECK = (
     "fetch('http://127.0.0.1:{port}/healthz')"
     ".then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
@@ -69,6 +79,8 @@ def seed_config(profile: ProfileSpec) -> dict[str, Any]:
         "gateway": {"port": profile.port, "mode": "local", "auth": {"mode": "token"}},
         "agents": {"defaults": {"workspace": WORKSPACE_DIR}},
     }
+    if profile.browser:
+        defaults["browser"] = BROWSER_DEFAULTS
     return _deep_merge(defaults, profile.openclaw.as_config())
 
 
@@ -115,21 +127,29 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
 
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     variable = token_variable(fp.profile)
-    return {
-        "image": spec.image,
-        "command": ["gateway"],
+    environment = {
+        "OPENCLAW_PROFILE": fp.profile,
+        "OPENCLAW_GATEWAY_PORT": str(fp.base),
+        "OPENCLAW_STATE_DIR": STATE_DIR,
+        "OPENCLAW_CONFIG_PATH": CONFIG_PATH,
+        "OPENCLAW_WORKSPACE_DIR": WORKSPACE_DIR,
+        "OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}",
+        # The browser control service (base+2) listens from the start, not on first use.
+        "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",
+    }
+    service: dict[str, Any] = {
+        "image": spec.profiles[fp.profile].image(spec),
         "restart": "unless-stopped",
-        "environment": {
-            "OPENCLAW_PROFILE": fp.profile,
-            "OPENCLAW_GATEWAY_PORT": str(fp.base),
-            "OPENCLAW_STATE_DIR": STATE_DIR,
-            "OPENCLAW_CONFIG_PATH": CONFIG_PATH,
-            "OPENCLAW_WORKSPACE_DIR": WORKSPACE_DIR,
-            "OPENCLAW_GATEWAY_TOKEN": (
-                f"${{{variable}:?missing in .env: run openclaw-compose generate}}"
-            ),
-        },
-        "ports": published_ports(spec, fp),
+    }
+    if spec.network == "host":
+        bind = "loopback" if spec.publish_address.is_loopback else "lan"
+        service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
+    else:
+        relayed = ",".join(format_range(*ports) for ports in fp.relayed())
+        environment[RELAY_PORTS_VARIABLE] = relayed
+        service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
+    return service | {
+        "environment": environment,
         "volumes": mounts,
         "configs": [{"source": f"{fp.profile}-seed", "target": SEED_TARGET}],
         "healthcheck": {

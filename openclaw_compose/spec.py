@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     IPvAnyAddress,
+    StrictBool,
     StrictInt,
     StrictStr,
     model_validator,
@@ -27,6 +28,7 @@ from pydantic import (
 
 OPENCLAW_VERSION = "2026.9.6"
 DEFAULT_IMAGE = f"openclaw-compose/gateway:{OPENCLAW_VERSION}"
+DEFAULT_BROWSER_IMAGE = f"{DEFAULT_IMAGE}-browser"
 DEFAULT_PROJECT = "openclaw"
 DEFAULT_PUBLISH_ADDRESS = IPv4Address("127.0.0.1")
 
@@ -57,6 +59,7 @@ def _project_name(name: str) -> str:
 
 
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+Network = Literal["host", "bridge"]
 ProjectName = Annotated[str, AfterValidator(_project_name)]
 
 
@@ -129,6 +132,10 @@ class ProfileSpec(_Strict):
     workspace_dir: Path | None = Field(
         default=None, description="Host directory bind-mounted as the workspace."
     )
+    browser: StrictBool = Field(
+        default=False,
+        description="Run a headless Chromium for OpenClaw's managed browser (uses browser_image).",
+    )
 
     @model_validator(mode="after")
     def _one_port(self) -> Self:
@@ -139,6 +146,9 @@ class ProfileSpec(_Strict):
                 "set the base port with 'port' only and remove openclaw.gateway.port"
             )
         return self
+
+    def image(self, spec: Spec) -> str:
+        return spec.browser_image if self.browser else spec.image
 
     def host_paths(self) -> dict[str, Path]:
         """The bind-mounted host directories this profile asks for, by role."""
@@ -155,6 +165,16 @@ class Spec(_Strict):
 
     project: ProjectName = Field(default=DEFAULT_PROJECT, description="Compose project name.")
     image: StrictStr = Field(default=DEFAULT_IMAGE, description="Gateway image for every profile.")
+    browser_image: StrictStr = Field(
+        default=DEFAULT_BROWSER_IMAGE,
+        description="Gateway image with Chromium, for profiles with 'browser: true'.",
+    )
+    network: Network = Field(
+        default="host",
+        description="'host': gateways share the host's network and bind its loopback directly "
+        "(no port-carrying processes; the port plan keeps them apart). 'bridge': one network "
+        "namespace per gateway, ports published by Docker.",
+    )
     publish_address: IPvAnyAddress = Field(
         default=DEFAULT_PUBLISH_ADDRESS,
         description="Host address the ports are published on; 127.0.0.1 unless you need "
@@ -169,14 +189,29 @@ class Spec(_Strict):
             entry: dict[str, Any] = {"port": profile.port}
             if fragment := profile.openclaw.as_config():
                 entry["openclaw"] = fragment
+            if profile.browser:
+                entry["browser"] = True
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
             profiles[name] = entry
         return {
             "project": self.project,
             "image": self.image,
+            "browser_image": self.browser_image,
+            "network": self.network,
             "publish_address": str(self.publish_address),
             "profiles": profiles,
         }
+
+    @model_validator(mode="after")
+    def _host_network_binds(self) -> Self:
+        if self.network == "host" and not (
+            self.publish_address.is_loopback or self.publish_address.is_unspecified
+        ):
+            raise ValueError(
+                f"publish_address {self.publish_address} needs 'network: bridge': with "
+                "'network: host' a gateway binds either loopback or every address"
+            )
+        return self
 
     @model_validator(mode="after")
     def _distinct_token_variables(self) -> Self:

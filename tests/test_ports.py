@@ -60,3 +60,18 @@ def test_explicit_cdp_ports_inside_own_range_are_not_extra() -> None:
     )
     (fp,) = plan_ports(spec).footprints
     assert fp.extra_cdp_ports() == {"out": 40000}
+
+
+def test_host_ports_per_network() -> None:
+    spec = spec_of(
+        {"a": {"port": 30000, "openclaw": {"browser": {"profiles": {"w": {"cdpPort": 40000}}}}}}
+    )
+    (fp,) = plan_ports(spec).footprints
+    assert fp.host_ports("bridge") == [
+        (30000, 30000),
+        (30002, 30002),
+        (30011, 30110),
+        (40000, 40000),
+    ]
+    assert fp.host_ports("host") == [(30000, 30110), (40000, 40000)]
+    assert fp.relayed() == [(30002, 30002), (30011, 30110), (40000, 40000)]

@@ -22,6 +22,7 @@ CASES = {
     "default": None,
     "full": """
         project: team
+        network: bridge
         publish_address: "::1"
         profiles:
           main:
@@ -38,6 +39,7 @@ CASES = {
                 auth: {mode: password}
               agents:
                 defaults: {model: "anthropic/claude"}
+            browser: true
             state_dir: ./data/rescue/state
             config_dir: ./data/rescue/config
             workspace_dir: ./data/rescue/workspace
@@ -117,3 +119,20 @@ def test_render_is_deterministic(tmp_path: Path) -> None:
     first = render_project(checked.loaded, checked.plan, tmp_path)
     second = render_project(checked.loaded, checked.plan, tmp_path)
     assert first == second
+
+
+def test_host_network_binds_loopback_without_publishing(tmp_path: Path) -> None:
+    compose = YAML(typ="safe").load(_generated(tmp_path, "default")["compose.yaml"])
+    main = compose["services"]["main"]
+    assert main["network_mode"] == "host"
+    assert main["command"] == ["gateway", "--bind", "loopback"]
+    assert "ports" not in main
+    assert "OPENCLAW_COMPOSE_RELAY_PORTS" not in main["environment"]
+
+
+def test_bridge_network_relays_loopback_ports(tmp_path: Path) -> None:
+    compose = YAML(typ="safe").load(_generated(tmp_path, "full")["compose.yaml"])
+    rescue = compose["services"]["rescue"]
+    assert rescue["environment"]["OPENCLAW_COMPOSE_RELAY_PORTS"] == "19791,19800-19899,19950"
+    assert rescue["image"] == "openclaw-compose/gateway:2026.9.6-browser"
+    assert compose["services"]["main"]["image"] == "openclaw-compose/gateway:2026.9.6"

@@ -154,3 +154,13 @@ def test_unreadable_files_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "latin1.yaml").write_bytes(b"project: caf\xe9\n")
     with pytest.raises(UsageError, match="not UTF-8"):
         load_spec(tmp_path / "latin1.yaml")
+
+
+def test_host_network_binds_loopback_or_everything(tmp_path: Path) -> None:
+    error = _load_error(tmp_path, "publish_address: 10.1.2.3\nprofiles:\n  a:\n    port: 20000\n")
+    assert "publish_address 10.1.2.3 needs 'network: bridge'" in error.message
+    write_tree(
+        tmp_path,
+        {"ok.yaml": "network: bridge\npublish_address: 10.1.2.3\nprofiles:\n  a: {port: 20000}\n"},
+    )
+    assert load_spec(tmp_path / "ok.yaml").spec.network == "bridge"

@@ -20,7 +20,7 @@ from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
-def gateways() -> Iterator[GatewayProject]:
+def gateways(engine: Engine) -> Iterator[GatewayProject]:
     with openclaw_gateways() as project:
         yield project
 

@@ -1,0 +1,263 @@
+"""What carrying a gateway's ports to the host costs, per design, side by side in one run.
+
+For N = 1, 2, 4 gateways and each design, measures: time from start to every ``/startupz`` 200;
+memory (RSS) of the gateways and of every process that exists only to carry ports
+(``docker-proxy``, the in-container ``haproxy`` relay); the count of those processes; and the
+time of ``down``. The floor is the same gateways started natively on the host (the node and
+openclaw that ``images/build.sh`` installed, same ports, no container).
+
+Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``: Docker
+publishes base, base+2 and the CDP range, the image's relay carries them to loopback). The
+daemon's userland-proxy setting decides what ``bridge`` costs: it is printed with the results.
+
+    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from openclaw_compose.checks import HostFacts
+from openclaw_compose.engine import Engine, userland_proxy
+from openclaw_compose.loading import LoadedSpec, validate
+from openclaw_compose.probes import probe
+from openclaw_compose.project import check_loaded, generate
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
+CARRIERS = {"docker-proxy", "haproxy"}
+FIRST_BASE = 21000
+TIMEOUT = 600.0
+
+
+@dataclass
+class Result:
+    design: str
+    gateways: int
+    up_seconds: float
+    gateway_mib: float
+    carrier_mib: float
+    carrier_processes: int
+    down_seconds: float
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command name, RSS MiB) for every process on the host."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        rss_kib = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+            0,
+        )
+        table[int(entry)] = (parent, name, rss_kib / 1024)
+    return table
+
+
+def _tree_mib(roots: list[int], table: dict[int, tuple[int, str, float]]) -> float:
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (parent, _, _) in table.items():
+        children[parent].append(pid)
+    total, stack = 0.0, list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in table and table[pid][1] not in CARRIERS:
+            total += table[pid][2]
+        stack.extend(children[pid])
+    return total
+
+
+def _carriers(table: dict[int, tuple[int, str, float]]) -> tuple[int, float]:
+    found = [rss for _, name, rss in table.values() if name in CARRIERS]
+    return len(found), sum(found)
+
+
+def _wait_started(urls: list[str]) -> None:
+    start = time.monotonic()
+    pending = set(urls)
+    while pending:
+        pending = {url for url in pending if probe(url, "startupz", timeout=1) != 200}
+        if time.monotonic() - start > TIMEOUT:
+            raise RuntimeError(f"not started after {TIMEOUT} s: {sorted(pending)}")
+        time.sleep(0.25)
+
+
+def _bases(count: int) -> list[int]:
+    return [FIRST_BASE + 1000 * i for i in range(count)]
+
+
+@contextmanager
+def _native(count: int) -> Iterator[tuple[list[int], list[str]]]:
+    contexts = sorted(CACHE.glob("gateway-context/openclaw-*/"))
+    if not contexts:
+        raise RuntimeError("no node + openclaw under ~/.cache/openclaw-compose: run make image")
+    node = contexts[-1] / "node" / "bin" / "node"
+    openclaw = contexts[-1] / "app" / "node_modules" / "openclaw" / "openclaw.mjs"
+    with tempfile.TemporaryDirectory(prefix="bench-native-") as tmp:
+        processes = []
+        for base in _bases(count):
+            home = Path(tmp) / str(base)
+            config = home / "config" / "openclaw.json"
+            config.parent.mkdir(parents=True)
+            config.write_text(
+                json.dumps({"gateway": {"port": base, "mode": "local", "auth": {"mode": "token"}}})
+            )
+            env = {
+                **os.environ,
+                "HOME": str(home),
+                "OPENCLAW_STATE_DIR": str(home / "state"),
+                "OPENCLAW_CONFIG_PATH": str(config),
+                "OPENCLAW_WORKSPACE_DIR": str(home / "workspace"),
+                "OPENCLAW_GATEWAY_TOKEN": secrets.token_hex(32),
+                "PATH": f"{node.parent}:{os.environ['PATH']}",
+            }
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(node),
+                        str(openclaw),
+                        "gateway",
+                        "--port",
+                        str(base),
+                        "--bind",
+                        "loopback",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        try:
+            yield [p.pid for p in processes], [f"http://127.0.0.1:{b}" for b in _bases(count)]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+def measure_native(count: int) -> Result:
+    start = time.monotonic()
+    with _native(count) as (pids, urls):
+        _wait_started(urls)
+        up = time.monotonic() - start
+        time.sleep(3)
+        table = _processes()
+        gateway_mib = _tree_mib(pids, table)
+        down_start = time.monotonic()
+        for pid in pids:
+            os.killpg(pid, signal.SIGTERM)
+        for pid in pids:
+            _wait_gone(pid)
+        down = time.monotonic() - down_start
+    return Result("native", count, up, gateway_mib, 0.0, 0, down)
+
+
+def _wait_gone(pid: int) -> None:
+    while True:
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if finished:
+            return
+        time.sleep(0.05)
+
+
+def measure_compose(design: str, count: int, engine: Engine) -> Result:
+    project = f"bench-{design}-{secrets.token_hex(3)}"
+    data = {
+        "project": project,
+        "network": design,
+        "profiles": {f"g{i}": {"port": base} for i, base in enumerate(_bases(count))},
+    }
+    loaded = LoadedSpec(validate(data, source="<bench>"), "<bench>", Path())
+    checked = check_loaded(loaded, HostFacts())
+    with tempfile.TemporaryDirectory(prefix=f"{project}-") as tmp:
+        directory = Path(tmp)
+        generate(checked, directory)
+        baseline_carriers, baseline_mib = _carriers(_processes())
+        start = time.monotonic()
+        try:
+            engine.compose(directory, "up", "--detach")
+            _wait_started([f"http://127.0.0.1:{base}" for base in _bases(count)])
+            up = time.monotonic() - start
+            time.sleep(3)
+            table = _processes()
+            pids = [c.pid for c in engine.project_containers(project).values()]
+            gateway_mib = _tree_mib(pids, table)
+            carriers, carrier_mib = _carriers(table)
+        finally:
+            down_start = time.monotonic()
+            engine.compose(directory, "down", "--volumes")
+            down = time.monotonic() - down_start
+    return Result(
+        design,
+        count,
+        up,
+        gateway_mib,
+        carrier_mib - baseline_mib,
+        carriers - baseline_carriers,
+        down,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--designs", nargs="+", default=["native", "host", "bridge"])
+    args = parser.parse_args()
+    engine = Engine()
+    if "native" in args.designs:
+        measure_native(1)  # warms Node's compile cache in /tmp, as any gateway's second start
+    results = []
+    for count in args.sizes:
+        for design in args.designs:
+            result = (
+                measure_native(count)
+                if design == "native"
+                else measure_compose(design, count, engine)
+            )
+            results.append(result)
+            print(f"  measured {design} x{count}: up {result.up_seconds:.1f} s", file=sys.stderr)
+    floor = {r.gateways: r.up_seconds for r in results if r.design == "native"}
+    print(f"daemon userland-proxy: {userland_proxy()}; {os.cpu_count()} CPUs")
+    print()
+    print(
+        "| design | N | up to /startupz (s) | vs native | gateways (MiB) "
+        "| port carriers (MiB) | carriers per gateway | down (s) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        ratio = f"{r.up_seconds / floor[r.gateways]:.2f}x" if r.gateways in floor else "-"
+        print(
+            f"| {r.design} | {r.gateways} | {r.up_seconds:.1f} | {ratio} | {r.gateway_mib:.0f} "
+            f"| {r.carrier_mib:.1f} | {r.carrier_processes / r.gateways:.1f} "
+            f"| {r.down_seconds:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
