@@ -20,8 +20,9 @@ setup: $(STAMP) ## Create .venv and install the package with its dev tools
 engine: ## Install and start the Docker engine and Compose v2 if missing (root)
 	scripts/engine-bootstrap.sh
 
-image: engine ## Build the gateway image once (cached by tag)
+image: engine ## Build the gateway images, plain and with Chromium, once (cached by tag)
 	images/build.sh
+	images/build.sh --browser
 
 up: setup image ## Set everything up and start main + rescue (the main job)
 	$(BIN)/openclaw-compose up

@@ -10,7 +10,7 @@ Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge
 publishes base, base+2 and the CDP range, the image's relay carries them to loopback). The
 daemon's userland-proxy setting decides what ``bridge`` costs: it is printed with the results.
 
-    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge]
+    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -223,26 +223,36 @@ def measure_compose(design: str, count: int, engine: Engine) -> Result:
     )
 
 
+def _median(results: list[Result]) -> Result:
+    """The run with the median up time (its memory and down time come with it)."""
+    return sorted(results, key=lambda r: r.up_seconds)[len(results) // 2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--designs", nargs="+", default=["native", "host", "bridge"])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per design and size")
     args = parser.parse_args()
     engine = Engine()
     if "native" in args.designs:
         measure_native(1)  # warms Node's compile cache in /tmp, as any gateway's second start
-    results = []
+    runs: dict[tuple[str, int], list[Result]] = defaultdict(list)
     for count in args.sizes:
-        for design in args.designs:
-            result = (
-                measure_native(count)
-                if design == "native"
-                else measure_compose(design, count, engine)
-            )
-            results.append(result)
-            print(f"  measured {design} x{count}: up {result.up_seconds:.1f} s", file=sys.stderr)
+        for _ in range(args.repeat):  # designs interleaved, so that noise hits them alike
+            for design in args.designs:
+                result = (
+                    measure_native(count)
+                    if design == "native"
+                    else measure_compose(design, count, engine)
+                )
+                runs[(design, count)].append(result)
+                print(f"  {design} x{count}: up {result.up_seconds:.1f} s", file=sys.stderr)
+    results = [_median(group) for group in runs.values()]
     floor = {r.gateways: r.up_seconds for r in results if r.design == "native"}
-    print(f"daemon userland-proxy: {userland_proxy()}; {os.cpu_count()} CPUs")
+    print(
+        f"daemon userland-proxy: {userland_proxy()}; {os.cpu_count()} CPUs; median of {args.repeat}"
+    )
     print()
     print(
         "| design | N | up to /startupz (s) | vs native | gateways (MiB) "

@@ -10,6 +10,25 @@ from typer.testing import CliRunner, Result
 
 from openclaw_compose.cli import app
 
+ISSUE_EXAMPLE = """\
+project: openclaw
+profiles:
+  main:
+    port: 18789
+  rescue:
+    port: 19789
+    openclaw:
+      browser:
+        profiles:
+          work: {cdpPort: 19950}
+          remote: {cdpUrl: "http://10.0.0.5:9222"}
+      channels: {anything: [goes, here]}
+    state_dir: ./data/rescue/state
+    config_dir: ./data/rescue/config
+    workspace_dir: ./data/rescue/workspace
+"""
+"""The profiles file of the core issue, a contract with users' files."""
+
 
 def write_tree(root: Path, files: Mapping[str, str]) -> None:
     """Write ``{relative path: dedented text}`` under ``root``."""

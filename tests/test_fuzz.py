@@ -10,21 +10,7 @@ from hypothesis import strategies as st
 
 from openclaw_compose.errors import ExitCode
 
-from .helpers import run_cli, snapshot
-
-VALID = """\
-project: fuzz
-profiles:
-  main:
-    port: 18789
-  rescue:
-    port: 19789
-    openclaw:
-      browser:
-        profiles:
-          work: {cdpPort: 19950}
-    state_dir: ./data/state
-"""
+from .helpers import ISSUE_EXAMPLE, run_cli, snapshot
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]  # each example cleans its own directory
 DOCUMENTED = {ExitCode.OK, ExitCode.PROBLEMS, ExitCode.USAGE, ExitCode.OUTPUT}
@@ -55,7 +41,7 @@ TOKENS = [
 
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
-    text = VALID
+    text = ISSUE_EXAMPLE
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["insert", "delete", "replace"]))

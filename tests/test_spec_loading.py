@@ -8,7 +8,7 @@ from openclaw_compose.errors import SpecError, UsageError
 from openclaw_compose.loading import EMBEDDED, load_spec
 from openclaw_compose.spec import DEFAULT_IMAGE
 
-from .helpers import write_tree
+from .helpers import ISSUE_EXAMPLE, write_tree
 
 
 def _load_error(tmp_path: Path, text: str) -> SpecError:
@@ -36,28 +36,7 @@ def test_default_file_in_cwd_wins_over_embedded(tmp_path: Path) -> None:
 
 
 def test_full_example_from_the_issue(tmp_path: Path) -> None:
-    write_tree(
-        tmp_path,
-        {
-            "spec.yaml": """
-            project: openclaw
-            profiles:
-              main:
-                port: 18789
-              rescue:
-                port: 19789
-                openclaw:
-                  browser:
-                    profiles:
-                      work: {cdpPort: 19950}
-                      remote: {cdpUrl: "http://10.0.0.5:9222"}
-                  channels: {anything: [goes, here]}
-                state_dir: ./data/rescue/state
-                config_dir: ./data/rescue/config
-                workspace_dir: ./data/rescue/workspace
-            """
-        },
-    )
+    write_tree(tmp_path, {"spec.yaml": ISSUE_EXAMPLE})
     rescue = load_spec(tmp_path / "spec.yaml").spec.profiles["rescue"]
     assert rescue.openclaw.browser.profiles["work"].cdpPort == 19950
     assert rescue.state_dir == (tmp_path / "data/rescue/state").resolve()
