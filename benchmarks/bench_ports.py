@@ -129,6 +129,7 @@ def _native(count: int) -> Iterator[tuple[list[int], list[str]]]:
                 "OPENCLAW_CONFIG_PATH": str(config),
                 "OPENCLAW_WORKSPACE_DIR": str(home / "workspace"),
                 "OPENCLAW_GATEWAY_TOKEN": secrets.token_hex(32),
+                "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",  # the same work as in containers
                 "PATH": f"{node.parent}:{os.environ['PATH']}",
             }
             processes.append(
