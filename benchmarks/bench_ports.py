@@ -38,7 +38,7 @@ from openclaw_compose.project import check_loaded, generate
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 CARRIERS = {"docker-proxy", "haproxy"}
-FIRST_BASE = 21000
+FIRST_BASE = 10000  # below the range openclaw_compose.testing picks free ports from
 TIMEOUT = 600.0
 
 
