@@ -20,8 +20,10 @@ setup: $(STAMP) ## Create .venv and install the package with its dev tools
 engine: ## Install and start the Docker engine and Compose v2 if missing (root)
 	scripts/engine-bootstrap.sh
 
-image: engine ## Build the gateway images, plain and with Chromium, once (cached by tag)
+image: engine ## Build the gateway image once (cached by tag)
 	images/build.sh
+
+browser-image: engine ## Build the gateway image with Chromium once (cached by tag)
 	images/build.sh --browser
 
 up: setup image ## Set everything up and start main + rescue (the main job)
@@ -35,7 +37,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup image lint ## Set everything up, lint, and run all tests (Docker ones included)
+test: setup image browser-image lint ## Set everything up, lint, and run all tests (Docker ones included)
 	$(BIN)/pytest
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
@@ -47,4 +49,4 @@ compose: setup ## Regenerate compose/ (the project for the embedded default)
 golden: setup ## Rewrite tests/golden after an intended change to rendered output
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
 
-.PHONY: help setup engine image up down lint test bench compose golden
+.PHONY: help setup engine image browser-image up down lint test bench compose golden
