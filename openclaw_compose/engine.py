@@ -123,6 +123,11 @@ class Engine:
     def image_exists(self, tag: str) -> bool:
         return bool(self._call(lambda: self.client.images.list(name=tag)))
 
+    def image_labels(self, tag: str) -> dict[str, str] | None:
+        """The labels of a local image; None when it is not here."""
+        images = self._call(lambda: self.client.images.list(name=tag))
+        return dict(images[0].labels or {}) if images else None
+
     def published_ports(self) -> list[PublishedPort]:
         """Host ports bound by every container, running or stopped."""
         containers = self._call(lambda: self.client.containers.list(all=True))
@@ -200,6 +205,17 @@ class Engine:
         data = self._call(lambda: self.client.containers.get(container).logs(tail=tail))
         return bytes(data).decode(errors="replace")
 
+    def run(self, image: str, environment: Mapping[str, str]) -> tuple[int, str]:
+        """Run ``image`` once, to its end; its exit code and output (the container is removed)."""
+        container = self._call(
+            lambda: self.client.containers.run(image, environment=dict(environment), detach=True)
+        )
+        try:
+            code = self._call(lambda: container.wait(timeout=120))["StatusCode"]
+            return int(code), bytes(self._call(container.logs)).decode(errors="replace")
+        finally:
+            self._call(lambda: container.remove(force=True))
+
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""
         result = self._call(lambda: self.client.containers.get(container).exec_run(list(command)))
@@ -221,6 +237,12 @@ class Engine:
 
     def swarm_leave(self) -> None:
         self._call(lambda: self.client.swarm.leave(force=True))
+
+    def network_names(self) -> set[str]:
+        return {network.name for network in self._call(self.client.networks.list)}
+
+    def remove_network(self, name: str) -> None:
+        self._call(lambda: self.client.networks.get(name).remove())
 
     def swarm_nodes(self) -> list[SwarmNode]:
         nodes = self._call(self.client.nodes.list)
@@ -303,6 +325,10 @@ class Engine:
         args = ["stack", "deploy", "--resolve-image", "never", "--prune", "--detach=true"]
         completed = _run_docker([*args, "--compose-file", stack_file, stack], cwd=directory)
         return completed.stdout + completed.stderr
+
+    def stack_config(self, directory: Path, stack_file: str) -> str:
+        """The stack file as ``docker stack deploy`` reads it (its loader's validation)."""
+        return _run_docker(["stack", "config", "--compose-file", stack_file], cwd=directory).stdout
 
     def stack_rm(self, stack: str) -> str:
         """``docker stack rm``, waiting until its tasks are shut down."""

@@ -39,6 +39,8 @@ TOKEN_DIGEST_LABEL = "io.openclaw-compose.token-sha256"
 """On each token secret: notices a token changed in .env (the digest of 32 random bytes tells
 nothing about them)."""
 LOCAL_HOST = "127.0.0.1"
+TOKEN_FILE_LABEL = "openclaw-compose.token-file"
+"""Set by images/gateway/Dockerfile: the entrypoint reads OPENCLAW_GATEWAY_TOKEN_FILE."""
 
 
 def require_manager(engine: Engine) -> SwarmState:
@@ -49,6 +51,18 @@ def require_manager(engine: Engine) -> SwarmState:
             "manager, or make this host a one-node swarm with 'docker swarm init'"
         )
     return swarm
+
+
+def require_token_file(spec: Spec, engine: Engine) -> None:
+    """Images built from an older entrypoint would refuse to start (no token): say so now."""
+    for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
+        labels = engine.image_labels(image)
+        if labels is not None and TOKEN_FILE_LABEL not in labels:
+            raise DockerError(
+                f"image {image} cannot read its token from a swarm secret (it has no "
+                f"{TOKEN_FILE_LABEL} label: built from an older images/gateway/); rebuild it "
+                "with 'make image' ('images/build.sh --browser' for the browser image)"
+            )
 
 
 def placement_report(
@@ -74,6 +88,7 @@ def deploy(
 ) -> list[GatewayStatus]:
     spec = checked.loaded.spec
     require_image(spec, engine)
+    require_token_file(spec, engine)
     report, placed, swarm = placement_report(checked, engine)
     report.fail_unless_ok()
     generate(checked, directory, force=force)
@@ -82,7 +97,7 @@ def deploy(
     output = engine.stack_deploy(directory, STACK_FILE, spec.project)
     for line in output.splitlines():
         progress(f"docker stack deploy: {line}")
-    _remove_unused_configs(spec, engine)
+    _remove_unused(spec, engine)
     urls = {name: _url(node, swarm, checked.plan, name) for name, node in placed.items()}
     progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(urls)}")
     start = time.monotonic()
@@ -95,8 +110,9 @@ def deploy(
     if failed:
         raise NotReadyError(
             f"not ready after {timeout:.0f} s: {', '.join(failed)}. The stack keeps running; "
-            "see 'openclaw-compose status --target swarm' and 'docker service ps "
-            f"{spec.project}_PROFILE --no-trunc'.\n" + _why(spec, engine, failed)
+            "see 'openclaw-compose status --target swarm', 'docker service ps "
+            f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'"
+            ".\n" + _why(spec, engine, failed)
         )
     return status(spec, checked.plan, engine)
 
@@ -130,21 +146,22 @@ def _token_secrets(spec: Spec, directory: Path, engine: Engine, progress: Progre
         labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile, TOKEN_DIGEST_LABEL: digest}
         engine.create_secret(name, token, labels)
         progress(f"created swarm secret {name} from {ENV_FILE} ({token_variable(profile)})")
-    for name in set(existing) - wanted:
-        with suppress(DockerError):  # still used by a service: it goes with the stack
+
+
+def _remove_unused(spec: Spec, engine: Engine) -> None:
+    """After deploying: secrets of removed profiles (their services are pruned), and seeds of
+    earlier deploys (configs are named after their content)."""
+    secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
+    for name in set(engine.stack_secrets(spec.project)) - secrets:
+        with suppress(DockerError):  # still held by a task shutting down: goes with the stack
             engine.remove_secret(name)
-
-
-def _remove_unused_configs(spec: Spec, engine: Engine) -> None:
-    """Seeds of earlier deploys (configs are named after their content)."""
-    current = {
+    seeds = {
         seed_config_name(spec.project, name, seed_text(profile))
         for name, profile in spec.profiles.items()
     }
-    for name in engine.stack_configs(spec.project):
-        if name not in current:
-            with suppress(DockerError):  # an old task may hold it for a moment
-                engine.remove_config(name)
+    for name in set(engine.stack_configs(spec.project)) - seeds:
+        with suppress(DockerError):
+            engine.remove_config(name)
 
 
 STARTED = frozenset({"starting", "running"})
@@ -179,11 +196,17 @@ def _url(node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str
 
 
 def _why(spec: Spec, engine: Engine, profiles: Sequence[str]) -> str:
-    tasks = current_tasks(engine.stack_tasks(spec.project))
+    """Each task's state, the last error of the service's tasks, this node's last log lines."""
+    tasks = engine.stack_tasks(spec.project)
+    current = current_tasks(tasks)
     containers = engine.stack_containers(spec.project)
     lines = []
     for profile in profiles:
-        lines.append(f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}")
+        service = f"{spec.project}_{profile}"
+        lines.append(f"--- {profile}: task {_task_state(current.get(service))}")
+        errors = [task.error for task in tasks if task.service == service and task.error]
+        if errors:
+            lines.append(f"last failed task: {errors[-1]}")
         container = containers.get(profile)
         if container is not None:
             lines.append(engine.logs(container.name, tail=20).rstrip())
