@@ -2,6 +2,11 @@
 
 Overlaps are found with interval sweeps, never all pairs, so that thousands of profiles check in
 well under a second. Each problem names its profiles, ports or paths, and what to change.
+
+Ports and host paths belong to a node: they are checked among the profiles placed on the same
+node (``node:``; profiles without one share a node), and may repeat across nodes. What a target
+adds (a Compose project runs on one host; a swarm stack publishes on every address) is checked
+by :func:`target_problems`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from .ports import (
     PortRange,
     format_range,
 )
-from .spec import Spec
+from .spec import DEFAULT_AUTH_MODE, Spec, Target
 
 Severity = Literal["error", "warning"]
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -40,6 +45,9 @@ class Problem:
     message: str
     ports: tuple[int, ...] = ()
     paths: tuple[str, ...] = ()
+    nodes: tuple[str | None, ...] = ()
+    """The nodes of its profiles (None: the node of the profiles without ``node:``); one for
+    every per-node check, none for problems with the file itself."""
 
     def __str__(self) -> str:
         return f"{self.severity}: [{self.code}] {self.message}"
@@ -50,6 +58,7 @@ class Problem:
             "severity": self.severity,
             "profiles": list(self.profiles),
             "ports": list(self.ports),
+            "nodes": list(self.nodes),
             "message": self.message,
         }
         if self.paths:
@@ -97,17 +106,26 @@ class HostFacts:
         return cls(ephemeral=(int(low), int(high)))
 
 
-def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:
+def run_checks(spec: Spec, plan: PortPlan, host: HostFacts, target: Target = "compose") -> Report:
+    nodes = plan.by_node()
     problems: list[Problem] = []
     problems += _out_of_range(plan)
     problems += _own_cdp_ports(plan)
-    problems += _overlaps(plan)
+    for node, footprints in nodes.items():
+        problems += _overlaps(footprints, node)
     problems += _shared_cdp_urls(spec)
     problems += _shared_paths(spec)
     problems += _privileged(plan)
     problems += _ephemeral(plan, host)
-    problems += _spacing(plan)
+    for node, footprints in nodes.items():
+        problems += _spacing(footprints, node)
+    problems += target_problems(spec, plan, target)
     return Report(tuple(problems))
+
+
+def _at(node: str | None) -> str:
+    """Message prefix naming a profile's node; none for the node of profiles without one."""
+    return f"node {node!r}: " if node is not None else ""
 
 
 def _ports(low: int, high: int) -> tuple[int, ...]:
@@ -122,10 +140,11 @@ def _out_of_range(plan: PortPlan) -> Iterator[Problem]:
                 "port-out-of-range",
                 "error",
                 (fp.profile,),
-                f"profile {fp.profile!r}: base port {fp.base} puts its ports at "
+                f"{_at(fp.node)}profile {fp.profile!r}: base port {fp.base} puts its ports at "
                 f"{format_range(low, high)}, outside {PORT_MIN}-{PORT_MAX}; choose a base port "
                 f"from {PORT_MIN} to {PORT_MAX - (high - low)}",
                 ports=(fp.base,),
+                nodes=(fp.node,),
             )
         for browser, port in fp.cdp_ports.items():
             if not PORT_MIN <= port <= PORT_MAX:
@@ -133,9 +152,10 @@ def _out_of_range(plan: PortPlan) -> Iterator[Problem]:
                     "port-out-of-range",
                     "error",
                     (fp.profile,),
-                    f"profile {fp.profile!r}: browser profile {browser!r} has cdpPort {port}, "
-                    f"outside {PORT_MIN}-{PORT_MAX}",
+                    f"{_at(fp.node)}profile {fp.profile!r}: browser profile {browser!r} has "
+                    f"cdpPort {port}, outside {PORT_MIN}-{PORT_MAX}",
                     ports=(port,),
+                    nodes=(fp.node,),
                 )
 
 
@@ -151,12 +171,13 @@ def _own_cdp_ports(plan: PortPlan) -> Iterator[Problem]:
                     "cdp-port-collision",
                     "error",
                     (fp.profile,),
-                    f"profile {fp.profile!r}: cdpPort {port} of browser profile {browser!r} "
-                    f"falls on the gateway's own service ports "
+                    f"{_at(fp.node)}profile {fp.profile!r}: cdpPort {port} of browser profile "
+                    f"{browser!r} falls on the gateway's own service ports "
                     f"{format_range(services_low, services_high)} (gateway, browser control, "
                     f"extension relay); use a port in {format_range(*fp.cdp)} or outside "
                     "every gateway's ports",
                     ports=(port,),
+                    nodes=(fp.node,),
                 )
         for port, browsers in owners.items():
             if len(browsers) > 1:
@@ -164,9 +185,10 @@ def _own_cdp_ports(plan: PortPlan) -> Iterator[Problem]:
                     "cdp-port-collision",
                     "error",
                     (fp.profile,),
-                    f"profile {fp.profile!r}: cdpPort {port} is used by browser profiles "
-                    f"{', '.join(map(repr, browsers))}; give each its own port",
+                    f"{_at(fp.node)}profile {fp.profile!r}: cdpPort {port} is used by browser "
+                    f"profiles {', '.join(map(repr, browsers))}; give each its own port",
                     ports=(port,),
+                    nodes=(fp.node,),
                 )
 
 
@@ -186,8 +208,8 @@ def _intervals(footprints: Iterable[Footprint]) -> Iterator[_Interval]:
             yield _Interval(port, port, fp.profile, browser)
 
 
-def _overlaps(plan: PortPlan) -> Iterator[Problem]:
-    """Port sets of different instances that intersect.
+def _overlaps(footprints: Sequence[Footprint], node: str | None) -> Iterator[Problem]:
+    """Port sets of different instances on ``node`` that intersect.
 
     One sweep in order of the lower bound, keeping the interval that reaches furthest and the
     one reaching furthest among the other owners: any earlier interval of another owner that
@@ -196,10 +218,10 @@ def _overlaps(plan: PortPlan) -> Iterator[Problem]:
     """
     best: _Interval | None = None
     runner_up: _Interval | None = None  # reaches furthest among owners other than best's
-    for current in sorted(_intervals(plan.footprints)):
+    for current in sorted(_intervals(footprints)):
         partner = runner_up if best is not None and best.owner == current.owner else best
         if partner is not None and partner.high >= current.low:
-            yield _overlap_problem(partner, current)
+            yield _overlap_problem(partner, current, node)
         if best is None or current.high > best.high:
             if best is not None and best.owner != current.owner:
                 runner_up = best
@@ -214,7 +236,7 @@ def _describe(interval: _Interval) -> str:
     return f"{interval.owner!r} (cdpPort {interval.low} of browser profile {interval.browser!r})"
 
 
-def _overlap_problem(first: _Interval, second: _Interval) -> Problem:
+def _overlap_problem(first: _Interval, second: _Interval, node: str | None) -> Problem:
     low, high = second.low, min(first.high, second.high)
     shared = format_range(low, high)
     profiles = (first.owner, second.owner)
@@ -223,20 +245,24 @@ def _overlap_problem(first: _Interval, second: _Interval) -> Problem:
             "port-overlap",
             "error",
             profiles,
-            f"profiles {_describe(first)} and {_describe(second)} share ports {shared}: a "
+            f"{_at(node)}profiles {_describe(first)} and {_describe(second)} share ports "
+            f"{shared}: a "
             f"gateway uses its base port through base+110 (browser control, extension relay, "
             f"CDP). Move {second.owner!r} to port {first.high + 1} or higher "
             f"({first.low + RECOMMENDED_SPACING} keeps upstream's recommended spacing of "
             f"{RECOMMENDED_SPACING})",
             ports=_ports(low, high),
+            nodes=(node,),
         )
     return Problem(
         "cdp-port-collision",
         "error",
         profiles,
-        f"{_describe(first)} and {_describe(second)} both claim port {shared}; give the "
-        "cdpPort a port outside every gateway's base..base+110 and not used by another cdpPort",
+        f"{_at(node)}{_describe(first)} and {_describe(second)} both claim port {shared}; give "
+        "the cdpPort a port outside every gateway's base..base+110 and not used by another "
+        "cdpPort",
         ports=_ports(low, high),
+        nodes=(node,),
     )
 
 
@@ -272,38 +298,46 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
                     (name,),
                     f"profiles.{name}.openclaw.{key}: {url!r} is not an http(s) or ws(s) URL "
                     "with a host, such as http://10.0.0.5:9222",
+                    nodes=(profile.node,),
                 )
             else:
                 users[endpoint].append((name, key))
     for (host, port), where in users.items():
         if len(where) > 1:
             places = ", ".join(f"profiles.{name}.openclaw.{key}" for name, key in where)
+            profiles = tuple(dict.fromkeys(name for name, _ in where))
             yield Problem(
                 "cdp-url-shared",
                 "error",
-                tuple(dict.fromkeys(name for name, _ in where)),
+                profiles,
                 f"{places} all point at the CDP endpoint {host}:{port}; one browser cannot "
                 "serve two gateways or two browser profiles: give each its own Chrome",
                 ports=(port,),
+                nodes=tuple(dict.fromkeys(spec.profiles[name].node for name in profiles)),
             )
 
 
 def _shared_paths(spec: Spec) -> Iterator[Problem]:
-    host_paths = [
-        (PurePath(path), name, f"{role}_dir")
-        for name, profile in spec.profiles.items()
-        for role, path in profile.host_paths().items()
-    ]
-    yield from _nested_paths(host_paths, "host directory")
-    workspaces = [
-        (PurePosixPath(workspace), name, "openclaw.agents.defaults.workspace")
-        for name, profile in spec.profiles.items()
-        if (workspace := profile.openclaw.agents.defaults.workspace) is not None
-    ]
-    yield from _nested_paths(workspaces, "workspace")
+    """Paths are the node's own: only profiles on the same node can share one."""
+    for node in dict.fromkeys(profile.node for profile in spec.profiles.values()):
+        profiles = {name: p for name, p in spec.profiles.items() if p.node == node}
+        host_paths = [
+            (PurePath(path), name, f"{role}_dir")
+            for name, profile in profiles.items()
+            for role, path in profile.host_paths().items()
+        ]
+        yield from _nested_paths(host_paths, "host directory", node)
+        workspaces = [
+            (PurePosixPath(workspace), name, "openclaw.agents.defaults.workspace")
+            for name, profile in profiles.items()
+            if (workspace := profile.openclaw.agents.defaults.workspace) is not None
+        ]
+        yield from _nested_paths(workspaces, "workspace", node)
 
 
-def _nested_paths(entries: Sequence[tuple[PurePath, str, str]], kind: str) -> Iterator[Problem]:
+def _nested_paths(
+    entries: Sequence[tuple[PurePath, str, str]], kind: str, node: str | None
+) -> Iterator[Problem]:
     """Paths of different profiles that are equal or inside one another (one sweep)."""
     ancestors: list[tuple[PurePath, str, str]] = []
     for entry in sorted(entries, key=lambda item: (item[0].parts, item[1], item[2])):
@@ -312,22 +346,26 @@ def _nested_paths(entries: Sequence[tuple[PurePath, str, str]], kind: str) -> It
             ancestors.pop()
         other = next((a for a in reversed(ancestors) if a[1] != owner), None)
         if other is not None:
-            yield _path_problem(other, entry, kind)
+            yield _path_problem(other, entry, kind, node)
         ancestors.append(entry)
 
 
 def _path_problem(
-    outer: tuple[PurePath, str, str], inner: tuple[PurePath, str, str], kind: str
+    outer: tuple[PurePath, str, str],
+    inner: tuple[PurePath, str, str],
+    kind: str,
+    node: str | None,
 ) -> Problem:
     relation = "the same" if outer[0] == inner[0] else "nested"
     return Problem(
         "path-shared",
         "error",
         (outer[1], inner[1]),
-        f"profiles.{outer[1]}.{outer[2]} ({outer[0]}) and profiles.{inner[1]}.{inner[2]} "
-        f"({inner[0]}) are {relation} {kind}: every gateway needs its own state, config and "
-        "workspace; give each profile a separate directory",
+        f"{_at(node)}profiles.{outer[1]}.{outer[2]} ({outer[0]}) and "
+        f"profiles.{inner[1]}.{inner[2]} ({inner[0]}) are {relation} {kind}: every gateway "
+        "needs its own state, config and workspace; give each profile a separate directory",
         paths=(str(outer[0]), str(inner[0])),
+        nodes=(node,),
     )
 
 
@@ -338,10 +376,11 @@ def _privileged(plan: PortPlan) -> Iterator[Problem]:
                 "port-privileged",
                 "warning",
                 (fp.profile,),
-                f"profile {fp.profile!r}: ports {format_range(*fp.span)} start below "
-                f"{PRIVILEGED_BELOW}; binding them may need privileges. Prefer a base port "
+                f"{_at(fp.node)}profile {fp.profile!r}: ports {format_range(*fp.span)} start "
+                f"below {PRIVILEGED_BELOW}; binding them may need privileges. Prefer a base port "
                 "of 1024 or more",
                 ports=_ports(fp.base, min(fp.span[1], PRIVILEGED_BELOW - 1)),
+                nodes=(fp.node,),
             )
 
 
@@ -358,25 +397,128 @@ def _ephemeral(plan: PortPlan, host: HostFacts) -> Iterator[Problem]:
                 "port-ephemeral",
                 "warning",
                 (fp.profile,),
-                f"profile {fp.profile!r}: ports {format_range(min(in_range), max(in_range))} "
-                f"lie in the host's ephemeral range {eph_low}-{eph_high} "
-                "(net.ipv4.ip_local_port_range), where outgoing connections can take them "
-                "first; prefer ports outside it",
+                f"{_at(fp.node)}profile {fp.profile!r}: ports "
+                f"{format_range(min(in_range), max(in_range))} lie in the host's ephemeral range "
+                f"{eph_low}-{eph_high} (net.ipv4.ip_local_port_range), where outgoing "
+                "connections can take them first; prefer ports outside it",
                 ports=tuple(in_range),
+                nodes=(fp.node,),
             )
 
 
-def _spacing(plan: PortPlan) -> Iterator[Problem]:
-    ordered = sorted(plan.footprints, key=lambda fp: (fp.base, fp.profile))
+def _spacing(footprints: Sequence[Footprint], node: str | None) -> Iterator[Problem]:
+    ordered = sorted(footprints, key=lambda fp: (fp.base, fp.profile))
     for lower, upper in pairwise(ordered):
         if lower.span[1] < upper.base < lower.base + RECOMMENDED_SPACING:
             yield Problem(
                 "spacing",
                 "warning",
                 (lower.profile, upper.profile),
-                f"profiles {lower.profile!r} ({lower.base}) and {upper.profile!r} "
+                f"{_at(node)}profiles {lower.profile!r} ({lower.base}) and {upper.profile!r} "
                 f"({upper.base}) do not overlap but are {upper.base - lower.base} ports apart; "
                 f"upstream recommends at least {RECOMMENDED_SPACING}: consider port "
                 f"{lower.base + RECOMMENDED_SPACING} for {upper.profile!r}",
                 ports=(lower.base, upper.base),
+                nodes=(node,),
             )
+
+
+def target_problems(spec: Spec, plan: PortPlan, target: Target) -> Iterator[Problem]:
+    """What the chosen target adds to the checks above."""
+    if target == "compose":
+        yield from _compose_on_one_host(plan)
+    else:
+        yield from _swarm_exposure(spec, plan)
+
+
+def _node_text(node: str | None) -> str:
+    return f"node {node!r}" if node is not None else "no node"
+
+
+def _compose_on_one_host(plan: PortPlan) -> Iterator[Problem]:
+    """Ports are only checked node by node, but Compose runs every profile on this host."""
+    nodes = plan.by_node()
+    if len(nodes) > 1:
+        where = "; ".join(
+            f"{_node_text(node)}: {', '.join(fp.profile for fp in footprints)}"
+            for node, footprints in nodes.items()
+        )
+        yield Problem(
+            "compose-nodes",
+            "error",
+            tuple(fp.profile for fp in plan.footprints),
+            f"the profiles are placed on {len(nodes)} nodes ({where}), but a Compose project "
+            "runs every profile on this host: use --target swarm, or give every profile the "
+            "same node (or none)",
+            nodes=tuple(nodes),
+        )
+
+
+def _swarm_exposure(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
+    """Swarm publishes on every address of a node: token auth everywhere, browser opt-in."""
+    yield Problem(
+        "swarm-publish-address",
+        "warning",
+        tuple(spec.profiles),
+        "swarm publishes ports on every address of their node (0.0.0.0), not on "
+        f"publish_address {spec.publish_address}: every gateway port is reachable from the "
+        "networks its node is on, protected by the gateway's token (required for every profile)",
+        nodes=tuple(plan.by_node()),
+    )
+    for fp in plan.footprints:
+        profile = spec.profiles[fp.profile]
+        auth = profile.auth()
+        mode = auth.get("mode") if isinstance(auth, dict) else auth
+        field = f"profiles.{fp.profile}.openclaw.gateway.auth"
+        if mode != DEFAULT_AUTH_MODE:
+            yield Problem(
+                "swarm-auth",
+                "error",
+                (fp.profile,),
+                f"{field}.mode is {mode!r}, but swarm publishes port {fp.base} on every "
+                "address of its node, so every gateway must use token auth: remove the setting "
+                "(token is the default)",
+                ports=(fp.base,),
+                nodes=(fp.node,),
+            )
+        elif isinstance(auth, dict) and "token" in auth:
+            yield Problem(
+                "swarm-auth",
+                "error",
+                (fp.profile,),
+                f"{field}.token is set: it would be stored in plain text in the seed config, a "
+                "swarm config anyone with access to the swarm can read; remove it: the "
+                "gateway's token comes from .env, as a swarm secret",
+                nodes=(fp.node,),
+            )
+        yield from _browser_exposure(spec, fp)
+
+
+def _browser_exposure(spec: Spec, fp: Footprint) -> Iterator[Problem]:
+    ranges = fp.relayed()
+    shown = ", ".join(format_range(*r) for r in ranges)
+    ports = tuple(port for low, high in ranges for port in range(low, high + 1))
+    if spec.swarm.publish_browser_ports:
+        yield Problem(
+            "swarm-browser-ports",
+            "warning",
+            (fp.profile,),
+            f"{_at(fp.node)}profile {fp.profile!r}: swarm.publish_browser_ports publishes "
+            f"browser control and CDP ports {shown} on every address of its node; browser "
+            "control needs the token, but CDP has no authentication: whoever reaches those "
+            "ports controls the browser",
+            ports=ports,
+            nodes=(fp.node,),
+        )
+    elif spec.profiles[fp.profile].browser or fp.cdp_ports:
+        yield Problem(
+            "swarm-browser-ports",
+            "warning",
+            (fp.profile,),
+            f"{_at(fp.node)}profile {fp.profile!r} uses a browser, but its browser control and "
+            f"CDP ports {shown} are not published: swarm would publish them on every address "
+            "of the node, and CDP has no authentication. The gateway still uses them inside its "
+            "container; set swarm.publish_browser_ports: true to publish them anyway",
+            ports=ports,
+            nodes=(fp.node,),
+        )

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 
@@ -45,6 +45,15 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of te
 ProjectDir = Annotated[
     Path,
     typer.Option("--output", "-o", help="Directory of the generated project [default: .]."),
+]
+
+TargetOption = Annotated[
+    Literal["compose", "swarm"],
+    typer.Option(
+        "--target",
+        "-t",
+        help="compose: one host (compose.yaml); swarm: a Docker Swarm stack (stack.yaml).",
+    ),
 ]
 
 P = ParamSpec("P")
@@ -87,12 +96,16 @@ def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
 def _plan_table(plan: PortPlan) -> str:
     from .ports import format_range
 
-    rows = [("PROFILE", "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP")]
+    placed = any(fp.node is not None for fp in plan.footprints)
+    node: tuple[str, ...] = ("NODE",) if placed else ()
+    rows = [("PROFILE", *node, "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP")]
     for fp in plan.footprints:
         explicit = ", ".join(f"{name}={port}" for name, port in fp.cdp_ports.items()) or "-"
+        node = (fp.node or "-",) if placed else ()
         rows.append(
             (
                 fp.profile,
+                *node,
                 str(fp.base),
                 str(fp.browser_control),
                 format_range(*fp.extension_relay),
@@ -113,8 +126,10 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 
 @app.command()
 @_handled
-def check(file: SpecFile = None, as_json: JsonFlag = False) -> None:
-    """Check the profiles for port overlaps, shared paths and CDP endpoints.
+def check(
+    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
+) -> None:
+    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints.
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
@@ -122,7 +137,7 @@ def check(file: SpecFile = None, as_json: JsonFlag = False) -> None:
     from .project import check_spec, spec_error_report
 
     try:
-        report = check_spec(file).report
+        report = check_spec(file, target=target).report
     except SpecError as exc:
         report = spec_error_report(exc)
     if as_json:
@@ -153,11 +168,13 @@ def generate(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
     ] = False,
+    target: TargetOption = "compose",
 ) -> None:
-    """Check the profiles, then write compose.yaml, seed configs and .env tokens."""
+    """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
     from .project import check_spec, generate
+    from .render import COMPOSE_FILE, STACK_FILE
 
-    checked = check_spec(file)
+    checked = check_spec(file, target=target)
     result = generate(checked, output, force=force)
     _print_warnings(checked.report)
     for name in result.written:
@@ -167,7 +184,8 @@ def generate(
     for name in result.kept:
         typer.echo(f"kept {output / name}: its profile is gone but it was edited by hand")
     if not result.written:
-        typer.echo(f"{output / 'compose.yaml'} is up to date")
+        document = STACK_FILE if target == "swarm" else COMPOSE_FILE
+        typer.echo(f"{output / document} is up to date")
 
 
 @app.command()
@@ -226,18 +244,85 @@ def up(
     typer.echo(_status_table(gateways))
 
 
+@app.command()
+@_handled
+def deploy(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
+    ] = 180,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
+    ] = False,
+) -> None:
+    """Check (swarm target), place on the swarm's nodes, preflight this node, generate
+    stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
+    from .engine import Engine
+    from .project import check_spec
+    from .swarm import deploy as swarm_deploy
+
+    checked = check_spec(file, target="swarm")
+    _print_warnings(checked.report)
+    gateways = swarm_deploy(
+        checked, output, Engine(), timeout=timeout, progress=_progress, force=force
+    )
+    typer.echo(_status_table(gateways))
+
+
+@app.command()
+@_handled
+def undeploy(
+    file: SpecFile = None,
+    volumes: Annotated[
+        bool,
+        typer.Option("--volumes", help="Also delete the stack's volumes on this node."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+) -> None:
+    """Remove the swarm stack: services, networks, seeds, token secrets; volumes are kept
+    unless --volumes."""
+    from .engine import Engine
+    from .loading import load_spec
+    from .swarm import undeploy as swarm_undeploy
+
+    spec = load_spec(file).spec
+    if volumes and not yes:
+        typer.confirm(
+            f"Delete every volume of stack {spec.project!r} on this node (state, config, "
+            "workspace)?",
+            abort=True,
+        )
+    swarm_undeploy(spec, Engine(), volumes=volumes, progress=_progress)
+    typer.echo(
+        f"stack {spec.project!r} is removed"
+        + ("; its volumes on this node deleted" if volumes else "; volumes kept")
+    )
+
+
 def _progress(message: str) -> None:
     typer.echo(f"openclaw-compose: {message}", err=True)
 
 
 def _status_table(gateways: list[GatewayStatus]) -> str:
+    placed = any(gw.node for gw in gateways)
     rows: list[tuple[str, ...]] = [
-        ("PROFILE", "URL", "STATE", "HEALTHZ", "STARTUPZ", "READYZ", "TOKEN")
+        (
+            "PROFILE",
+            *(("NODE",) if placed else ()),
+            "URL",
+            "STATE",
+            "HEALTHZ",
+            "STARTUPZ",
+            "READYZ",
+            "TOKEN",
+        )
     ]
     for gw in gateways:
         probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
         state = gw.state + (f" ({gw.health})" if gw.health else "")
-        rows.append((gw.profile, gw.url, state, *probes, gw.token))
+        node = (gw.node or "-",) if placed else ()
+        rows.append((gw.profile, *node, gw.url, state, *probes, gw.token))
     return _table(rows)
 
 
@@ -268,15 +353,19 @@ def down(
 
 @app.command()
 @_handled
-def status(file: SpecFile = None, as_json: JsonFlag = False) -> None:
-    """Per profile: container state, /healthz /startupz /readyz, URL and ports."""
+def status(
+    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
+) -> None:
+    """Per profile: container (swarm: task) state, /healthz /startupz /readyz, URL and ports."""
     from .engine import Engine
     from .lifecycle import status as lifecycle_status
     from .loading import load_spec
     from .ports import plan_ports
+    from .swarm import status as swarm_status
 
     spec = load_spec(file).spec
-    gateways = lifecycle_status(spec, plan_ports(spec), Engine())
+    of = swarm_status if target == "swarm" else lifecycle_status
+    gateways = of(spec, plan_ports(spec), Engine())
     if as_json:
         _print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
     else:

@@ -36,10 +36,13 @@ class GatewayStatus:
     ports: dict[str, Any]
     token: str
     """Where the token is: the ``.env`` variable, never the token itself."""
+    node: str | None = None
+    """Swarm: the hostname of the node its task runs on."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
+            "node": self.node,
             "url": self.url,
             "container": self.container,
             "state": self.state,

@@ -4,6 +4,8 @@ From ``openclaw-facts.md``: with base port B, the gateway (HTTP, WebSocket, canv
 the browser control service on B+2, extension relay profiles on B+3..B+10 and auto-assigned CDP
 ports on B+11..B+110. One instance therefore occupies B..B+110 (B+1 is reserved with it), plus
 every explicit ``browser.profiles.<name>.cdpPort``.
+
+Ports are per node: profiles placed on different swarm nodes (``node:``) may use the same ports.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Footprint:
     base: int
     cdp_ports: Mapping[str, int]
     """Explicit CDP ports by browser profile name, in name order."""
+    node: str | None = None
+    """The swarm node the instance is placed on; None: the node of every profile without one."""
 
     @property
     def browser_control(self) -> int:
@@ -58,9 +62,10 @@ class Footprint:
         low, high = self.cdp
         return {name: port for name, port in self.cdp_ports.items() if not low <= port <= high}
 
-    def published(self) -> list[PortRange]:
-        """What a bridge-networked container publishes: base, browser control, CDP ports."""
-        return [(self.base, self.base), *self.relayed()]
+    def published(self, *, browser: bool = True) -> list[PortRange]:
+        """What a container publishes: base, and browser control and CDP ports with ``browser``
+        (a swarm stack publishes them only when the spec opts in)."""
+        return [(self.base, self.base), *(self.relayed() if browser else [])]
 
     def relayed(self) -> list[PortRange]:
         """The ports that listen on the container's loopback: browser control and CDP."""
@@ -79,6 +84,7 @@ class Footprint:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "node": self.node,
             "base": self.base,
             "browser_control": self.browser_control,
             "extension_relay": list(self.extension_relay),
@@ -90,6 +96,14 @@ class Footprint:
 @dataclass(frozen=True, slots=True)
 class PortPlan:
     footprints: tuple[Footprint, ...]
+
+    def by_node(self) -> dict[str | None, tuple[Footprint, ...]]:
+        """The footprints of each node (in the order of the profiles file): the checks and
+        the host preflight look at one node at a time."""
+        groups: dict[str | None, list[Footprint]] = {}
+        for fp in self.footprints:
+            groups.setdefault(fp.node, []).append(fp)
+        return {node: tuple(group) for node, group in groups.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {"profiles": {fp.profile: fp.to_json() for fp in self.footprints}}
@@ -107,6 +121,7 @@ def plan_ports(spec: Spec) -> PortPlan:
                     for browser, fragment in sorted(profile.openclaw.browser.profiles.items())
                     if fragment.cdpPort is not None
                 },
+                node=profile.node,
             )
             for name, profile in spec.profiles.items()
         )

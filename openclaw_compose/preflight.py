@@ -5,6 +5,10 @@ publish address (finds any process, and names it from /proc), and the port bindi
 container, running or stopped (a stopped container's ports are free now but taken again when it
 starts). With ``network: host`` a gateway binds its whole footprint on the host, so all of it is
 probed. Profiles that already have a container in the project hold their own ports: skipped.
+
+A swarm stack publishes on every address (``0.0.0.0``) of the node its profile is placed on;
+this host can only be probed for the profiles placed on it (:func:`taken_stack_ports`). There,
+ports of the routing mesh (other stacks' ``ingress`` ports, taken on every node) count too.
 """
 
 from __future__ import annotations
@@ -13,49 +17,90 @@ import errno
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import suppress
 from ipaddress import ip_address
 from pathlib import Path
 
 from .checks import Problem
 from .engine import Engine, PublishedPort
-from .ports import PortPlan, format_range
+from .ports import Footprint, PortPlan, PortRange, format_range
 from .spec import Spec
 
 WILDCARDS = {"0.0.0.0", "::"}
+SWARM_ADDRESS = "0.0.0.0"
+"""Where swarm publishes a port (``mode: host``): every address of the node."""
 
 
-def planned_ports(plan: PortPlan, network: str, skip: set[str]) -> dict[int, str]:
+def planned_ports(
+    plan: PortPlan, ports_of: Callable[[Footprint], list[PortRange]], skip: Collection[str]
+) -> dict[int, str]:
     """Every host port the project binds, with its profile (except the ``skip`` profiles)."""
     return {
         port: fp.profile
         for fp in plan.footprints
         if fp.profile not in skip
-        for low, high in fp.host_ports(network)
+        for low, high in ports_of(fp)
         for port in range(low, high + 1)
     }
 
 
 def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
-    """Ports the project needs that something else holds; its own containers' are skipped."""
-    address = str(spec.publish_address)
+    """Compose: ports the project needs that something else holds; its own containers' are
+    skipped."""
     running = set(engine.project_containers(spec.project))
-    planned = planned_ports(plan, spec.network, skip=running)
+    planned = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=running)
+    address = str(spec.publish_address)
+    return _taken(plan, planned, address, engine, lambda p: p.project == spec.project, stack=None)
+
+
+def taken_stack_ports(
+    spec: Spec, plan: PortPlan, engine: Engine, here: Collection[str]
+) -> list[Problem]:
+    """Swarm: the same for the profiles placed on this node (``here``); the stack's own
+    running tasks hold their ports."""
+    running = set(engine.stack_containers(spec.project))
+    browser = spec.swarm.publish_browser_ports
+    planned = planned_ports(
+        plan,
+        lambda fp: fp.published(browser=browser) if fp.profile in here else [],
+        skip=running,
+    )
+    ours = spec.project
+    return _taken(plan, planned, SWARM_ADDRESS, engine, lambda p: p.stack == ours, stack=ours)
+
+
+def _taken(
+    plan: PortPlan,
+    planned: dict[int, str],
+    address: str,
+    engine: Engine,
+    ours_if: Callable[[PublishedPort], bool],
+    *,
+    stack: str | None,
+) -> list[Problem]:
+    """``planned`` ports held by containers (not ``ours_if``), other stacks' routing mesh, or
+    processes; ``stack``: our own stack, whose services' ports are ours."""
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     ours: set[int] = set()
     for published in engine.published_ports():
         if published.port not in planned or not _same_address(published.host_ip, address):
             continue
-        if published.project == spec.project:
+        if ours_if(published):
             ours.add(published.port)
         else:
             holders[(planned[published.port], _container_holder(published))].append(published.port)
-    busy = [port for port in planned if port not in ours and not can_bind(address, port)]
+    for service in engine.service_ports():
+        if service.port in planned and service.mode == "ingress" and service.stack != stack:
+            holder = f"swarm service {service.service!r} (routing mesh: every node)"
+            holders[(planned[service.port], holder)].append(service.port)
+    held = ours | {port for ports in holders.values() for port in ports}
+    busy = [port for port in planned if port not in held and not can_bind(address, port)]
     for port, holder in _process_holders(busy).items():
         holders[(planned[port], holder)].append(port)
+    nodes = {fp.profile: fp.node for fp in plan.footprints}
     return [
-        _problem(profile, holder, sorted(set(ports)), address)
+        _problem(profile, holder, sorted(set(ports)), address, nodes[profile])
         for (profile, holder), ports in sorted(holders.items(), key=lambda item: item[1][0])
     ]
 
@@ -66,6 +111,8 @@ def _same_address(bound: str, planned: str) -> bool:
 
 def _container_holder(published: PublishedPort) -> str:
     project = f" of compose project {published.project!r}" if published.project else ""
+    if published.stack:
+        project = f" of swarm stack {published.stack!r}"
     return f"container {published.container!r} ({published.status}){project}"
 
 
@@ -82,7 +129,9 @@ def can_bind(address: str, port: int) -> bool:
     return True
 
 
-def _problem(profile: str, holder: str, ports: list[int], address: str) -> Problem:
+def _problem(
+    profile: str, holder: str, ports: list[int], address: str, node: str | None
+) -> Problem:
     shown = ", ".join(format_range(low, high) for low, high in _runs(ports))
     return Problem(
         "port-in-use",
@@ -91,6 +140,7 @@ def _problem(profile: str, holder: str, ports: list[int], address: str) -> Probl
         f"profile {profile!r}: {address} port(s) {shown} already taken by {holder}; stop it, "
         f"or move {profile!r} to a free base port",
         ports=tuple(ports),
+        nodes=(node,),
     )
 
 

@@ -14,6 +14,8 @@ from .errors import SpecError
 from .loading import LoadedSpec, load_spec
 from .ports import PortPlan, plan_ports
 from .render import render_project
+from .render_swarm import render_stack
+from .spec import Target
 from .writing import WriteResult, write_project
 
 
@@ -22,16 +24,23 @@ class CheckedSpec:
     loaded: LoadedSpec
     plan: PortPlan
     report: Report
+    target: Target = "compose"
 
 
-def check_spec(path: Path | None, host: HostFacts | None = None) -> CheckedSpec:
-    """Load, plan and check; raises :class:`SpecError` when the file does not validate."""
-    return check_loaded(load_spec(path), host)
+def check_spec(
+    path: Path | None, host: HostFacts | None = None, target: Target = "compose"
+) -> CheckedSpec:
+    """Load, plan and check for ``target``; raises :class:`SpecError` when the file does not
+    validate."""
+    return check_loaded(load_spec(path), host, target)
 
 
-def check_loaded(loaded: LoadedSpec, host: HostFacts | None = None) -> CheckedSpec:
+def check_loaded(
+    loaded: LoadedSpec, host: HostFacts | None = None, target: Target = "compose"
+) -> CheckedSpec:
     plan = plan_ports(loaded.spec)
-    return CheckedSpec(loaded, plan, run_checks(loaded.spec, plan, host or HostFacts.from_system()))
+    report = run_checks(loaded.spec, plan, host or HostFacts.from_system(), target)
+    return CheckedSpec(loaded, plan, report, target)
 
 
 def spec_error_report(error: SpecError) -> Report:
@@ -50,7 +59,9 @@ def spec_error_report(error: SpecError) -> Report:
 
 
 def generate(checked: CheckedSpec, out_dir: Path, *, force: bool = False) -> WriteResult:
-    """Render and write the project; refuses (writing nothing) when the checks found errors."""
+    """Render and write the project of the checked target; refuses (writing nothing) when the
+    checks found errors."""
     checked.report.fail_unless_ok()
-    project = render_project(checked.loaded, checked.plan, out_dir)
+    render = render_stack if checked.target == "swarm" else render_project
+    project = render(checked.loaded, checked.plan, out_dir)
     return write_project(out_dir, project, force=force)

@@ -31,9 +31,13 @@ DEFAULT_IMAGE = f"openclaw-compose/gateway:{OPENCLAW_VERSION}"
 DEFAULT_BROWSER_IMAGE = f"{DEFAULT_IMAGE}-browser"
 DEFAULT_PROJECT = "openclaw"
 DEFAULT_PUBLISH_ADDRESS = IPv4Address("127.0.0.1")
+DEFAULT_AUTH_MODE = "token"
+"""gateway.auth.mode of every seed config unless the profile's fragment says otherwise."""
 
 _PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_NODE_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 
 
 def _profile_name(name: str) -> str:
@@ -58,8 +62,26 @@ def _project_name(name: str) -> str:
     return name
 
 
+def _node_name(node: str) -> str:
+    if not (_NODE_HOSTNAME.fullmatch(node) or _NODE_LABEL.fullmatch(node)):
+        raise ValueError(
+            f"node {node!r} is neither a swarm node hostname (letters, digits, '.' and '-') "
+            "nor a node label KEY=VALUE (letters, digits, '.', '_' and '-' on each side)"
+        )
+    return node
+
+
+def node_label(node: str) -> tuple[str, str] | None:
+    """``(key, value)`` when ``node`` names a swarm node label (``KEY=VALUE``), else None."""
+    match = _NODE_LABEL.fullmatch(node)
+    return (match.group(1), match.group(2)) if match else None
+
+
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
+Target = Literal["compose", "swarm"]
+"""What ``generate`` writes: a Compose project (one host) or a Swarm stack (one or more nodes)."""
 ProjectName = Annotated[str, AfterValidator(_project_name)]
 
 
@@ -136,6 +158,12 @@ class ProfileSpec(_Strict):
         default=False,
         description="Run a headless Chromium for OpenClaw's managed browser (uses browser_image).",
     )
+    node: NodeName | None = Field(
+        default=None,
+        description="Swarm node the gateway runs on (its volumes live there): a node hostname, "
+        "or a node label KEY=VALUE that one node carries. Ports must be disjoint among "
+        "profiles on the same node only; profiles without 'node' share one node.",
+    )
 
     @model_validator(mode="after")
     def _one_port(self) -> Self:
@@ -146,6 +174,11 @@ class ProfileSpec(_Strict):
                 "set the base port with 'port' only and remove openclaw.gateway.port"
             )
         return self
+
+    def auth(self) -> Any:
+        """``gateway.auth`` as the seed config will have it (token mode by default)."""
+        auth = self.openclaw.as_config().get("gateway", {}).get("auth", {})
+        return {"mode": DEFAULT_AUTH_MODE} | auth if isinstance(auth, dict) else auth
 
     def image(self, spec: Spec) -> str:
         return spec.browser_image if self.browser else spec.image
@@ -158,6 +191,16 @@ class ProfileSpec(_Strict):
             "workspace": self.workspace_dir,
         }
         return {role: path for role, path in paths.items() if path is not None}
+
+
+class SwarmOptions(_Strict):
+    """Settings of the swarm target only (``generate --target swarm``, ``deploy``)."""
+
+    publish_browser_ports: StrictBool = Field(
+        default=False,
+        description="Also publish browser control (base+2) and the CDP ports. Swarm publishes "
+        "on every address of the node, and CDP has no authentication: off unless you opt in.",
+    )
 
 
 class Spec(_Strict):
@@ -180,6 +223,9 @@ class Spec(_Strict):
         description="Host address the ports are published on; 127.0.0.1 unless you need "
         "other hosts to reach the gateways.",
     )
+    swarm: SwarmOptions = Field(
+        default_factory=SwarmOptions, description="Settings of the swarm target only."
+    )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
     def to_document(self) -> dict[str, Any]:
@@ -191,6 +237,8 @@ class Spec(_Strict):
                 entry["openclaw"] = fragment
             if profile.browser:
                 entry["browser"] = True
+            if profile.node is not None:
+                entry["node"] = profile.node
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
             profiles[name] = entry
         return {
@@ -199,6 +247,7 @@ class Spec(_Strict):
             "browser_image": self.browser_image,
             "network": self.network,
             "publish_address": str(self.publish_address),
+            "swarm": self.swarm.model_dump(),
             "profiles": profiles,
         }
 

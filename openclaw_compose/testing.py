@@ -14,6 +14,7 @@ included.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import tempfile
 import threading
@@ -37,6 +38,9 @@ from .render import COMPOSE_FILE
 from .spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
+PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"
+"""``LOW-HIGH``: the window :func:`free_base` picks from, instead of 20000-32000 (e.g. to stay
+clear of ports your own gateways come and go on; probing only sees the ones bound right now)."""
 _reserved: set[int] = set()
 _reserved_lock = threading.Lock()
 
@@ -158,17 +162,29 @@ def _on_free_ports(spec: Spec) -> tuple[Spec, list[int]]:
 
 def free_base(address: str = "127.0.0.1") -> int:
     """A base port whose whole footprint is free, reserved for this process until released."""
-    start = FREE_PORTS_FROM + secrets.randbelow(50) * RECOMMENDED_SPACING
-    span = FREE_PORTS_TO - FREE_PORTS_FROM
+    low, high = _port_window()
+    span = high - low
+    start = low + secrets.randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
     with _reserved_lock:
         for step in range(0, span, RECOMMENDED_SPACING):
-            base = FREE_PORTS_FROM + (start - FREE_PORTS_FROM + step) % span
-            if base in _reserved or base + FOOTPRINT_SPAN > FREE_PORTS_TO:
+            base = low + (start - low + step) % span
+            if base in _reserved or base + FOOTPRINT_SPAN > high:
                 continue
             if all(can_bind(address, port) for port in range(base, base + FOOTPRINT_SPAN + 1)):
                 _reserved.add(base)
                 return base
-    raise RuntimeError(f"no free block of {FOOTPRINT_SPAN + 1} ports on {address}")
+    raise RuntimeError(f"no free block of {FOOTPRINT_SPAN + 1} ports on {address} in {low}-{high}")
+
+
+def _port_window() -> tuple[int, int]:
+    """Read when called, not at import, so that tests and users can set it at any time."""
+    value = os.environ.get(PORTS_VARIABLE, "").strip()
+    if not value:
+        return FREE_PORTS_FROM, FREE_PORTS_TO
+    low, sep, high = value.partition("-")
+    if not (sep and low.isdigit() and high.isdigit() and 0 < int(low) < int(high) <= 65535):
+        raise RuntimeError(f"{PORTS_VARIABLE}={value!r}: expected LOW-HIGH, e.g. 25000-32000")
+    return int(low), int(high)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 Every generated file's SHA-256 is recorded in ``.openclaw-compose.sums`` (``sha256sum -c``
 format). On the next run a file whose content no longer matches its recorded sum, or that exists
-without one, was edited by hand or is not ours: it is only replaced with ``force``. All new
+without one, was edited by hand or is not ours: it is only replaced with ``force``. The other
+target's document (``compose.yaml`` next to ``stack.yaml``) is left alone, sum included. All new
 contents are written to temporary files first (where a full disk or a crash can only leave
 temporary files behind), then renamed into place; the sums file goes last.
 """
@@ -90,7 +91,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         if current is not None and old_sums.get(name) != sha256(current):
             edited.append(name)
         changes[name] = text
-    stale = [name for name in old_sums if name not in project.files]
+    stale = [name for name in old_sums if name not in project.files and name not in project.others]
     for name in stale:
         current = _current(out_dir / name)
         if current is not None and sha256(current) != old_sums[name]:
@@ -107,7 +108,13 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     env_text = merge_tokens(env_before, project.token_variables)
     if env_text != env_before:
         changes[ENV_FILE] = env_text
-    sums = {name: sha256(text) for name, text in sorted(project.files.items())}
+    sums = {name: sha256(text) for name, text in project.files.items()}
+    sums |= {
+        name: old_sums[name]
+        for name in project.others
+        if name in old_sums and (out_dir / name).exists()
+    }
+    sums = dict(sorted(sums.items()))
     sums_text = "".join(f"{digest}  {name}\n" for name, digest in sums.items())
     if changes or sums != old_sums:
         changes[SUMS_FILE] = sums_text

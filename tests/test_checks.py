@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openclaw_compose.checks import HostFacts, Report, cdp_endpoint, run_checks
+from openclaw_compose.checks import HostFacts, Problem, Report, cdp_endpoint, run_checks
 from openclaw_compose.ports import plan_ports
 from openclaw_compose.spec import Spec
 
@@ -19,6 +19,12 @@ PORT_CODES = {"port-overlap", "cdp-port-collision"}
 
 def check(spec: Spec, host: HostFacts = NO_HOST) -> Report:
     return run_checks(spec, plan_ports(spec), host)
+
+
+def per_node(spec: Spec) -> tuple[Problem, ...]:
+    """The problems of the swarm target, without its one spec-wide warning."""
+    report = run_checks(spec, plan_ports(spec), NO_HOST, "swarm")
+    return tuple(p for p in report.problems if p.code != "swarm-publish-address")
 
 
 def codes(report: Report) -> list[str]:
@@ -159,7 +165,117 @@ def test_report_json_shape() -> None:
     report = check(spec_of({"a": {"port": 20000}, "b": {"port": 20010}}))
     data = report.to_json()
     assert data["ok"] is False
-    assert set(data["problems"][0]) == {"code", "severity", "profiles", "ports", "message"}
+    assert set(data["problems"][0]) == {"code", "severity", "profiles", "ports", "nodes", "message"}
+    assert data["problems"][0]["nodes"] == [None]
+
+
+# --- per node ---------------------------------------------------------------------------------
+
+
+def test_same_ports_on_different_nodes_are_fine() -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 18789, "node": "gw-1"},
+            "b": {"port": 18789, "node": "gw-2"},
+            "c": {"port": 18789, "node": "zone=eu"},
+            "d": {"port": 18789},
+        }
+    )
+    assert per_node(spec) == ()
+
+
+def test_overlaps_are_found_on_each_node_and_say_which() -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 18789, "node": "gw-1"},
+            "b": {"port": 18809, "node": "gw-1"},
+            "c": {"port": 18789, "node": "gw-2"},
+            "d": {"port": 18850},
+            "e": {"port": 18900},
+        }
+    )
+    problems = per_node(spec)
+    by_code = {(p.code, p.profiles): p for p in problems}
+    overlap = by_code[("port-overlap", ("a", "b"))]
+    assert overlap.nodes == ("gw-1",)
+    assert overlap.message.startswith("node 'gw-1': profiles 'a' (18789-18899) and 'b'")
+    unplaced = by_code[("port-overlap", ("d", "e"))]
+    assert unplaced.nodes == (None,)
+    assert unplaced.message.startswith("profiles 'd' (18850-18960) and 'e'")
+    assert {p.profiles for p in problems if p.code == "port-overlap"} == {
+        ("a", "b"),
+        ("d", "e"),
+    }
+
+
+def test_paths_are_per_node(tmp_path: Path) -> None:
+    shared = str(tmp_path / "state")
+    spec = spec_of(
+        {
+            "a": {"port": 20000, "node": "gw-1", "state_dir": shared},
+            "b": {"port": 20000, "node": "gw-2", "state_dir": shared},
+            "c": {"port": 30000, "node": "gw-2", "state_dir": shared},
+        }
+    )
+    (problem,) = per_node(spec)
+    assert problem.code == "path-shared"
+    assert problem.profiles == ("b", "c")
+    assert problem.nodes == ("gw-2",)
+
+
+def test_compose_target_refuses_profiles_on_several_nodes() -> None:
+    spec = spec_of({"a": {"port": 18789, "node": "gw-1"}, "b": {"port": 18789}})
+    (problem,) = check(spec).problems
+    assert problem.code == "compose-nodes"
+    assert problem.nodes == ("gw-1", None)
+    assert "node 'gw-1': a; no node: b" in problem.message
+    assert "use --target swarm" in problem.message
+    one_node = spec_of({"a": {"port": 18789, "node": "gw-1"}, "b": {"port": 19789, "node": "gw-1"}})
+    assert check(one_node).problems == ()
+
+
+def swarm_check(spec: Spec) -> Report:
+    return run_checks(spec, plan_ports(spec), NO_HOST, "swarm")
+
+
+def test_swarm_target_says_it_publishes_on_every_address() -> None:
+    report = swarm_check(spec_of({"a": {"port": 18789, "node": "gw-1"}, "b": {"port": 18789}}))
+    assert report.ok
+    (problem,) = report.problems
+    assert problem.code == "swarm-publish-address"
+    assert problem.severity == "warning"
+    assert problem.nodes == ("gw-1", None)
+    assert "not on publish_address 127.0.0.1" in problem.message
+
+
+def test_swarm_target_requires_token_auth() -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 18789, "openclaw": {"gateway": {"auth": {"mode": "password"}}}},
+            "b": {"port": 19789, "openclaw": {"gateway": {"auth": {"mode": "none"}}}},
+            "c": {"port": 20789, "openclaw": {"gateway": {"auth": {"token": "plain"}}}},
+            "d": {"port": 21789, "openclaw": {"gateway": {"auth": {"mode": "token"}}}},
+        }
+    )
+    assert check(spec).ok  # Compose binds 127.0.0.1: the user's choice
+    report = swarm_check(spec)
+    auth = [p for p in report.problems if p.code == "swarm-auth"]
+    assert [p.profiles for p in auth] == [("a",), ("b",), ("c",)]
+    assert "profiles.a.openclaw.gateway.auth.mode is 'password'" in auth[0].message
+    assert "profiles.c.openclaw.gateway.auth.token is set" in auth[2].message
+    assert report.errors == 3
+
+
+def test_swarm_browser_ports_need_the_opt_in() -> None:
+    profiles = {"a": {"port": 18789, "browser": True}, "b": {"port": 19789}}
+    (_, warning) = swarm_check(spec_of(profiles)).problems
+    assert warning.code == "swarm-browser-ports"
+    assert warning.profiles == ("a",)
+    assert "18791, 18800-18899 are not published" in warning.message
+    opted = swarm_check(spec_of(profiles, swarm={"publish_browser_ports": True}))
+    exposed = [p for p in opted.problems if p.code == "swarm-browser-ports"]
+    assert [p.profiles for p in exposed] == [("a",), ("b",)]
+    assert "CDP has no authentication" in exposed[0].message
 
 
 # --- property: the sweep agrees with the brute force "do the port sets intersect" ------------
@@ -168,6 +284,7 @@ profile_st = st.fixed_dictionaries(
     {
         "port": st.integers(1024, 2400),
         "cdp": st.lists(st.integers(1024, 2600), max_size=2),
+        "node": st.sampled_from([None, "gw-1", "zone=eu"]),
     }
 )
 
@@ -181,6 +298,7 @@ def _spec(raw: list[dict[str, Any]]) -> Spec:
         {
             f"p{i}": {
                 "port": item["port"],
+                "node": item["node"],
                 "openclaw": {
                     "browser": {
                         "profiles": {
@@ -195,14 +313,16 @@ def _spec(raw: list[dict[str, Any]]) -> Spec:
 
 
 def _oracle(raw: list[dict[str, Any]]) -> set[str]:
-    """Profiles whose ports meet another profile's, or clash inside their own instance."""
+    """Profiles whose ports meet those of another profile on the same node, or clash inside
+    their own instance."""
     sets = {
         f"p{i}": set(range(item["port"], item["port"] + 111)) | set(item["cdp"])
         for i, item in enumerate(raw)
     }
     conflicting = set()
     for (a, ports_a), (b, ports_b) in combinations(sets.items(), 2):
-        if ports_a & ports_b:
+        same_node = raw[int(a[1:])]["node"] == raw[int(b[1:])]["node"]
+        if same_node and ports_a & ports_b:
             conflicting |= {a, b}
     for i, item in enumerate(raw):
         own_services = set(range(item["port"], item["port"] + 11))
@@ -223,10 +343,13 @@ def test_overlap_sweep_matches_brute_force(raw: list[dict[str, Any]]) -> None:
         fp.profile: set(range(fp.span[0], fp.span[1] + 1)) | set(fp.cdp_ports.values())
         for fp in plan_ports(spec).footprints
     }
+    nodes = {fp.profile: fp.node for fp in plan_ports(spec).footprints}
     for problem in found:
         assert problem.ports
+        assert problem.nodes == (nodes[problem.profiles[0]],)
         for name in problem.profiles:
             assert set(problem.ports) <= sets[name]
+            assert nodes[name] == problem.nodes[0]
 
 
 @settings(max_examples=200, deadline=None)

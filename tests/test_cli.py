@@ -111,3 +111,47 @@ def test_schema_is_json_schema() -> None:
     schema = json.loads(run_cli("schema").stdout)
     assert schema["additionalProperties"] is False
     assert "profiles" in schema["required"]
+
+
+NODES = """\
+profiles:
+  a: {port: 18789, node: gw-1}
+  b: {port: 18789, node: gw-2}
+  c: {port: 18850, node: gw-2}
+"""
+
+
+def test_ports_say_which_node(workdir: Path) -> None:
+    write_tree(workdir, {"nodes.yaml": NODES})
+    table = run_cli("ports", "-f", "nodes.yaml").stdout.splitlines()
+    assert table[0].split()[:3] == ["PROFILE", "NODE", "BASE"]
+    assert table[2].split()[:3] == ["b", "gw-2", "18789"]
+    data = json.loads(run_cli("ports", "-f", "nodes.yaml", "--json").stdout)
+    assert {name: p["node"] for name, p in data["profiles"].items()} == {
+        "a": "gw-1",
+        "b": "gw-2",
+        "c": "gw-2",
+    }
+
+
+def test_check_json_per_node_and_target(workdir: Path) -> None:
+    write_tree(workdir, {"nodes.yaml": NODES})
+    swarm = run_cli("check", "-f", "nodes.yaml", "--json", "--target", "swarm")
+    assert swarm.exit_code == ExitCode.PROBLEMS
+    problems = json.loads(swarm.stdout)["problems"]
+    overlaps = [p for p in problems if p["code"] == "port-overlap"]
+    assert [(p["profiles"], p["nodes"]) for p in overlaps] == [(["b", "c"], ["gw-2"])]
+    compose = json.loads(run_cli("check", "-f", "nodes.yaml", "--json").stdout)["problems"]
+    assert "compose-nodes" in [p["code"] for p in compose]
+
+
+def test_generate_swarm_target(workdir: Path) -> None:
+    result = run_cli("generate", "--target", "swarm", "-o", "proj")
+    assert result.exit_code == 0, result.output
+    assert "wrote proj/stack.yaml" in result.stdout
+    assert "[swarm-publish-address]" in result.stderr
+    assert not (workdir / "proj" / "compose.yaml").exists()
+    again = run_cli("generate", "-t", "swarm", "-o", "proj")
+    assert again.stdout.strip() == "proj/stack.yaml is up to date"
+    bad = run_cli("generate", "--target", "kubernetes")
+    assert bad.exit_code == ExitCode.USAGE

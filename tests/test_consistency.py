@@ -30,8 +30,12 @@ def test_starter_file_matches_embedded_default() -> None:
 
 def test_readme_documents_every_check_code_and_exit_code() -> None:
     readme = (ROOT / "README.md").read_text()
-    source = (ROOT / "openclaw_compose" / "checks.py").read_text()
+    source = "".join(
+        (ROOT / "openclaw_compose" / name).read_text()
+        for name in ("checks.py", "preflight.py", "placement.py")
+    )
     codes = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)",\n\s+"(?:error|warning)"', source))
+    codes |= set(re.findall(r'^CODE = "([a-z-]+)"', source, re.M))
     assert codes, "no check codes found"
     for code in sorted(codes | {"schema", "yaml"}):
         assert f"`{code}`" in readme, f"README does not document check code {code}"

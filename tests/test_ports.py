@@ -16,6 +16,7 @@ def test_plan_json_shape_is_the_contract() -> None:
             "main": {"port": 18789},
             "rescue": {
                 "port": 19789,
+                "node": "gw-1",
                 "openclaw": {"browser": {"profiles": {"work": {"cdpPort": 19950}}}},
             },
         }
@@ -23,6 +24,7 @@ def test_plan_json_shape_is_the_contract() -> None:
     assert plan_ports(spec).to_json() == {
         "profiles": {
             "main": {
+                "node": None,
                 "base": 18789,
                 "browser_control": 18791,
                 "extension_relay": [18792, 18799],
@@ -30,6 +32,7 @@ def test_plan_json_shape_is_the_contract() -> None:
                 "cdp_ports": {},
             },
             "rescue": {
+                "node": "gw-1",
                 "base": 19789,
                 "browser_control": 19791,
                 "extension_relay": [19792, 19799],
@@ -75,3 +78,22 @@ def test_host_ports_per_network() -> None:
     ]
     assert fp.host_ports("host") == [(30000, 30110), (40000, 40000)]
     assert fp.relayed() == [(30002, 30002), (30011, 30110), (40000, 40000)]
+
+
+def test_footprints_by_node_keep_file_order() -> None:
+    spec = spec_of(
+        {
+            "a": {"port": 30000, "node": "gw-2"},
+            "b": {"port": 30000},
+            "c": {"port": 31000, "node": "gw-2"},
+        }
+    )
+    groups = plan_ports(spec).by_node()
+    assert list(groups) == ["gw-2", None]
+    assert [fp.profile for fp in groups["gw-2"]] == ["a", "c"]
+
+
+def test_swarm_publishes_browser_ports_only_when_asked() -> None:
+    (fp,) = plan_ports(spec_of({"a": {"port": 30000}})).footprints
+    assert fp.published(browser=False) == [(30000, 30000)]
+    assert fp.published() == [(30000, 30000), (30002, 30002), (30011, 30110)]

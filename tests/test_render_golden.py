@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -12,6 +14,7 @@ from ruamel.yaml import YAML
 from openclaw_compose.checks import HostFacts
 from openclaw_compose.project import check_spec, generate
 from openclaw_compose.render import render_project
+from openclaw_compose.spec import Target
 
 from .helpers import snapshot, write_tree
 
@@ -45,21 +48,46 @@ CASES = {
             workspace_dir: ./data/rescue/workspace
         """,
 }
+SWARM_CASES = {
+    "swarm-default": None,
+    "swarm-nodes": """
+        project: fleet
+        swarm:
+          publish_browser_ports: true
+        profiles:
+          main:
+            port: 18789
+            node: gw-1
+          rescue:
+            port: 18789
+            node: openclaw.node=b
+            browser: true
+            openclaw:
+              browser:
+                profiles:
+                  work: {cdpPort: 19950}
+            state_dir: ./data/rescue/state
+          spare:
+            port: 19789
+        """,
+}
 
 
 def _generated(tmp_path: Path, case: str) -> dict[str, bytes]:
-    text = CASES[case]
+    target: Target = "swarm" if case in SWARM_CASES else "compose"
+    text = (SWARM_CASES if target == "swarm" else CASES)[case]
     spec_path = None
     if text is not None:
         write_tree(tmp_path, {"openclaw-compose.yaml": text})
         spec_path = tmp_path / "openclaw-compose.yaml"
     out = tmp_path / "out" if text is None else tmp_path
-    generate(check_spec(spec_path, HostFacts()), out)
+    generate(check_spec(spec_path, HostFacts(), target), out)
     files = snapshot(out)
-    return {name: data for name, data in files.items() if name.startswith(("compose", "seeds"))}
+    kept = ("compose", "stack", "seeds")
+    return {name: data for name, data in files.items() if name.startswith(kept)}
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(CASES | SWARM_CASES))
 def test_golden(tmp_path: Path, case: str) -> None:
     files = _generated(tmp_path, case)
     expected_dir = GOLDEN / case
@@ -136,3 +164,62 @@ def test_bridge_network_relays_loopback_ports(tmp_path: Path) -> None:
     assert rescue["environment"]["OPENCLAW_COMPOSE_RELAY_PORTS"] == "19791,19800-19899,19950"
     assert rescue["image"] == "openclaw-compose/gateway:2026.9.6-browser"
     assert compose["services"]["main"]["image"] == "openclaw-compose/gateway:2026.9.6"
+
+
+def _stack(tmp_path: Path, case: str) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(_generated(tmp_path, case)["stack.yaml"])
+    return data
+
+
+def test_stack_is_swarm_only(tmp_path: Path) -> None:
+    stack = _stack(tmp_path, "swarm-default")
+    for name, service in stack["services"].items():
+        assert not {"restart", "network_mode", "container_name"} & set(service)
+        assert service["deploy"]["restart_policy"]["condition"] == "any"
+        assert service["deploy"]["placement"]["constraints"] == ["node.role == manager"]
+        assert service["ports"] == [
+            {"target": int(port), "published": int(port), "mode": "host"}
+            for port in [service["environment"]["OPENCLAW_GATEWAY_PORT"]]
+        ]
+        assert service["networks"] == [f"{name}-net"]
+        assert "OPENCLAW_GATEWAY_TOKEN" not in service["environment"]
+        assert "OPENCLAW_COMPOSE_RELAY_PORTS" not in service["environment"]
+        assert service["secrets"][0]["mode"] == 0o400
+    assert stack["secrets"]["main-token"] == {"name": "openclaw_main-token", "external": True}
+    assert all(network == {"driver": "overlay"} for network in stack["networks"].values())
+
+
+def test_stack_pins_profiles_and_publishes_browser_ports_on_opt_in(tmp_path: Path) -> None:
+    services = _stack(tmp_path, "swarm-nodes")["services"]
+    constraints = {name: s["deploy"]["placement"]["constraints"] for name, s in services.items()}
+    assert constraints == {
+        "main": ["node.hostname == gw-1"],
+        "rescue": ["node.labels.openclaw.node == b"],
+        "spare": ["node.role == manager"],
+    }
+    rescue = services["rescue"]
+    published = [port["published"] for port in rescue["ports"]]
+    assert published == [18789, 18791, *range(18800, 18900), 19950]
+    assert all(port["mode"] == "host" for port in rescue["ports"])
+    assert rescue["environment"]["OPENCLAW_COMPOSE_RELAY_PORTS"] == "18791,18800-18899,19950"
+    assert rescue["volumes"][0] == "./data/rescue/state:/home/node/.openclaw"
+
+
+def test_seed_config_name_follows_the_seed(tmp_path: Path) -> None:
+    configs = _stack(tmp_path, "swarm-default")["configs"]
+    main = (tmp_path / "out" / "seeds" / "main.json").read_bytes()
+    assert (
+        configs["main-seed"]["name"]
+        == f"openclaw_main-seed-{hashlib.sha256(main).hexdigest()[:12]}"
+    )
+
+
+def test_compose_and_stack_share_a_directory(tmp_path: Path) -> None:
+    generate(check_spec(None, HostFacts()), tmp_path)
+    generate(check_spec(None, HostFacts(), "swarm"), tmp_path)
+    assert {"compose.yaml", "stack.yaml"} <= set(snapshot(tmp_path))
+    sums = (tmp_path / ".openclaw-compose.sums").read_text()
+    assert "  compose.yaml\n" in sums
+    assert "  stack.yaml\n" in sums
+    generate(check_spec(None, HostFacts()), tmp_path)  # neither counts as edited by hand
+    assert (tmp_path / "stack.yaml").exists()

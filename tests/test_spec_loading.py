@@ -143,3 +143,43 @@ def test_host_network_binds_loopback_or_everything(tmp_path: Path) -> None:
         {"ok.yaml": "network: bridge\npublish_address: 10.1.2.3\nprofiles:\n  a: {port: 20000}\n"},
     )
     assert load_spec(tmp_path / "ok.yaml").spec.network == "bridge"
+
+
+def test_node_is_a_hostname_or_a_label(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "spec.yaml": """
+            swarm: {publish_browser_ports: true}
+            profiles:
+              a: {port: 20000, node: gw-1.example.org}
+              b: {port: 20000, node: openclaw.node=b}
+            """
+        },
+    )
+    spec = load_spec(tmp_path / "spec.yaml").spec
+    assert [p.node for p in spec.profiles.values()] == ["gw-1.example.org", "openclaw.node=b"]
+    assert spec.swarm.publish_browser_ports is True
+    assert spec.to_document()["profiles"]["b"]["node"] == "openclaw.node=b"
+
+
+def test_bad_node_and_swarm_keys_name_their_field(tmp_path: Path) -> None:
+    error = _load_error(
+        tmp_path,
+        """
+        swarm:
+          publish_browser_port: true
+        profiles:
+          a:
+            port: 20000
+            node: "gw 1"
+        """,
+    )
+    messages = [str(issue) for issue in error.issues]
+    assert messages == [
+        "swarm.publish_browser_port: unknown key (check its spelling; see "
+        "'openclaw-compose schema') (line 2)",
+        "profiles.a.node: node 'gw 1' is neither a swarm node hostname (letters, digits, '.' "
+        "and '-') nor a node label KEY=VALUE (letters, digits, '.', '_' and '-' on each side) "
+        "(line 6)",
+    ]

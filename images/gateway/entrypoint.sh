@@ -23,6 +23,31 @@ if [ ! -e "$CONFIG" ] && [ -r "$SEED" ]; then
     echo "openclaw-compose: seeded $CONFIG from $SEED" >&2
 fi
 
+# Token from a file. With OPENCLAW_GATEWAY_TOKEN_FILE set (openclaw-compose's
+# swarm stacks mount the profile's token secret at
+# /run/secrets/openclaw-gateway-token and set it), the file's content is
+# exported as OPENCLAW_GATEWAY_TOKEN, the variable the gateway reads. The
+# token then never appears in the container's configured environment
+# (docker inspect, docker service inspect). Setting both is refused: one of
+# them would be silently ignored. Without the _FILE variable nothing changes.
+if [ -n "${OPENCLAW_GATEWAY_TOKEN_FILE:-}" ]; then
+    if [ -n "${OPENCLAW_GATEWAY_TOKEN:-}" ]; then
+        echo "openclaw-compose: ERROR: both OPENCLAW_GATEWAY_TOKEN and OPENCLAW_GATEWAY_TOKEN_FILE are set; set only one" >&2
+        exit 1
+    fi
+    if [ ! -r "$OPENCLAW_GATEWAY_TOKEN_FILE" ]; then
+        echo "openclaw-compose: ERROR: OPENCLAW_GATEWAY_TOKEN_FILE=$OPENCLAW_GATEWAY_TOKEN_FILE is not a readable file" >&2
+        exit 1
+    fi
+    OPENCLAW_GATEWAY_TOKEN="$(tr -d '\r\n' <"$OPENCLAW_GATEWAY_TOKEN_FILE")"
+    if [ -z "$OPENCLAW_GATEWAY_TOKEN" ]; then
+        echo "openclaw-compose: ERROR: OPENCLAW_GATEWAY_TOKEN_FILE=$OPENCLAW_GATEWAY_TOKEN_FILE is empty" >&2
+        exit 1
+    fi
+    export OPENCLAW_GATEWAY_TOKEN
+    unset OPENCLAW_GATEWAY_TOKEN_FILE
+fi
+
 # Loopback relay. The browser control service (gateway port + 2) and the
 # Chrome DevTools (CDP) ports listen on 127.0.0.1 inside the container, which
 # Docker's port publishing never reaches (it forwards to the container's own

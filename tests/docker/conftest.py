@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import Engine, SwarmState
 from openclaw_compose.errors import DockerError
 from openclaw_compose.spec import DEFAULT_IMAGE
 from openclaw_compose.testing import free_base, release_base
@@ -42,13 +43,41 @@ def free_bases() -> Iterator[list[int]]:
         release_base(base)
 
 
-def spec_with_free_ports(directory: Path, bases: list[int], *names: str) -> Path:
-    """A profiles file with a unique project name, one free port block per profile."""
+def spec_with_free_ports(
+    directory: Path, bases: list[int], *names: str, address: str = "127.0.0.1"
+) -> Path:
+    """A profiles file with a unique project name, one free port block (on ``address``) per
+    profile."""
     project = f"octest-{os.urandom(4).hex()}"
     lines = [f"project: {project}", "profiles:"]
     for name in names:
-        bases.append(free_base())
+        bases.append(free_base(address))
         lines += [f"  {name}:", f"    port: {bases[-1]}"]
     path = directory / "openclaw-compose.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+GWBRIDGE = "docker_gwbridge"
+"""The bridge ``docker swarm init`` creates, which ``docker swarm leave`` keeps."""
+
+
+@pytest.fixture(scope="session")
+def swarm(engine: Engine) -> Iterator[SwarmState]:
+    """A swarm this engine manages: the one it is in, or a one-node swarm made for the session
+    and left at the end (with the bridge it added), so that the engine is left as found."""
+    state = engine.swarm()
+    if state.state != "inactive" and not state.manager:
+        pytest.skip(f"the engine is in a swarm (state {state.state}) but not a manager")
+    initialised = state.state == "inactive"
+    networks = engine.network_names()
+    if initialised:
+        engine.swarm_init(advertise_addr="127.0.0.1")
+    try:
+        yield engine.swarm()
+    finally:
+        if initialised:
+            engine.swarm_leave()
+            if GWBRIDGE not in networks and GWBRIDGE in engine.network_names():
+                with suppress(DockerError):  # still in use by something else: keep it
+                    engine.remove_network(GWBRIDGE)

@@ -1,0 +1,154 @@
+"""Rendering a checked spec into a Docker Swarm stack file (pure: no I/O).
+
+``docker stack deploy`` reads the Compose file format 3.x with the docker CLI's own loader, not
+Compose v2, and ignores (with a warning) what swarm cannot do. So the stack says everything the
+swarm way: ``deploy.restart_policy`` instead of ``restart``; a placement constraint pinning each
+gateway to its node, where its volumes live; the gateway port published in ``mode: host`` on
+that node only (the routing mesh would publish every profile on every node, and one node's port
+plan would then be every node's); one overlay network per profile, as isolated as the profiles.
+
+Swarm cannot publish on 127.0.0.1: a published port listens on every address of the node. So
+every gateway needs its token (the checks enforce token auth), the token is a swarm secret
+(mounted as a file, read by the image's entrypoint through ``OPENCLAW_GATEWAY_TOKEN_FILE``, so it
+is in no environment that ``docker inspect`` shows), and browser control and CDP are published
+only when ``swarm.publish_browser_ports`` opts in. Secrets are external: ``openclaw-compose
+deploy`` creates them from ``.env`` through the API, so no token file is ever written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from .loading import LoadedSpec
+from .ports import Footprint, PortPlan
+from .render import (
+    COMPOSE_FILE,
+    RELAY_PORTS_VARIABLE,
+    STACK_FILE,
+    RenderedProject,
+    gateway_environment,
+    gateway_mounts,
+    header,
+    healthcheck,
+    labels,
+    project_files,
+    relay_ports,
+    seed_file,
+    seed_mount,
+    seed_text,
+)
+from .spec import Spec, node_label
+from .yamlout import emit
+
+STACK_VERSION = "3.8"
+"""The newest format the docker CLI's stack loader and engine 20.10 (API 1.41) both honour."""
+TOKEN_SECRET_TARGET = "openclaw-gateway-token"
+TOKEN_FILE = f"/run/secrets/{TOKEN_SECRET_TARGET}"
+TOKEN_FILE_VARIABLE = "OPENCLAW_GATEWAY_TOKEN_FILE"
+CONTAINER_USER = "1000"
+TOKEN_MODE = 0o400
+"""Written as 256 (the emitter writes decimal; the stack loader reads a plain number)."""
+UNPLACED_CONSTRAINT = "node.role == manager"
+"""Where profiles without ``node:`` go: the manager (``deploy`` refuses when there are several)."""
+_NOTES = (
+    "Deploy with 'openclaw-compose deploy': it checks placement and ports, creates each",
+    "gateway's token secret from .env (no token is written here), then runs docker stack deploy.",
+    "Swarm publishes ports on every address of a node, not on 127.0.0.1: every gateway",
+    "requires its token.",
+)
+
+
+def render_stack(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
+    """The swarm target: ``stack.yaml`` and the same seeds as the Compose project."""
+    text = header(loaded, out_dir, "generate --target swarm", _NOTES) + emit(
+        stack_document(loaded.spec, plan, out_dir)
+    )
+    return project_files(loaded.spec, STACK_FILE, text, others=(COMPOSE_FILE,))
+
+
+def token_secret(project: str, profile: str) -> str:
+    """The swarm secret holding a profile's token (``deploy`` creates it from ``.env``)."""
+    return f"{project}_{profile}-token"
+
+
+def seed_config_name(project: str, profile: str, seed: str) -> str:
+    """Swarm configs cannot change: a changed seed gets a new name, so redeploying works."""
+    return f"{project}_{profile}-seed-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
+
+
+def placement_constraint(node: str | None) -> str:
+    if node is None:
+        return UNPLACED_CONSTRAINT
+    label = node_label(node)
+    return f"node.labels.{label[0]} == {label[1]}" if label else f"node.hostname == {node}"
+
+
+def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
+    services: dict[str, Any] = {}
+    networks: dict[str, Any] = {}
+    volumes: dict[str, Any] = {}
+    configs: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
+    for fp in plan.footprints:
+        profile = spec.profiles[fp.profile]
+        mounts = gateway_mounts(spec, fp, out_dir, volumes)
+        networks[_network(fp)] = {"driver": "overlay"}
+        configs[f"{fp.profile}-seed"] = {
+            "name": seed_config_name(spec.project, fp.profile, seed_text(profile)),
+            "file": f"./{seed_file(fp.profile)}",
+        }
+        secrets[f"{fp.profile}-token"] = {
+            "name": token_secret(spec.project, fp.profile),
+            "external": True,
+        }
+        services[fp.profile] = _service(spec, fp, mounts)
+    document: dict[str, Any] = {"version": STACK_VERSION, "services": services}
+    document["networks"] = networks
+    if volumes:
+        document["volumes"] = volumes
+    document["configs"] = configs
+    document["secrets"] = secrets
+    return document
+
+
+def _network(fp: Footprint) -> str:
+    return f"{fp.profile}-net"
+
+
+def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
+    browser_ports = spec.swarm.publish_browser_ports
+    environment = gateway_environment(fp, {TOKEN_FILE_VARIABLE: TOKEN_FILE})
+    if browser_ports:
+        environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
+    ports = [
+        {"target": port, "published": port, "mode": "host"}
+        for low, high in fp.published(browser=browser_ports)
+        for port in range(low, high + 1)  # the stack loader takes no ranges in long syntax
+    ]
+    return {
+        "image": spec.profiles[fp.profile].image(spec),
+        "command": ["gateway"],
+        "environment": environment,
+        "ports": ports,
+        "volumes": mounts,
+        "configs": seed_mount(fp),
+        "secrets": [
+            {
+                "source": f"{fp.profile}-token",
+                "target": TOKEN_SECRET_TARGET,
+                "uid": CONTAINER_USER,
+                "gid": CONTAINER_USER,
+                "mode": TOKEN_MODE,
+            }
+        ],
+        "networks": [_network(fp)],
+        "healthcheck": healthcheck(fp),
+        "labels": labels(fp),
+        "deploy": {
+            "replicas": 1,
+            "restart_policy": {"condition": "any", "delay": "5s"},
+            "placement": {"constraints": [placement_constraint(fp.node)]},
+        },
+    }

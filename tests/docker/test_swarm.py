@@ -1,0 +1,186 @@
+"""main + rescue as a swarm stack on a real one-node swarm (the ``swarm`` fixture makes one if
+the engine is in none): deployed with the CLI as a user would, both gateways answer on their
+published ports, tokens are swarm secrets (in no stack file, no ``docker service inspect``, no
+container environment), the preflight refuses taken ports before anything is deployed, and
+``undeploy --volumes`` leaves nothing behind. Tests run in file order; the last one undeploys."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose.engine import Engine, SwarmState
+from openclaw_compose.envfile import ENV_FILE, read_env
+from openclaw_compose.errors import ExitCode
+from openclaw_compose.loading import load_spec
+from openclaw_compose.preflight import SWARM_ADDRESS
+from openclaw_compose.probes import probe
+from openclaw_compose.spec import DEFAULT_IMAGE
+from openclaw_compose.testing import release_base
+from tests.helpers import run_cli
+
+from .conftest import spec_with_free_ports
+
+PROFILES = ("main", "rescue")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    directory: Path
+    spec_file: Path
+    project: str
+    bases: dict[str, int]
+    stderr: str
+
+    def tokens(self) -> dict[str, str]:
+        env = read_env((self.directory / ENV_FILE).read_text())
+        return {profile: env[f"OPENCLAW_TOKEN_{profile.upper()}"] for profile in PROFILES}
+
+
+@pytest.fixture(scope="module")
+def stack(swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    directory = tmp_path_factory.mktemp("stack")
+    bases: list[int] = []
+    spec_file = spec_with_free_ports(directory, bases, *PROFILES, address=SWARM_ADDRESS)
+    project = load_spec(spec_file).spec.project
+    try:
+        result = run_cli("deploy", "-f", spec_file, "-o", directory, "--timeout", "300")
+        assert result.exit_code == 0, result.output
+        yield Deployed(
+            directory, spec_file, project, dict(zip(PROFILES, bases, strict=True)), result.stderr
+        )
+    finally:
+        run_cli("undeploy", "-f", spec_file, "--volumes", "--yes")  # again: harmless
+        for base in bases:
+            release_base(base)
+
+
+def test_deploy_prints_no_ignored_options(stack: Deployed) -> None:
+    assert "docker stack deploy: Creating service" in stack.stderr
+    assert "Ignoring" not in stack.stderr
+    assert "unsupported" not in stack.stderr.lower()
+    assert "[swarm-publish-address]" in stack.stderr
+
+
+def test_both_gateways_answer_on_their_published_ports(stack: Deployed) -> None:
+    for profile, base in stack.bases.items():
+        assert probe(f"http://127.0.0.1:{base}", "startupz") == 200, profile
+    status = run_cli("status", "-f", stack.spec_file, "--target", "swarm", "--json")
+    assert status.exit_code == 0, status.output
+    gateways = {gw["profile"]: gw for gw in json.loads(status.stdout)["profiles"]}
+    for profile in PROFILES:
+        assert gateways[profile]["probes"]["startupz"] == 200
+        assert gateways[profile]["node"] == socket.gethostname()
+        assert gateways[profile]["token"] == f"secret {stack.project}_{profile}-token"
+
+
+def test_each_service_is_pinned_and_publishes_in_host_mode(engine: Engine, stack: Deployed) -> None:
+    services = engine.stack_services(stack.project)
+    assert sorted(services) == [f"{stack.project}_{profile}" for profile in PROFILES]
+    for profile, base in stack.bases.items():
+        spec = services[f"{stack.project}_{profile}"]["Spec"]
+        assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role == manager"]
+        ports = spec["EndpointSpec"]["Ports"]
+        assert [(p["PublishedPort"], p["PublishMode"]) for p in ports] == [(base, "host")]
+
+
+def test_tokens_are_swarm_secrets_only(engine: Engine, stack: Deployed) -> None:
+    tokens = stack.tokens()
+    assert tokens["main"] != tokens["rescue"]
+    services = json.dumps(engine.stack_services(stack.project))
+    containers = engine.stack_containers(stack.project)
+    for profile, token in tokens.items():
+        assert token not in services
+        attrs = engine.inspect_container(containers[profile].name)
+        assert token not in json.dumps(attrs)
+        assert (
+            "OPENCLAW_GATEWAY_TOKEN_FILE=/run/secrets/openclaw-gateway-token"
+            in (attrs["Config"]["Env"])
+        )
+        for path in stack.directory.rglob("*"):
+            if path.is_file() and path.name != ENV_FILE:
+                assert token not in path.read_text(errors="replace"), path
+    assert sorted(engine.stack_secrets(stack.project)) == [
+        f"{stack.project}_{profile}-token" for profile in PROFILES
+    ]
+
+
+def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> None:
+    tokens = stack.tokens()
+    container = engine.stack_containers(stack.project)["rescue"].name
+    url = f"ws://127.0.0.1:{stack.bases['rescue']}"
+    code, output = engine.exec(
+        container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["rescue"]]
+    )
+    assert code == 0, output
+    assert "Connectivity probe: ok" in output
+    _, refused = engine.exec(
+        container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["main"]]
+    )
+    assert "Connectivity probe: ok" not in refused
+
+
+def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:
+    before = {p: c.name for p, c in engine.stack_containers(stack.project).items()}
+    again = run_cli("deploy", "-f", stack.spec_file, "-o", stack.directory)
+    assert again.exit_code == 0, again.output
+    assert "Updating service" in again.stderr
+    after = {p: c.name for p, c in engine.stack_containers(stack.project).items()}
+    assert after == before
+
+
+def test_taken_ports_are_refused_before_anything_is_deployed(
+    engine: Engine, stack: Deployed, tmp_path: Path, free_bases: list[int]
+) -> None:
+    spec_file = spec_with_free_ports(tmp_path, free_bases, "free", address=SWARM_ADDRESS)
+    project = load_spec(spec_file).spec.project
+    taken = stack.bases["main"]
+    spec_file.write_text(spec_file.read_text() + f"  busy:\n    port: {taken}\n")
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", free_bases[0]))
+        holder.listen()
+        result = run_cli("deploy", "-f", spec_file, "-o", tmp_path)
+    assert result.exit_code == ExitCode.PROBLEMS, result.output
+    assert (
+        f"[port-in-use] profile 'free': 0.0.0.0 port(s) {free_bases[0]} already taken by process"
+        in result.stderr
+    )
+    assert (
+        f"[port-in-use] profile 'busy': 0.0.0.0 port(s) {taken} already taken by container "
+        f"'{stack.project}_main.1." in result.stderr
+    )
+    assert f"(running) of swarm stack '{stack.project}'" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-compose.yaml"]
+    assert engine.stack_services(project) == {}
+    assert engine.stack_secrets(project) == {}
+
+
+def test_undeploy_leaves_nothing_behind(engine: Engine, stack: Deployed) -> None:
+    assert len(engine.stack_volumes(stack.project)) == 6
+    kept = run_cli("undeploy", "-f", stack.spec_file)
+    assert kept.exit_code == 0, kept.output
+    assert len(engine.stack_volumes(stack.project)) == 6
+    gone = run_cli("undeploy", "-f", stack.spec_file, "--volumes", "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert engine.stack_services(stack.project) == {}
+    assert engine.stack_containers(stack.project) == {}
+    assert engine.stack_networks(stack.project) == []
+    assert engine.stack_secrets(stack.project) == {}
+    assert engine.stack_configs(stack.project) == []
+    assert engine.stack_volumes(stack.project) == []
+    for base in stack.bases.values():
+        assert probe(f"http://127.0.0.1:{base}", "healthz", timeout=1) is None
+
+
+def test_the_token_file_variable_and_the_token_exclude_each_other(engine: Engine) -> None:
+    code, output = engine.run(
+        DEFAULT_IMAGE,
+        {"OPENCLAW_GATEWAY_TOKEN": "x", "OPENCLAW_GATEWAY_TOKEN_FILE": "/etc/hostname"},
+    )
+    assert code == 1
+    assert "both OPENCLAW_GATEWAY_TOKEN and OPENCLAW_GATEWAY_TOKEN_FILE are set" in output
