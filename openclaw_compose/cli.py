@@ -56,6 +56,13 @@ TargetOption = Annotated[
     ),
 ]
 
+ForceFlag = Annotated[
+    bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
+]
+ReadyTimeout = Annotated[
+    float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
+]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -165,9 +172,7 @@ def _print_warnings(report: Report) -> None:
 def generate(
     file: SpecFile = None,
     output: ProjectDir = Path(),
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
-    ] = False,
+    force: ForceFlag = False,
     target: TargetOption = "compose",
 ) -> None:
     """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
@@ -224,12 +229,8 @@ def schema() -> None:
 def up(
     file: SpecFile = None,
     output: ProjectDir = Path(),
-    timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
-    ] = 180,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
-    ] = False,
+    timeout: ReadyTimeout = 180,
+    force: ForceFlag = False,
 ) -> None:
     """Check, preflight the host, generate, start every gateway and wait until ready."""
     from .engine import Engine
@@ -249,12 +250,8 @@ def up(
 def deploy(
     file: SpecFile = None,
     output: ProjectDir = Path(),
-    timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
-    ] = 180,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
-    ] = False,
+    timeout: ReadyTimeout = 180,
+    force: ForceFlag = False,
 ) -> None:
     """Check (swarm target), place on the swarm's nodes, preflight this node, generate
     stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
