@@ -59,6 +59,7 @@ TargetOption = Annotated[
 ForceFlag = Annotated[
     bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
 ]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
 ReadyTimeout = Annotated[
     float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
 ]
@@ -275,7 +276,7 @@ def undeploy(
         bool,
         typer.Option("--volumes", help="Also delete the stack's volumes on this node."),
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+    yes: YesFlag = False,
 ) -> None:
     """Remove the swarm stack: services, networks, seeds, token secrets; volumes are kept
     unless --volumes."""
@@ -285,16 +286,17 @@ def undeploy(
 
     spec = load_spec(file).spec
     if volumes and not yes:
-        typer.confirm(
-            f"Delete every volume of stack {spec.project!r} on this node (state, config, "
-            "workspace)?",
-            abort=True,
-        )
+        _confirm_volume_deletion(f"stack {spec.project!r} on this node")
     swarm_undeploy(spec, Engine(), volumes=volumes, progress=_progress)
     typer.echo(
         f"stack {spec.project!r} is removed"
         + ("; its volumes on this node deleted" if volumes else "; volumes kept")
     )
+
+
+def _confirm_volume_deletion(owner: str) -> None:
+    """Ask before deleting data; no answer (no terminal) aborts with exit code 1."""
+    typer.confirm(f"Delete every volume of {owner} (state, config, workspace)?", abort=True)
 
 
 def _progress(message: str) -> None:
@@ -331,7 +333,7 @@ def down(
     volumes: Annotated[
         bool, typer.Option("--volumes", help="Also delete state, config and workspace volumes.")
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")] = False,
+    yes: YesFlag = False,
 ) -> None:
     """Stop and remove the gateways; volumes are kept unless --volumes."""
     from .engine import Engine
@@ -340,10 +342,7 @@ def down(
 
     spec = load_spec(file).spec
     if volumes and not yes:
-        typer.confirm(
-            f"Delete every volume of project {spec.project!r} (state, config, workspace)?",
-            abort=True,
-        )
+        _confirm_volume_deletion(f"project {spec.project!r}")
     lifecycle_down(spec, output, Engine(), volumes=volumes)
     typer.echo(f"project {spec.project!r} is down" + ("; volumes deleted" if volumes else ""))
 
