@@ -30,11 +30,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.checks import HostFacts
-from openclaw_compose.engine import Engine, userland_proxy
-from openclaw_compose.loading import LoadedSpec, validate
-from openclaw_compose.probes import probe
-from openclaw_compose.project import check_loaded, generate
+from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.loading import LoadedSpec, validate
+from openclaw_compose.core.project import check_loaded, generate
+from openclaw_compose.engine.client import Engine, userland_proxy
+from openclaw_compose.runtime.probes import probe
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 CARRIERS = {"docker-proxy", "haproxy"}

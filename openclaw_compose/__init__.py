@@ -12,13 +12,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .checks import HostFacts, Problem, Report, run_checks
-    from .errors import ExitCode, OpenclawComposeError, SpecError
-    from .loading import LoadedSpec, load_spec
-    from .ports import Footprint, PortPlan, plan_ports
-    from .project import CheckedSpec, check_spec, generate
-    from .render import RenderedProject, render_project
-    from .spec import ProfileSpec, Spec
+    from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
+    from openclaw_compose.core.contract import RenderedProject, render_project
+    from openclaw_compose.core.loading import LoadedSpec, load_spec
+    from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
+    from openclaw_compose.core.project import CheckedSpec, check_spec, generate
+    from openclaw_compose.core.spec import ProfileSpec, Spec
+    from openclaw_compose.errors import ExitCode, OpenclawComposeError, SpecError
 
 _EXPORTS = {
     "HostFacts": "checks",

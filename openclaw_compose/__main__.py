@@ -1,3 +1,3 @@
-from .cli import main
+from openclaw_compose.cli import main
 
 main()

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 
-from .errors import ExitCode, OpenclawComposeError
+from openclaw_compose.errors import ExitCode, OpenclawComposeError
 
 if TYPE_CHECKING:
-    from .checks import Report
-    from .lifecycle import GatewayStatus
-    from .ports import PortPlan
+    from openclaw_compose.core.checks import Report
+    from openclaw_compose.core.ports import PortPlan
+    from openclaw_compose.targets.compose.runtime import GatewayStatus
 
 app = typer.Typer(
     name="openclaw-compose",
@@ -91,8 +91,8 @@ def _print_json(data: Any) -> None:
 @_handled
 def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
     """Print every profile's port plan: base, browser control, relay band, CDP range."""
-    from .loading import load_spec
-    from .ports import plan_ports
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.ports import plan_ports
 
     plan = plan_ports(load_spec(file).spec)
     if as_json:
@@ -102,7 +102,7 @@ def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
 
 
 def _plan_table(plan: PortPlan) -> str:
-    from .ports import format_range
+    from openclaw_compose.core.ports import format_range
 
     placed = any(fp.node is not None for fp in plan.footprints)
     node: tuple[str, ...] = ("NODE",) if placed else ()
@@ -141,8 +141,8 @@ def check(
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
-    from .errors import SpecError
-    from .project import check_spec, spec_error_report
+    from openclaw_compose.core.project import check_spec, spec_error_report
+    from openclaw_compose.errors import SpecError
 
     try:
         report = check_spec(file, target=target).report
@@ -177,8 +177,8 @@ def generate(
     target: TargetOption = "compose",
 ) -> None:
     """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
-    from .project import check_spec, generate
-    from .render import COMPOSE_FILE, STACK_FILE
+    from openclaw_compose.core.contract import COMPOSE_FILE, STACK_FILE
+    from openclaw_compose.core.project import check_spec, generate
 
     checked = check_spec(file, target=target)
     result = generate(checked, output, force=force)
@@ -205,7 +205,7 @@ def init(
     """Write a commented starter profiles file (main + rescue)."""
     from importlib.resources import files
 
-    from .errors import OutputError
+    from openclaw_compose.errors import OutputError
 
     if file.exists() and not force:
         raise OutputError(f"{file}: already exists; edit it, or use --force to replace it")
@@ -220,7 +220,7 @@ def init(
 @_handled
 def schema() -> None:
     """Print the JSON schema of the profiles file (for editors and CI)."""
-    from .spec import Spec
+    from openclaw_compose.core.spec import Spec
 
     _print_json(Spec.model_json_schema())
 
@@ -234,9 +234,9 @@ def up(
     force: ForceFlag = False,
 ) -> None:
     """Check, preflight the host, generate, start every gateway and wait until ready."""
-    from .engine import Engine
-    from .lifecycle import up as lifecycle_up
-    from .project import check_spec
+    from openclaw_compose.core.project import check_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.targets.compose.runtime import up as lifecycle_up
 
     checked = check_spec(file)
     _print_warnings(checked.report)
@@ -256,9 +256,9 @@ def deploy(
 ) -> None:
     """Check (swarm target), place on the swarm's nodes, preflight this node, generate
     stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
-    from .engine import Engine
-    from .project import check_spec
-    from .swarm import deploy as swarm_deploy
+    from openclaw_compose.core.project import check_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.targets.swarm.runtime import deploy as swarm_deploy
 
     checked = check_spec(file, target="swarm")
     _print_warnings(checked.report)
@@ -280,9 +280,9 @@ def undeploy(
 ) -> None:
     """Remove the swarm stack: services, networks, seeds, token secrets; volumes are kept
     unless --volumes."""
-    from .engine import Engine
-    from .loading import load_spec
-    from .swarm import undeploy as swarm_undeploy
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.targets.swarm.runtime import undeploy as swarm_undeploy
 
     spec = load_spec(file).spec
     if volumes and not yes:
@@ -336,9 +336,9 @@ def down(
     yes: YesFlag = False,
 ) -> None:
     """Stop and remove the gateways; volumes are kept unless --volumes."""
-    from .engine import Engine
-    from .lifecycle import down as lifecycle_down
-    from .loading import load_spec
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.targets.compose.runtime import down as lifecycle_down
 
     spec = load_spec(file).spec
     if volumes and not yes:
@@ -353,11 +353,11 @@ def status(
     file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
 ) -> None:
     """Per profile: container (swarm: task) state, /healthz /startupz /readyz, URL and ports."""
-    from .engine import Engine
-    from .lifecycle import status as lifecycle_status
-    from .loading import load_spec
-    from .ports import plan_ports
-    from .swarm import status as swarm_status
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.ports import plan_ports
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.targets.compose.runtime import status as lifecycle_status
+    from openclaw_compose.targets.swarm.runtime import status as swarm_status
 
     spec = load_spec(file).spec
     of = swarm_status if target == "swarm" else lifecycle_status
@@ -378,7 +378,7 @@ def logs(
     tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
 ) -> None:
     """Show a gateway's logs."""
-    from .engine import Engine
+    from openclaw_compose.engine.client import Engine
 
     _known_profile(file, profile)
     args = ["logs", "--no-log-prefix", "--tail", str(tail)] + (["--follow"] if follow else [])
@@ -394,7 +394,7 @@ def cli(
     output: ProjectDir = Path(),
 ) -> None:
     """Run the openclaw CLI in a profile's container: cli rescue -- gateway status."""
-    from .engine import Engine
+    from openclaw_compose.engine.client import Engine
 
     _known_profile(file, profile)
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
@@ -403,8 +403,8 @@ def cli(
 
 
 def _known_profile(file: Path | None, profile: str) -> None:
-    from .errors import UsageError
-    from .loading import load_spec
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.errors import UsageError
 
     profiles = load_spec(file).spec.profiles
     if profile not in profiles:
@@ -415,7 +415,7 @@ def _known_profile(file: Path | None, profile: str) -> None:
 @_handled
 def doctor(file: SpecFile = None) -> None:
     """Check the engine, Compose v2, the image and the host ports; exit 1 if any fails."""
-    from .doctor import diagnose
+    from openclaw_compose.runtime.doctor import diagnose
 
     findings = diagnose(file)
     for finding in findings:

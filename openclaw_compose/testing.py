@@ -27,15 +27,15 @@ from typing import Any
 import pytest
 from testcontainers.compose import DockerCompose
 
-from .engine import Engine
-from .envfile import ENV_FILE, read_env
-from .lifecycle import ProgressFn, base_url, prepare, wait_ready
-from .loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
-from .ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
-from .preflight import can_bind
-from .project import check_loaded
-from .render import COMPOSE_FILE
-from .spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
+from openclaw_compose.core.contract import COMPOSE_FILE
+from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
+from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
+from openclaw_compose.core.project import check_loaded
+from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
+from openclaw_compose.engine.client import Engine
+from openclaw_compose.runtime.preflight import can_bind
+from openclaw_compose.targets.compose.runtime import ProgressFn, base_url, prepare, wait_ready
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
 PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openclaw_compose.checks import HostFacts, Problem, Report, cdp_endpoint, run_checks
-from openclaw_compose.ports import plan_ports
-from openclaw_compose.spec import Spec
+from openclaw_compose.core.checks import HostFacts, Problem, Report, cdp_endpoint, run_checks
+from openclaw_compose.core.ports import plan_ports
+from openclaw_compose.core.spec import Spec
 
 from .test_ports import spec_of
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openclaw_compose.checks import HostFacts
-from openclaw_compose.loading import load_spec
-from openclaw_compose.project import check_spec, generate
-from openclaw_compose.spec import DEFAULT_SPEC_DATA
+from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.loading import load_spec
+from openclaw_compose.core.project import check_spec, generate
+from openclaw_compose.core.spec import DEFAULT_SPEC_DATA
 
 from .helpers import snapshot
 
@@ -30,10 +30,7 @@ def test_starter_file_matches_embedded_default() -> None:
 
 def test_readme_documents_every_check_code_and_exit_code() -> None:
     readme = (ROOT / "README.md").read_text()
-    source = "".join(
-        (ROOT / "openclaw_compose" / name).read_text()
-        for name in ("checks.py", "preflight.py", "placement.py")
-    )
+    source = "".join(path.read_text() for path in (ROOT / "openclaw_compose").rglob("*.py"))
     codes = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)",\n\s+"(?:error|warning)"', source))
     codes |= set(re.findall(r'^CODE = "([a-z-]+)"', source, re.M))
     assert codes, "no check codes found"

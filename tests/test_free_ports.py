@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openclaw_compose.ports import FOOTPRINT_SPAN
+from openclaw_compose.core.ports import FOOTPRINT_SPAN
 from openclaw_compose.testing import PORTS_VARIABLE, free_base, release_base
 
 

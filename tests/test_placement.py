@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw_compose.engine import SwarmNode, TaskState
-from openclaw_compose.placement import resolve_nodes
-from openclaw_compose.ports import plan_ports
-from openclaw_compose.swarm import current_tasks
+from openclaw_compose.core.ports import plan_ports
+from openclaw_compose.engine.client import SwarmNode, TaskState
+from openclaw_compose.targets.swarm.placement import resolve_nodes
+from openclaw_compose.targets.swarm.runtime import current_tasks
 
 from .test_ports import spec_of
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw_compose.ports import plan_ports
-from openclaw_compose.spec import Spec
+from openclaw_compose.core.ports import plan_ports
+from openclaw_compose.core.spec import Spec
 
 
 def spec_of(profiles: dict[str, Any], **top: Any) -> Spec:

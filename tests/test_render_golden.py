@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from openclaw_compose.checks import HostFacts
-from openclaw_compose.project import check_spec, generate
-from openclaw_compose.render import render_project
-from openclaw_compose.spec import Target
+from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.contract import render_project
+from openclaw_compose.core.project import check_spec, generate
+from openclaw_compose.core.spec import Target
 
 from .helpers import snapshot, write_tree
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.loading import EMBEDDED, load_spec
+from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.errors import SpecError, UsageError
-from openclaw_compose.loading import EMBEDDED, load_spec
-from openclaw_compose.spec import DEFAULT_IMAGE
 
 from .helpers import ISSUE_EXAMPLE, write_tree
 

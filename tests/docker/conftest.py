@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.engine import Engine, SwarmState
+from openclaw_compose.core.spec import DEFAULT_IMAGE
+from openclaw_compose.engine.client import Engine, SwarmState
 from openclaw_compose.errors import DockerError
-from openclaw_compose.spec import DEFAULT_IMAGE
 from openclaw_compose.testing import free_base, release_base
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.checks import HostFacts
-from openclaw_compose.engine import Engine
-from openclaw_compose.project import check_spec, generate
-from openclaw_compose.render import STACK_FILE
+from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.contract import STACK_FILE
+from openclaw_compose.core.project import check_spec, generate
+from openclaw_compose.engine.client import Engine
 from tests.helpers import write_tree
 from tests.test_render_golden import CASES, SWARM_CASES
 

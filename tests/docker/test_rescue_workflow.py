@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.engine import Engine
-from openclaw_compose.probes import probe
+from openclaw_compose.engine.client import Engine
+from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
 from tests.helpers import run_cli
 

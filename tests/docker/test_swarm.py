@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.engine import Engine, SwarmState
-from openclaw_compose.envfile import ENV_FILE, read_env
+from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.loading import load_spec
+from openclaw_compose.core.spec import DEFAULT_IMAGE
+from openclaw_compose.engine.client import Engine, SwarmState
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.loading import load_spec
-from openclaw_compose.preflight import SWARM_ADDRESS
-from openclaw_compose.probes import probe
-from openclaw_compose.spec import DEFAULT_IMAGE
+from openclaw_compose.runtime.preflight import SWARM_ADDRESS
+from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from openclaw_compose.engine import Engine
+from openclaw_compose.core.loading import load_spec
+from openclaw_compose.engine.client import Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.loading import load_spec
 from tests.helpers import run_cli
 
 from .conftest import spec_with_free_ports

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import HostFacts, Problem, Report, run_checks
-from .errors import SpecError
-from .loading import LoadedSpec, load_spec
-from .ports import PortPlan, plan_ports
-from .render import render_project
-from .render_swarm import render_stack
-from .spec import Target
-from .writing import WriteResult, write_project
+from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
+from openclaw_compose.core.contract import render_project
+from openclaw_compose.core.loading import LoadedSpec, load_spec
+from openclaw_compose.core.ports import PortPlan, plan_ports
+from openclaw_compose.core.spec import Target
+from openclaw_compose.core.writing import WriteResult, write_project
+from openclaw_compose.errors import SpecError
+from openclaw_compose.targets.swarm.render import render_stack
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import Report
-from .engine import ContainerState, Engine
-from .envfile import ENV_FILE
-from .errors import DockerError, NotReadyError, OutputError
-from .ports import Footprint, PortPlan
-from .preflight import taken_ports
-from .probes import PROBES, connect_host, probe, wait_started
-from .project import CheckedSpec, generate
-from .render import COMPOSE_FILE
-from .spec import Spec, token_variable
+from openclaw_compose.core.checks import Report
+from openclaw_compose.core.contract import COMPOSE_FILE
+from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.project import CheckedSpec, generate
+from openclaw_compose.core.spec import Spec, token_variable
+from openclaw_compose.engine.client import ContainerState, Engine
+from openclaw_compose.errors import DockerError, NotReadyError, OutputError
+from openclaw_compose.runtime.preflight import taken_ports
+from openclaw_compose.runtime.probes import PROBES, connect_host, probe, wait_started
 
 ProgressFn = Callable[[str], None]
 

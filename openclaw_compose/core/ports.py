@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import Spec
+from openclaw_compose.core.spec import Spec
 
 BROWSER_CONTROL_OFFSET = 2
 RELAY_OFFSETS = (3, 10)

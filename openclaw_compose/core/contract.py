@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .loading import LoadedSpec
-from .ports import Footprint, PortPlan, format_range
-from .spec import DEFAULT_AUTH_MODE, ProfileSpec, Spec, token_variable
-from .yamlout import emit
+from openclaw_compose.core.loading import LoadedSpec
+from openclaw_compose.core.ports import Footprint, PortPlan, format_range
+from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, ProfileSpec, Spec, token_variable
+from openclaw_compose.core.yamlout import emit
 
 COMPOSE_FILE = "compose.yaml"
 STACK_FILE = "stack.yaml"

@@ -22,10 +22,10 @@ from contextlib import suppress
 from ipaddress import ip_address
 from pathlib import Path
 
-from .checks import Problem
-from .engine import Engine, PublishedPort
-from .ports import Footprint, PortPlan, PortRange, format_range
-from .spec import Spec
+from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
+from openclaw_compose.core.spec import Spec
+from openclaw_compose.engine.client import Engine, PublishedPort
 
 WILDCARDS = {"0.0.0.0", "::"}
 SWARM_ADDRESS = "0.0.0.0"

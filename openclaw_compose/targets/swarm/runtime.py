@@ -21,19 +21,19 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from .checks import Report
-from .engine import STACK_LABEL, Engine, SwarmNode, SwarmState, TaskState
-from .envfile import ENV_FILE, read_env
-from .errors import DockerError, NotReadyError
-from .lifecycle import GatewayStatus, ProgressFn, require_image
-from .placement import resolve_nodes
-from .ports import PortPlan
-from .preflight import taken_stack_ports
-from .probes import PROBES, probe, wait_started
-from .project import CheckedSpec, generate
-from .render import PROFILE_LABEL, STACK_FILE, seed_text
-from .render_swarm import seed_config_name, token_secret
-from .spec import Spec, token_variable
+from openclaw_compose.core.checks import Report
+from openclaw_compose.core.contract import PROFILE_LABEL, STACK_FILE, seed_text
+from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.project import CheckedSpec, generate
+from openclaw_compose.core.spec import Spec, token_variable
+from openclaw_compose.engine.client import STACK_LABEL, Engine, SwarmNode, SwarmState, TaskState
+from openclaw_compose.errors import DockerError, NotReadyError
+from openclaw_compose.runtime.preflight import taken_stack_ports
+from openclaw_compose.runtime.probes import PROBES, probe, wait_started
+from openclaw_compose.targets.compose.runtime import GatewayStatus, ProgressFn, require_image
+from openclaw_compose.targets.swarm.placement import resolve_nodes
+from openclaw_compose.targets.swarm.render import seed_config_name, token_secret
 
 TOKEN_DIGEST_LABEL = "io.openclaw-compose.token-sha256"
 """On each token secret: notices a token changed in .env (the digest of 32 random bytes tells

@@ -19,8 +19,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .errors import ChecksFailed
-from .ports import (
+from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
     PORT_MIN,
@@ -30,7 +29,8 @@ from .ports import (
     PortRange,
     format_range,
 )
-from .spec import DEFAULT_AUTH_MODE, Spec, Target
+from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec, Target
+from openclaw_compose.errors import ChecksFailed
 
 Severity = Literal["error", "warning"]
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")

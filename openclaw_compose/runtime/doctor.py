@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import Engine, UserlandProxy, userland_proxy
-from .errors import OpenclawComposeError
-from .lifecycle import host_report, require_image
-from .project import CheckedSpec, check_spec
+from openclaw_compose.core.project import CheckedSpec, check_spec
+from openclaw_compose.engine.client import Engine, UserlandProxy, userland_proxy
+from openclaw_compose.errors import OpenclawComposeError
+from openclaw_compose.targets.compose.runtime import host_report, require_image
 
 DOCKER_PROXY_MIB = 655 / 204
 """Measured here: 204 docker-proxy processes held 655 MiB (openclaw-facts.md)."""

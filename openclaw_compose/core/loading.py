@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import SpecError, SpecIssue, UsageError
-from .spec import DEFAULT_SPEC_DATA, Spec
+from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, Spec
+from openclaw_compose.errors import SpecError, SpecIssue, UsageError
 
 DEFAULT_SPEC_FILE = "openclaw-compose.yaml"
 EMBEDDED = "<embedded default>"

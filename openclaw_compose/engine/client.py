@@ -24,7 +24,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from .errors import DockerError
+from openclaw_compose.errors import DockerError
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from .checks import Problem
-from .engine import SwarmNode
-from .ports import Footprint, PortPlan
-from .spec import node_label
+from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.spec import node_label
+from openclaw_compose.engine.client import SwarmNode
 
 CODE = "node-placement"
 

@@ -21,9 +21,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .loading import LoadedSpec
-from .ports import Footprint, PortPlan
-from .render import (
+from openclaw_compose.core.contract import (
     COMPOSE_FILE,
     RELAY_PORTS_VARIABLE,
     STACK_FILE,
@@ -39,8 +37,10 @@ from .render import (
     seed_mount,
     seed_text,
 )
-from .spec import Spec, node_label
-from .yamlout import emit
+from openclaw_compose.core.loading import LoadedSpec
+from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.spec import Spec, node_label
+from openclaw_compose.core.yamlout import emit
 
 STACK_VERSION = "3.8"
 """The newest format the docker CLI's stack loader and engine 20.10 (API 1.41) both honour."""

@@ -18,9 +18,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .envfile import ENV_FILE, ENV_MODE, merge_tokens
-from .errors import OutputError
-from .render import RenderedProject
+from openclaw_compose.core.contract import RenderedProject
+from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
+from openclaw_compose.errors import OutputError
 
 SUMS_FILE = ".openclaw-compose.sums"
 CONTAINER_UID = 1000
