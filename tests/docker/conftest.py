@@ -6,6 +6,7 @@ test that skips in CI has not passed.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import suppress
@@ -58,6 +59,9 @@ def spec_with_free_ports(
     return path
 
 
+SWARM_LOCK = Path("/tmp/openclaw-compose-tests-swarm.lock")
+"""Held for a whole session that uses the engine's swarm: two test sessions on one engine (two
+developers' worktrees) must not leave a swarm that the other one still uses."""
 GWBRIDGE = "docker_gwbridge"
 """The bridge ``docker swarm init`` creates, which ``docker swarm leave`` keeps."""
 
@@ -66,6 +70,12 @@ GWBRIDGE = "docker_gwbridge"
 def swarm(engine: Engine) -> Iterator[SwarmState]:
     """A swarm this engine manages: the one it is in, or a one-node swarm made for the session
     and left at the end (with the bridge it added), so that the engine is left as found."""
+    with SWARM_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _swarm_session(engine)
+
+
+def _swarm_session(engine: Engine) -> Iterator[SwarmState]:
     state = engine.swarm()
     if state.state != "inactive" and not state.manager:
         pytest.skip(f"the engine is in a swarm (state {state.state}) but not a manager")
