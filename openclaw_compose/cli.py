@@ -227,6 +227,41 @@ def schema() -> None:
 
 @app.command()
 @_handled
+def build(
+    file: SpecFile = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Build this OpenClaw version's images instead of the file's."
+        ),
+    ] = None,
+    browser: Annotated[
+        bool, typer.Option("--browser", help="Also the browser variant of every version.")
+    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild existing images.")] = False,
+) -> None:
+    """Build every gateway image the profiles need (images/build.sh; offline, cached by tag)."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.spec import gateway_image
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.runtime.images import build as build_images
+    from openclaw_compose.runtime.images import buildable
+
+    spec = load_spec(file).spec
+    if version is not None:
+        spec = spec.at_version(_checked_version(version))
+    recipes = buildable(spec)
+    if browser:
+        recipes |= {gateway_image(v, browser=True): (v, True) for v, _ in recipes.values()}
+    if not recipes:
+        typer.echo("nothing to build: every profile runs an image of your own ('image:')")
+        return
+    built = build_images(recipes, Engine(), _progress, rebuild=rebuild)
+    typer.echo(f"built {len(built)} image(s); present: {', '.join(sorted(recipes))}")
+
+
+@app.command()
+@_handled
 def up(
     file: SpecFile = None,
     output: ProjectDir = Path(),
@@ -309,6 +344,7 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
         (
             "PROFILE",
             *(("NODE",) if placed else ()),
+            "VERSION",
             "URL",
             "STATE",
             "HEALTHZ",
@@ -321,7 +357,7 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
         probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
         state = gw.state + (f" ({gw.health})" if gw.health else "")
         node = (gw.node or "-",) if placed else ()
-        rows.append((gw.profile, *node, gw.url, state, *probes, gw.token))
+        rows.append((gw.profile, *node, gw.version or "-", gw.url, state, *probes, gw.token))
     return _table(rows)
 
 
@@ -400,6 +436,16 @@ def cli(
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
     code = Engine().compose_passthrough(output, "exec", *tty, profile, "openclaw", *ctx.args)
     raise typer.Exit(code)
+
+
+def _checked_version(version: str) -> str:
+    from openclaw_compose.core.spec import check_version
+    from openclaw_compose.errors import UsageError
+
+    try:
+        return check_version(version)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _known_profile(file: Path | None, profile: str) -> None:

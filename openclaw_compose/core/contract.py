@@ -197,7 +197,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         fp, {"OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}"}
     )
     service: dict[str, Any] = {
-        "image": spec.profiles[fp.profile].image(spec),
+        "image": spec.profiles[fp.profile].image_ref(spec),
         "restart": "unless-stopped",
     }
     if spec.network == "host":

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,10 @@ class ContainerState:
     health: str | None  # starting, healthy, unhealthy, or None without a healthcheck
     restarts: int
     pid: int
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The container's labels (its image's included)."""
+    exit_code: int = 0
+    started_at: str = ""
 
 
 class Engine:
@@ -165,6 +169,9 @@ class Engine:
                 health=(state.get("Health") or {}).get("Status"),
                 restarts=attrs.get("RestartCount", 0),
                 pid=state.get("Pid", 0),
+                labels=dict(attrs["Config"].get("Labels") or {}),
+                exit_code=state.get("ExitCode", 0),
+                started_at=state.get("StartedAt", ""),
             )
         return states
 

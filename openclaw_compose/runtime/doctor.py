@@ -9,7 +9,8 @@ from pathlib import Path
 from openclaw_compose.core.project import CheckedSpec, check_spec
 from openclaw_compose.engine.client import Engine, UserlandProxy, userland_proxy
 from openclaw_compose.errors import OpenclawComposeError
-from openclaw_compose.targets.compose.runtime import host_report, require_image
+from openclaw_compose.runtime.images import require_images
+from openclaw_compose.targets.compose.runtime import host_report
 
 DOCKER_PROXY_MIB = 655 / 204
 """Measured here: 204 docker-proxy processes held 655 MiB (openclaw-facts.md)."""
@@ -42,7 +43,7 @@ def diagnose(file: Path | None) -> list[Finding]:
         return findings
     return [
         *findings,
-        _finding("image", lambda: require_image(checked.loaded.spec, engine)),
+        _finding("images", lambda: ", ".join(require_images(checked.loaded.spec, engine))),
         _finding("ports", lambda: _ports_free(checked, engine)),
         Finding("userland-proxy", True, str(userland_proxy())),
         Finding("port carriers", True, projected_overhead(checked, userland_proxy())),

@@ -19,6 +19,7 @@ from openclaw_compose.core.project import CheckedSpec, generate
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine.client import ContainerState, Engine
 from openclaw_compose.errors import DockerError, NotReadyError, OutputError
+from openclaw_compose.runtime.images import VERSION_LABEL, require_images
 from openclaw_compose.runtime.preflight import taken_ports
 from openclaw_compose.runtime.probes import PROBES, connect_host, probe, wait_started
 
@@ -38,11 +39,14 @@ class GatewayStatus:
     """Where the token is: the ``.env`` variable, never the token itself."""
     node: str | None = None
     """Swarm: the hostname of the node its task runs on."""
+    version: str | None = None
+    """The OpenClaw version of the container's image (its ``openclaw.version`` label)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "node": self.node,
+            "version": self.version,
             "url": self.url,
             "container": self.container,
             "state": self.state,
@@ -57,15 +61,6 @@ def base_url(spec: Spec, fp: Footprint) -> str:
     return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
 
 
-def require_image(spec: Spec, engine: Engine) -> str:
-    if not engine.image_exists(spec.image):
-        raise DockerError(
-            f"image {spec.image} is not present; build it with 'make image' "
-            "(or set 'image:' in the profiles file to one you have)"
-        )
-    return spec.image
-
-
 def host_report(checked: CheckedSpec, engine: Engine) -> Report:
     """The spec's checks plus the host preflight: every port it publishes must be free."""
     spec, plan = checked.loaded.spec, checked.plan
@@ -74,7 +69,7 @@ def host_report(checked: CheckedSpec, engine: Engine) -> Report:
 
 def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> None:
     """Everything before starting: image present, checks and host ports clean, files written."""
-    require_image(checked.loaded.spec, engine)
+    require_images(checked.loaded.spec, engine)
     host_report(checked, engine).fail_unless_ok()
     generate(checked, directory, force=force)
 
@@ -139,6 +134,7 @@ def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
                 probes={name: probe(url, name) if running else None for name in PROBES},
                 ports=fp.to_json(),
                 token=f"{ENV_FILE}: {token_variable(fp.profile)}",
+                version=container.labels.get(VERSION_LABEL) if container else None,
             )
         )
     return result

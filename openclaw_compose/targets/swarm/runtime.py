@@ -29,9 +29,10 @@ from openclaw_compose.core.project import CheckedSpec, generate
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine.client import STACK_LABEL, Engine, SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotReadyError
+from openclaw_compose.runtime.images import VERSION_LABEL, require_images
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe, wait_started
-from openclaw_compose.targets.compose.runtime import GatewayStatus, ProgressFn, require_image
+from openclaw_compose.targets.compose.runtime import GatewayStatus, ProgressFn
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 from openclaw_compose.targets.swarm.render import seed_config_name, token_secret
 
@@ -55,7 +56,7 @@ def require_manager(engine: Engine) -> SwarmState:
 
 def require_token_file(spec: Spec, engine: Engine) -> None:
     """Images built from an older entrypoint would refuse to start (no token): say so now."""
-    for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
+    for image in sorted({profile.image_ref(spec) for profile in spec.profiles.values()}):
         labels = engine.image_labels(image)
         if labels is not None and TOKEN_FILE_LABEL not in labels:
             raise DockerError(
@@ -87,7 +88,7 @@ def deploy(
     force: bool = False,
 ) -> list[GatewayStatus]:
     spec = checked.loaded.spec
-    require_image(spec, engine)
+    require_images(spec, engine)
     require_token_file(spec, engine)
     report, placed, swarm = placement_report(checked, engine)
     report.fail_unless_ok()
@@ -242,6 +243,7 @@ def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
                 ports=fp.to_json(),
                 token=f"secret {token_secret(spec.project, fp.profile)}",
                 node=node.hostname if node else None,
+                version=container.labels.get(VERSION_LABEL) if container else None,
             )
         )
     return result

@@ -1,0 +1,110 @@
+"""The gateway images a spec needs: which are missing, and building them with images/build.sh.
+
+Every image named from ``openclaw_version`` is built here from local material only (the script
+installs node and openclaw with npm on the host and runs ``docker build``), and cached by tag:
+building an image that exists is a no-op. Images of your own (``image:``) are never built here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from openclaw_compose.core.spec import Spec
+from openclaw_compose.engine.client import Engine
+from openclaw_compose.errors import DockerError
+
+BUILD_SCRIPT_VARIABLE = "OPENCLAW_COMPOSE_BUILD_SCRIPT"
+"""Where images/build.sh is, when this package is not run from its repository."""
+VERSION_LABEL = "openclaw.version"
+"""Set by images/gateway/Dockerfile; containers inherit their image's labels."""
+Recipe = tuple[str, bool]
+"""``(openclaw version, browser)``: what images/build.sh needs to build one image."""
+
+
+def build_script() -> Path:
+    configured = os.environ.get(BUILD_SCRIPT_VARIABLE)
+    script = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "images" / "build.sh"
+    )
+    if not script.is_file():
+        raise DockerError(
+            f"{script}: no such build script; run openclaw-compose from its repository, or set "
+            f"{BUILD_SCRIPT_VARIABLE} to the path of images/build.sh"
+        )
+    return script
+
+
+def build_command(recipe: Recipe) -> str:
+    """The shell command that builds one image, as the user would type it."""
+    version, browser = recipe
+    return f"OPENCLAW_VERSION={version} images/build.sh" + (" --browser" if browser else "")
+
+
+def missing_images(spec: Spec, engine: Engine) -> dict[str, Recipe | None]:
+    """The images the spec runs that are not on this engine, with their build recipe."""
+    return {
+        image: recipe for image, recipe in spec.images().items() if not engine.image_exists(image)
+    }
+
+
+def require_images(spec: Spec, engine: Engine) -> list[str]:
+    """Every image the spec runs is here; else say exactly what to build."""
+    missing = missing_images(spec, engine)
+    if missing:
+        raise DockerError(
+            "image(s) not present: "
+            + "; ".join(_how_to_get(image, recipe) for image, recipe in missing.items())
+        )
+    return sorted(spec.images())
+
+
+def _how_to_get(image: str, recipe: Recipe | None) -> str:
+    if recipe is None:
+        return f"{image} (yours: build or load it, or change 'image:' in the profiles file)"
+    return f"{image} (build it with 'openclaw-compose build', which runs {build_command(recipe)})"
+
+
+def build(
+    recipes: Mapping[str, Recipe],
+    engine: Engine,
+    progress: Callable[[str], None],
+    *,
+    rebuild: bool = False,
+) -> list[str]:
+    """Build each image that is missing (all of them with ``rebuild``); the ones built."""
+    script = build_script()
+    built = []
+    for image, (version, browser) in sorted(recipes.items()):
+        if not rebuild and engine.image_exists(image):
+            progress(f"{image} is already built")
+            continue
+        progress(f"building {image}: {build_command((version, browser))}")
+        args = [str(script), *(["--browser"] if browser else []), *(["--rebuild"] * rebuild)]
+        env = {**os.environ, "OPENCLAW_VERSION": version, "IMAGE": image}
+        try:
+            completed = subprocess.run(args, env=env, check=False)
+        except OSError as exc:
+            raise DockerError(f"cannot run {script}: {exc.strerror}") from None
+        if completed.returncode != 0:
+            raise DockerError(
+                f"building {image} failed ({build_command((version, browser))} exited with "
+                f"{completed.returncode}; its output is above)"
+            )
+        built.append(image)
+    return built
+
+
+def buildable(spec: Spec) -> dict[str, Recipe]:
+    """The images of the spec that ``openclaw-compose build`` makes."""
+    return {image: recipe for image, recipe in spec.images().items() if recipe is not None}
+
+
+def image_version(engine: Engine, image: str) -> str | None:
+    """The OpenClaw version an image holds, from its label; None when it has none."""
+    labels = engine.image_labels(image)
+    return (labels or {}).get(VERSION_LABEL)
