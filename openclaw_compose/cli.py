@@ -406,6 +406,78 @@ def status(
 
 @app.command()
 @_handled
+def backup(
+    profiles: Annotated[
+        list[str] | None, typer.Argument(help="Profiles to back up.", show_default=False)
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Back up every profile.")] = False,
+    file: SpecFile = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory for the archives [default: .].")
+    ] = Path(),
+) -> None:
+    """One archive per profile of its state, config and workspace (openclaw backup create
+    --verify, while the gateway runs), with its OpenClaw version and a checksum."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.backup import backup_profile
+
+    spec = load_spec(file).spec
+    names = list(spec.profiles) if every else list(profiles or [])
+    if not names or (every and profiles):
+        raise UsageError("name the profiles to back up, or use --all (not both)")
+    for name in names:
+        _known_profile(file, name)
+    engine = Engine()
+    for name in names:
+        made = backup_profile(spec, name, engine, output)
+        how = "live, from its running gateway" if made.live else "from its volumes"
+        typer.echo(
+            f"{name}: {made.path} (OpenClaw {made.manifest.openclaw_version}, "
+            f"{made.manifest.size / 1e6:.1f} MB, {made.seconds:.1f} s, {how})"
+        )
+
+
+@app.command()
+@_handled
+def restore(
+    profile: Annotated[str, typer.Argument(help="Profile to restore into.")],
+    archive: Annotated[Path, typer.Argument(help="An archive written by 'backup'.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the profile's existing state.")
+    ] = False,
+) -> None:
+    """Put a backup back: checksum checked, never from a newer OpenClaw than the image, never
+    over existing state without --force. A running gateway is stopped for it and started again."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.runtime.backup import restore_profile
+
+    _known_profile(file, profile)
+    spec = load_spec(file).spec
+    engine = Engine()
+    stopped: list[str] = []
+
+    def stop() -> None:
+        _progress(f"stopping {profile} for the restore")
+        engine.compose(output, "stop", profile)
+        stopped.append(profile)
+
+    manifest = restore_profile(spec, profile, archive, engine, force=force, stop=stop)
+    typer.echo(
+        f"{profile}: restored {archive.name} (OpenClaw {manifest.openclaw_version}, "
+        f"from profile {manifest.profile!r} of project {manifest.project!r})"
+    )
+    if stopped:
+        engine.compose(output, "start", profile)
+        typer.echo(f"{profile}: started again; check it with 'openclaw-compose status'")
+
+
+@app.command()
+@_handled
 def logs(
     profile: Annotated[str, typer.Argument(help="Profile whose gateway logs to show.")],
     file: SpecFile = None,

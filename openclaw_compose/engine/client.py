@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import subprocess
+import tarfile
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +224,59 @@ class Engine:
             return int(code), bytes(self._call(container.logs)).decode(errors="replace")
         finally:
             self._call(lambda: container.remove(force=True))
+
+    def run_once(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[str],
+        user: str,
+        put: tuple[str, Path] | None = None,
+        get: tuple[str, Path] | None = None,
+        timeout: float = 600,
+    ) -> tuple[int, str]:
+        """Run ``command`` once in a new container of ``image`` (no entrypoint, no network) with
+        ``mounts`` (``SOURCE:TARGET``), as ``user``; its exit code and output. ``put``
+        (container directory, local tar) is extracted into the container before it starts;
+        ``get`` (container file, local path) is copied out after it ended. Removed in any case.
+        """
+        container = self._call(
+            lambda: self.client.containers.create(
+                image,
+                list(command),
+                entrypoint=[],
+                user=user,
+                volumes=list(mounts),
+                network_mode="none",
+                labels={"io.openclaw-compose.one-shot": "1"},
+            )
+        )
+        try:
+            if put is not None:
+                directory, tar = put
+                with tar.open("rb") as stream:
+                    self._call(lambda: container.put_archive(directory, stream))
+            self._call(container.start)
+            code = int(self._call(lambda: container.wait(timeout=timeout))["StatusCode"])
+            output = bytes(self._call(container.logs)).decode(errors="replace")
+            if get is not None and code == 0:
+                _copy_out(self._call(lambda: container.get_archive(get[0])[0]), get[1])
+            return code, output
+        finally:
+            self._call(lambda: container.remove(force=True))
+
+    def copy_from(self, container: str, path: str, dest: Path) -> None:
+        """Copy the file ``path`` of a container (running or not) to ``dest``."""
+        chunks = self._call(lambda: self.client.containers.get(container).get_archive(path)[0])
+        _copy_out(chunks, dest)
+
+    def volume_exists(self, name: str) -> bool:
+        volumes = self._call(lambda: self.client.volumes.list(filters={"name": name}))
+        return any(volume.name == name for volume in volumes)
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
+        self._call(lambda: self.client.volumes.create(name=name, labels=dict(labels)))
 
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""
@@ -431,6 +486,21 @@ def _bindings(attrs: dict[str, Any]) -> Iterator[PublishedPort]:
                         status=status,
                         stack=labels.get(STACK_LABEL),
                     )
+
+
+def _copy_out(chunks: Iterator[bytes], dest: Path) -> None:
+    """The one file of an archive ``get_archive`` streams, written to ``dest``."""
+    with tempfile.TemporaryFile() as buffer:
+        for chunk in chunks:
+            buffer.write(chunk)
+        buffer.seek(0)
+        with tarfile.open(fileobj=buffer) as tar:
+            member = tar.next()
+            source = tar.extractfile(member) if member is not None else None
+            if source is None:
+                raise DockerError(f"{dest.name}: the container produced no file to copy out")
+            with dest.open("wb") as out:
+                shutil.copyfileobj(source, out)
 
 
 def _docker_cli() -> list[str]:
