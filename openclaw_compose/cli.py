@@ -478,6 +478,52 @@ def restore(
 
 @app.command()
 @_handled
+def upgrade(
+    *,
+    to: Annotated[
+        str | None, typer.Option("--to", help="OpenClaw version to upgrade to (built here).")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", help="An image of your own to upgrade to.")
+    ] = None,
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds each profile may take to answer on the new version.")
+    ] = 300,
+    backups: Annotated[
+        Path | None,
+        typer.Option(help="Where the backups made first go [default: OUTPUT/backups]."),
+    ] = None,
+) -> None:
+    """Upgrade the running gateways one at a time, rescues first: back up, start on the new
+    image, wait for /startupz and a clean doctor; on failure restore that profile and stop."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.upgrade import Target
+    from openclaw_compose.runtime.upgrade import upgrade as run_upgrade
+
+    if (to is None) == (image is None):
+        raise UsageError("give either --to VERSION or --image REF")
+    target = Target(version=_checked_version(to) if to else None, image=image)
+    loaded = load_spec(file)
+    done = run_upgrade(
+        loaded,
+        output,
+        Engine(),
+        target,
+        timeout=timeout,
+        backups=backups or output / "backups",
+        progress=_progress,
+    )
+    for step in done:
+        typer.echo(f"{step.profile}: {step.old_image} -> {step.new_image} in {step.seconds:.1f} s")
+    typer.echo(f"every profile runs {target}; {loaded.source} records it")
+
+
+@app.command()
+@_handled
 def logs(
     profile: Annotated[str, typer.Argument(help="Profile whose gateway logs to show.")],
     file: SpecFile = None,
