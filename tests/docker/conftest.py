@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import DockerError
 from openclaw_compose.testing import free_base, release_base
@@ -25,7 +25,7 @@ from . import dockerkit
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    engine = Engine()
+    engine = DockerEngine()
     try:
         engine.containers.version()
         engine.compose.version()
