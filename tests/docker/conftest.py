@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -92,5 +91,4 @@ def _swarm_session(engine: Engine) -> Iterator[SwarmState]:
         if initialised:
             dockerkit.swarm_leave()
             if GWBRIDGE not in networks and GWBRIDGE in dockerkit.network_names():
-                with suppress(DockerError):  # still in use by something else: keep it
-                    dockerkit.remove_network(GWBRIDGE)
+                dockerkit.remove_network_if_unused(GWBRIDGE)
