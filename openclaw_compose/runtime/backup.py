@@ -27,7 +27,7 @@ from typing import Any
 
 from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
 from openclaw_compose.core.spec import Spec, version_key
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ArchiveError, DockerError
 from openclaw_compose.runtime.images import image_version
 from openclaw_compose.runtime.volumes import (
@@ -70,20 +70,20 @@ class Backup:
 def backup_profile(spec: Spec, profile: str, engine: Engine, out_dir: Path) -> Backup:
     """Back up one profile into ``out_dir``: consistent, verified, checksummed."""
     start = time.monotonic()
-    container = engine.project_containers(spec.project).get(profile)
+    container = engine.containers.project_containers(spec.project).get(profile)
     live = container is not None and container.status == "running"
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
         payload = Path(tmp) / PAYLOAD
         if container is not None and live:
-            code, output = engine.exec(container.name, _CREATE)
+            code, output = engine.containers.exec(container.name, _CREATE)
             if code != 0:
                 raise DockerError(
                     f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
                     + output[-2000:]
                 )
-            engine.copy_from(container.name, _IN_CONTAINER, payload)
-            engine.exec(container.name, ["rm", "-f", _IN_CONTAINER])
+            engine.containers.copy_from(container.name, _IN_CONTAINER, payload)
+            engine.containers.exec(container.name, ["rm", "-f", _IN_CONTAINER])
         else:
             trees = profile_trees(spec, profile)
             run_on_trees(
@@ -211,7 +211,7 @@ def restore_profile(
                 f"profile {profile!r}: {', '.join(occupied)} already hold(s) files; nothing was "
                 "restored. Use --force to replace them with the archive's contents"
             )
-        container = engine.project_containers(spec.project).get(profile)
+        container = engine.containers.project_containers(spec.project).get(profile)
         if container is not None and container.status in ("running", "restarting"):
             stop()
         write_tree(engine, trees, payload, _members(_payload_manifest(payload)), replace=True)

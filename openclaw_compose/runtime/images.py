@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.engine.client import Engine
-from openclaw_compose.errors import DockerError
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import DockerError, ImageMissing
 
 BUILD_SCRIPT_VARIABLE = "OPENCLAW_COMPOSE_BUILD_SCRIPT"
 """Where images/build.sh is, when this package is not run from its repository."""
@@ -48,25 +48,35 @@ def build_command(recipe: Recipe) -> str:
 def missing_images(spec: Spec, engine: Engine) -> dict[str, Recipe | None]:
     """The images the spec runs that are not on this engine, with their build recipe."""
     return {
-        image: recipe for image, recipe in spec.images().items() if not engine.image_exists(image)
+        image: recipe
+        for image, recipe in spec.images().items()
+        if engine.containers.image_labels(image) is None
     }
 
 
-def require_images(spec: Spec, engine: Engine) -> list[str]:
-    """Every image the spec runs is here; else say exactly what to build."""
+def require_images(spec: Spec, engine: Engine) -> None:
+    """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
+    missing image, its profiles and exactly how to build it (nothing is pulled: no registry is
+    assumed)."""
     missing = missing_images(spec, engine)
     if missing:
-        raise DockerError(
-            "image(s) not present: "
-            + "; ".join(_how_to_get(image, recipe) for image, recipe in missing.items())
+        users = {
+            image: [n for n, p in spec.profiles.items() if p.image_ref(spec) == image]
+            for image in missing
+        }
+        raise ImageMissing(
+            "image(s) not present on the Docker engine (nothing was written or started):\n"
+            + "\n".join(
+                f"  {image} (profiles {', '.join(users[image])}): {_how_to_get(recipe)}"
+                for image, recipe in sorted(missing.items())
+            )
         )
-    return sorted(spec.images())
 
 
-def _how_to_get(image: str, recipe: Recipe | None) -> str:
+def _how_to_get(recipe: Recipe | None) -> str:
     if recipe is None:
-        return f"{image} (yours: build or load it, or change 'image:' in the profiles file)"
-    return f"{image} (build it with 'openclaw-compose build', which runs {build_command(recipe)})"
+        return "an image of your own: build or load it, or change 'image:' in the profiles file"
+    return f"build it with 'openclaw-compose build' (it runs {build_command(recipe)})"
 
 
 def build(
@@ -80,7 +90,7 @@ def build(
     script = build_script()
     built = []
     for image, (version, browser) in sorted(recipes.items()):
-        if not rebuild and engine.image_exists(image):
+        if not rebuild and engine.containers.image_labels(image) is not None:
             progress(f"{image} is already built")
             continue
         progress(f"building {image}: {build_command((version, browser))}")
@@ -106,5 +116,5 @@ def buildable(spec: Spec) -> dict[str, Recipe]:
 
 def image_version(engine: Engine, image: str) -> str | None:
     """The OpenClaw version an image holds, from its label; None when it has none."""
-    labels = engine.image_labels(image)
+    labels = engine.containers.image_labels(image)
     return (labels or {}).get(VERSION_LABEL)

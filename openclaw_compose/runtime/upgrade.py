@@ -24,11 +24,11 @@ from typing import Any
 
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import plan_ports
-from openclaw_compose.core.project import check_loaded, generate
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.core.specedit import Changes, edit_spec_file
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageError
+from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.backup import Backup, backup_profile, restore_profile
 from openclaw_compose.runtime.images import build, buildable, missing_images, require_images
 from openclaw_compose.runtime.probes import probe
@@ -158,7 +158,7 @@ class _Run:
     def start(self, spec: Spec, name: str) -> None:
         """Write the project of ``spec``, then (re)create only ``name``'s container."""
         self.write(spec)
-        self.engine.compose(self.directory, "up", "--detach", "--no-deps", name)
+        self.engine.compose.run(self.directory, "up", "--detach", "--no-deps", name)
 
     def one(self, before: Spec, after: Spec, name: str, saved: Backup) -> Upgraded:
         old, new = before.profiles[name].image_ref(before), after.profiles[name].image_ref(after)
@@ -186,7 +186,7 @@ class _Run:
         old = before.profiles[name].image_ref(before)
         self.progress(f"rolling {name} back to {old} with {saved.path.name}")
         try:
-            self.engine.compose(self.directory, "stop", name)
+            self.engine.compose.run(self.directory, "stop", name)
             restore_profile(
                 before, name, saved.path, self.engine, force=True, stop=lambda: None, image=old
             )
@@ -208,7 +208,7 @@ def wait_gateway(spec: Spec, name: str, engine: Engine, timeout: float) -> str |
     url = base_url(spec, footprint)
     deadline = time.monotonic() + timeout
     while True:
-        container = engine.project_containers(spec.project).get(name)
+        container = engine.containers.project_containers(spec.project).get(name)
         if container is None:
             return "its container is gone"
         exited = container.status != "running" or container.restarts > 0
@@ -231,8 +231,8 @@ def wait_gateway(spec: Spec, name: str, engine: Engine, timeout: float) -> str |
 
 def doctor_verdict(spec: Spec, name: str, engine: Engine) -> tuple[str | None, str]:
     """``openclaw doctor --json`` in the profile's container: (failure or None, a summary)."""
-    container = engine.project_containers(spec.project)[name]
-    code, output = engine.exec(container.name, ["openclaw", "doctor", "--json"])
+    container = engine.containers.project_containers(spec.project)[name]
+    code, output = engine.containers.exec(container.name, ["openclaw", "doctor", "--json"])
     try:
         report: dict[str, Any] = json.loads(output[output.index("{") :])
     except ValueError:
@@ -247,7 +247,7 @@ def doctor_verdict(spec: Spec, name: str, engine: Engine) -> tuple[str | None, s
 
 
 def _last_logs(spec: Spec, name: str, engine: Engine) -> str:
-    container = engine.project_containers(spec.project).get(name)
+    container = engine.containers.project_containers(spec.project).get(name)
     if container is None:
         return "(no container)"
-    return engine.logs(container.name, tail=20).rstrip()
+    return engine.containers.logs(container.name, tail=20).rstrip()

@@ -26,7 +26,8 @@ from pathlib import Path, PurePosixPath
 from openclaw_compose.core.contract import MOUNTS
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.core.writing import CONTAINER_UID, make_bind_dirs
-from openclaw_compose.engine.client import PROJECT_LABEL, Engine
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import PROJECT_LABEL
 from openclaw_compose.errors import DockerError
 
 USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
@@ -70,9 +71,9 @@ def _ensure(engine: Engine, trees: ProfileTrees) -> None:
     """Create what is missing: named volumes with Compose's labels, host directories owned by
     the container user."""
     for role, volume in trees.volumes().items():
-        if not engine.volume_exists(volume):
+        if not engine.containers.volume_exists(volume):
             labels = {PROJECT_LABEL: trees.project, VOLUME_LABEL: f"{trees.profile}-{role}"}
-            engine.create_volume(volume, labels)
+            engine.containers.create_volume(volume, labels)
     make_bind_dirs(tuple(Path(src) for role, src in trees.sources.items() if src.startswith("/")))
 
 
@@ -90,7 +91,7 @@ def run_on_trees(
     _ensure(engine, trees)
     env = "".join(f"{k}={shlex.quote(v)} " for k, v in (environment or {}).items())
     script = f"{env}exec {shlex.join(command)}" if env else shlex.join(command)
-    code, output = engine.run_once(
+    code, output = engine.containers.run_once(
         trees.image, ["sh", "-c", script], mounts=trees.mounts(), user=USER, get=get
     )
     if code != 0:
@@ -142,7 +143,7 @@ def write_tree(
     with tempfile.TemporaryDirectory() as tmp:
         wrapper = Path(tmp) / "in.tar"
         _wrap(archive, wrapper)
-        code, output = engine.run_once(
+        code, output = engine.containers.run_once(
             trees.image,
             ["sh", "-c", "\n".join(steps)],
             mounts=trees.mounts(),

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import release_base
@@ -47,22 +47,24 @@ class Project:
         return result.exit_code, result.stdout, result.stderr
 
     def container(self, engine: Engine, profile: str) -> str:
-        return engine.project_containers(self.project)[profile].name
+        return engine.containers.project_containers(self.project)[profile].name
 
     def read(self, engine: Engine, profile: str, path: str) -> str:
-        code, output = engine.exec(self.container(engine, profile), ["cat", path])
+        code, output = engine.containers.exec(self.container(engine, profile), ["cat", path])
         assert code == 0, output
         return output
 
     def version(self, engine: Engine, profile: str) -> str:
-        code, output = engine.exec(self.container(engine, profile), ["openclaw", "--version"])
+        code, output = engine.containers.exec(
+            self.container(engine, profile), ["openclaw", "--version"]
+        )
         assert code == 0, output
         return output
 
 
 @pytest.fixture(scope="module")
 def project(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    if not engine.image_exists(gateway_image(PREVIOUS_VERSION)):
+    if engine.containers.image_labels(gateway_image(PREVIOUS_VERSION)) is None:
         pytest.fail(f"image of OpenClaw {PREVIOUS_VERSION} missing: run 'make previous-image'")
     directory = tmp_path_factory.mktemp("upgrade")
     bases: list[int] = []
@@ -80,25 +82,13 @@ def project(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             container = made.container(engine, profile)
             made.contents[profile] = f"{profile} state from OpenClaw {PREVIOUS_VERSION}\n"
             script = f"printf %s '{made.contents[profile]}' > {MARKER} && echo {profile} > {NOTE}"
-            code, output = engine.exec(container, ["sh", "-c", script])
+            code, output = engine.containers.exec(container, ["sh", "-c", script])
             assert code == 0, output
         yield made
     finally:
         made.cli("down", "--volumes", "--yes")
         for base in bases:
             release_base(base)
-
-
-def test_up_says_what_to_build_for_a_missing_version(engine: Engine, tmp_path: Path) -> None:
-    spec = tmp_path / "openclaw-compose.yaml"
-    spec.write_text(
-        'project: octest-nobuild\nopenclaw_version: "2026.9.1"\nprofiles:\n  a:\n    port: 25555\n'
-    )
-    result = run_cli("up", "-f", spec, "-o", tmp_path)
-    assert result.exit_code == ExitCode.DOCKER, result.output
-    assert "openclaw-compose/gateway:2026.9.1" in result.stderr
-    assert "OPENCLAW_VERSION=2026.9.1 images/build.sh" in result.stderr
-    assert not (tmp_path / "compose.yaml").exists()
 
 
 def test_backup_down_volumes_restore_up(engine: Engine, project: Project) -> None:
@@ -200,7 +190,7 @@ def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
 def test_failed_upgrade_restores_the_rescue_and_never_stops_main(
     engine: Engine, project: Project, broken_image: str
 ) -> None:
-    main_started = engine.project_containers(project.project)["main"].started_at
+    main_started = engine.containers.project_containers(project.project)["main"].started_at
     spec_before = project.spec_file.read_text()
     with Sampler({"main": project.ports["main"]}) as sampler:
         code, out, err = project.cli("upgrade", "--image", broken_image, "--timeout", "120")
@@ -211,7 +201,7 @@ def test_failed_upgrade_restores_the_rescue_and_never_stops_main(
     assert "runs openclaw-compose/gateway:2026.9.5 again" in err, err
     assert sampler.samples
     assert all(s["main"] == 200 for s in sampler.samples), sampler.samples
-    containers = engine.project_containers(project.project)
+    containers = engine.containers.project_containers(project.project)
     assert containers["main"].started_at == main_started, "main was stopped"
     assert PREVIOUS_VERSION in project.version(engine, "rescue")
     assert project.read(engine, "rescue", MARKER) == project.contents["rescue"]
