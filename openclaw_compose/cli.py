@@ -274,8 +274,8 @@ def build(
     if not recipes:
         typer.echo("nothing to build: every profile runs an image of your own ('image:')")
         return
-    built = build_images(recipes, connect(), _progress, rebuild=rebuild)
-    typer.echo(f"built {len(built)} image(s); present: {', '.join(sorted(recipes))}")
+    build_images(recipes, _progress, rebuild=rebuild)
+    typer.echo(f"ready: {', '.join(sorted(recipes))}")
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 Every image named from ``openclaw_version`` is built here from local material only (the script
 installs node and openclaw with npm on the host and runs ``docker build``), and cached by tag:
-building an image that exists is a no-op. Images of your own (``image:``) are never built here.
+the script itself decides, in a fraction of a second, that a current image needs nothing, and
+rebuilds one made from another Dockerfile, entrypoint or base. Images of your own (``image:``)
+are never built here.
 """
 
 from __future__ import annotations
@@ -80,20 +82,12 @@ def _how_to_get(recipe: Recipe | None) -> str:
 
 
 def build(
-    recipes: Mapping[str, Recipe],
-    engine: Engine,
-    progress: Callable[[str], None],
-    *,
-    rebuild: bool = False,
-) -> list[str]:
-    """Build each image that is missing (all of them with ``rebuild``); the ones built."""
+    recipes: Mapping[str, Recipe], progress: Callable[[str], None], *, rebuild: bool = False
+) -> None:
+    """Run images/build.sh for each image (it builds what is missing or stale)."""
     script = build_script()
-    built = []
     for image, (version, browser) in sorted(recipes.items()):
-        if not rebuild and engine.containers.image_labels(image) is not None:
-            progress(f"{image} is already built")
-            continue
-        progress(f"building {image}: {build_command((version, browser))}")
+        progress(f"{image}: {build_command((version, browser))}")
         args = [str(script), *(["--browser"] if browser else []), *(["--rebuild"] * rebuild)]
         env = {**os.environ, "OPENCLAW_VERSION": version, "IMAGE": image}
         try:
@@ -105,8 +99,6 @@ def build(
                 f"building {image} failed ({build_command((version, browser))} exited with "
                 f"{completed.returncode}; its output is above)"
             )
-        built.append(image)
-    return built
 
 
 def buildable(spec: Spec) -> dict[str, Recipe]:

@@ -95,7 +95,7 @@ def upgrade(
     final = _with(spec, {name: target.changes() for name in spec.profiles})
     if target.version is not None:
         missing = missing_images(final, engine)
-        build({i: r for i, r in buildable(final).items() if i in missing}, engine, progress)
+        build({i: r for i, r in buildable(final).items() if i in missing}, progress)
     require_images(final, engine)
     run = _Run(loaded, directory, engine, timeout, progress)
     run.write(spec)  # refuses now, not halfway, if compose.yaml was edited by hand
