@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import tarfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
