@@ -46,7 +46,9 @@ class Recorder:
         manifest = Manifest(1, "pipe", profile, OLD, "now", "0" * 64, 0)
         return Backup(out_dir / f"{profile}.tar", manifest, 0.0, live=True)
 
-    def wait(self, _spec: object, name: str, _engine: object, _timeout: float) -> str | None:
+    def wait(
+        self, _spec: object, name: str, _engine: object, _timeout: float, **_: object
+    ) -> str | None:
         first = ("wait", name) not in self.events
         self.events.append(("wait", name))
         return "the gateway exited with code 78" if name == self.failing and first else None
@@ -96,7 +98,10 @@ def test_rescues_first_one_at_a_time_and_the_file_records_it(
         ("backup", "main"),
         ("backup", "helper"),
         ("wait", "rescue"),
+        ("wait", "rescue"),
         ("wait", "main"),
+        ("wait", "main"),
+        ("wait", "helper"),
         ("wait", "helper"),
     ]
     assert engine.compose.calls == [
@@ -122,6 +127,7 @@ def test_a_failing_profile_is_restored_on_its_old_image_and_the_rest_untouched(
     assert f"runs {gateway_image(OLD)} again" in message
     engine_calls = [e for e in recorder.events if e[0] != "backup"]
     assert engine_calls == [
+        ("wait", "rescue"),
         ("wait", "rescue"),
         ("wait", "main"),
         ("restore", f"main@{gateway_image(OLD)}"),

@@ -39,6 +39,10 @@ EXIT_MIGRATION = 78
 """OpenClaw's exit code when it cannot migrate the state safely (EX_CONFIG)."""
 CRASH_LOOP = 2
 """Restarts of the new container that count as a crash loop."""
+STEADY = 5
+"""Consecutive ``/startupz`` 200s, one a second, an upgraded gateway gives before the next one
+stops: right after its start a gateway still does heavy work (channels, sidecars, SQLite), and
+on a loaded host it can then miss a probe; the next gateway must not go down in that window."""
 DOCTOR_OK = frozenset({"info", "warning"})
 """Severities of ``openclaw doctor --json`` findings that do not fail an upgrade."""
 
@@ -170,6 +174,8 @@ class _Run:
         if failure is None:
             failure, doctor = doctor_verdict(after, name, self.engine)
         if failure is None:
+            failure = wait_gateway(after, name, self.engine, self.timeout, steady=STEADY)
+        if failure is None:
             seconds = time.monotonic() - start
             self.progress(f"{name} runs {new} ({seconds:.1f} s; doctor: {doctor})")
             return Upgraded(name, old, new, seconds, doctor)
@@ -202,11 +208,15 @@ class _Run:
         return f"It was restored from {saved.path} and runs {old} again."
 
 
-def wait_gateway(spec: Spec, name: str, engine: Engine, timeout: float) -> str | None:
-    """Wait for the profile's ``/startupz`` 200; None, or why it will not come."""
+def wait_gateway(
+    spec: Spec, name: str, engine: Engine, timeout: float, *, steady: int = 1
+) -> str | None:
+    """Wait until the profile's ``/startupz`` answered 200 ``steady`` times in a row; None, or
+    why it will not."""
     footprint = next(fp for fp in plan_ports(spec).footprints if fp.profile == name)
     url = base_url(spec, footprint)
     deadline = time.monotonic() + timeout
+    answered = 0
     while True:
         container = engine.containers.project_containers(spec.project).get(name)
         if container is None:
@@ -222,10 +232,14 @@ def wait_gateway(spec: Spec, name: str, engine: Engine, timeout: float) -> str |
                 f"crash loop: restarted {container.restarts} times, last exit code "
                 f"{container.exit_code}"
             )
-        if container.status == "running" and probe(url, "startupz") == 200:
+        answered = answered + 1 if probe(url, "startupz") == 200 else 0
+        if container.status == "running" and answered >= steady:
             return None
         if time.monotonic() > deadline:
-            return f"no /startupz 200 within {timeout:.0f} s (container {container.status})"
+            return (
+                f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container "
+                f"{container.status})"
+            )
         time.sleep(1)
 
 

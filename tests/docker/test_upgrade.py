@@ -150,20 +150,37 @@ class Sampler:
     def __init__(self, ports: dict[str, int]) -> None:
         self.ports = ports
         self.samples: list[dict[str, int | None]] = []
+        self.times: list[dict[str, tuple[float, float]]] = []
+        """Per sample and gateway: when the probe started (s from the first) and its latency."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run)
 
     def _run(self) -> None:
+        start = time.monotonic()
         with ThreadPoolExecutor(max_workers=len(self.ports)) as pool:
             while not self._stop.is_set():
                 answers = {
-                    p: pool.submit(
-                        probe, f"http://127.0.0.1:{port}", "startupz", self.PROBE_TIMEOUT
-                    )
+                    p: pool.submit(self._timed, f"http://127.0.0.1:{port}", start)
                     for p, port in self.ports.items()
                 }
-                self.samples.append({p: answer.result() for p, answer in answers.items()})
+                results = {p: answer.result() for p, answer in answers.items()}
+                self.samples.append({p: code for p, (code, _, _) in results.items()})
+                self.times.append({p: (at, took) for p, (_, at, took) in results.items()})
                 self._stop.wait(0.5)
+
+    def _timed(self, url: str, start: float) -> tuple[int | None, float, float]:
+        begun = time.monotonic()
+        code = probe(url, "startupz", self.PROBE_TIMEOUT)
+        return code, begun - start, time.monotonic() - begun
+
+    def misses(self) -> list[str]:
+        """The samples where no gateway answered 200: when, and how long each probe took (a
+        timeout, or refused at once)."""
+        return [
+            f"{self.times[i]}: {sample}"
+            for i, sample in enumerate(self.samples)
+            if 200 not in sample.values()
+        ]
 
     def __enter__(self) -> Sampler:
         self._thread.start()
@@ -224,8 +241,11 @@ def test_upgrade_keeps_one_gateway_answering_and_the_state(
     seconds = time.monotonic() - started
     assert code == 0, out + err
     print(f"upgrade of rescue + main: {seconds:.1f} s, {len(sampler.samples)} samples")
-    down = [s for s in sampler.samples if 200 not in s.values()]
-    assert not down, f"{len(down)} of {len(sampler.samples)} samples with no gateway answering"
+    misses = sampler.misses()
+    assert not misses, (
+        f"{len(misses)} of {len(sampler.samples)} samples with no gateway answering: "
+        f"{misses}\n{err}"
+    )
     assert any(s["rescue"] != 200 for s in sampler.samples), "rescue was never restarted"
     assert any(s["main"] != 200 for s in sampler.samples), "main was never restarted"
     for profile in ("main", "rescue"):
