@@ -19,6 +19,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from openclaw_compose.core.hostpaths import path_reason
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -30,7 +31,7 @@ from openclaw_compose.core.ports import (
     format_range,
 )
 from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec, Target
-from openclaw_compose.errors import ChecksFailed
+from openclaw_compose.errors import ChecksFailed, shown
 
 Severity = Literal["error", "warning"]
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -114,6 +115,8 @@ def run_checks(spec: Spec, plan: PortPlan, host: HostFacts, target: Target = "co
     for node, footprints in nodes.items():
         problems += _overlaps(footprints, node)
     problems += _shared_cdp_urls(spec)
+    problems += _foreign_cdp_ports(spec, plan)
+    problems += _invalid_paths(spec, on_this_host=target == "compose")
     problems += _shared_paths(spec)
     problems += _privileged(plan)
     problems += _ephemeral(plan, host)
@@ -317,6 +320,83 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
             )
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _foreign_cdp_ports(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
+    """A cdpUrl on loopback at a port of another profile: with ``network: host`` that is the
+    other gateway's own browser (and with ``bridge`` nothing at all), never a browser of one's
+    own."""
+    owners: dict[tuple[str | None, int], str] = {}
+    for fp in plan.footprints:
+        for port in (*range(fp.span[0], fp.span[1] + 1), *fp.extra_cdp_ports().values()):
+            owners[(fp.node, port)] = fp.profile
+    for name, profile in spec.profiles.items():
+        browser = profile.openclaw.browser
+        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
+            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
+            for bp, fragment in sorted(browser.profiles.items())
+        ]
+        for key, url in urls:
+            endpoint = cdp_endpoint(url) if url is not None else None
+            if endpoint is None or not _loopback(endpoint[0]):
+                continue
+            owner = owners.get((profile.node, endpoint[1]))
+            if owner is not None and owner != name:
+                yield Problem(
+                    "cdp-url-foreign",
+                    "error",
+                    (name, owner),
+                    f"profiles.{name}.openclaw.{key}: {url!r} points at port {endpoint[1]} on "
+                    f"loopback, which belongs to profile {owner!r}: a gateway must not drive "
+                    "another profile's browser; point it at a browser of its own",
+                    ports=(endpoint[1],),
+                    nodes=(profile.node,),
+                )
+
+
+def _loopback(host: str) -> bool:
+    return host in _LOOPBACK_NAMES or host.startswith("127.")
+
+
+def _invalid_paths(spec: Spec, *, on_this_host: bool) -> Iterator[Problem]:
+    for name, profile in spec.profiles.items():
+        for role, path in profile.host_paths().items():
+            reason = path_reason(path, on_this_host=on_this_host)
+            if reason is not None:
+                yield Problem(
+                    "path-invalid",
+                    "error",
+                    (name,),
+                    f"profiles.{name}.{role}_dir ({shown(path)}): {reason}",
+                    paths=(shown(path),),
+                    nodes=(profile.node,),
+                )
+
+
+def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
+    """Bind paths that are, or contain, the output directory: the container would see ``.env``
+    with every profile's token, and every profile's seed."""
+    try:
+        out = out_dir.resolve()
+    except (RuntimeError, ValueError, OSError):
+        return  # the writer reports an output directory it cannot reach
+    for name, profile in spec.profiles.items():
+        for role, path in profile.host_paths().items():
+            if out.is_relative_to(path):
+                relation = "is" if out == path else "contains"
+                yield Problem(
+                    "path-output",
+                    "error",
+                    (name,),
+                    f"profiles.{name}.{role}_dir ({shown(path)}) {relation} the output directory "
+                    f"{shown(out)}: the gateway would see .env with every profile's token; "
+                    "choose a directory outside it, or another -o DIR",
+                    paths=(shown(path),),
+                    nodes=(profile.node,),
+                )
+
+
 def _shared_paths(spec: Spec) -> Iterator[Problem]:
     """Paths are the node's own: only profiles on the same node can share one."""
     for node in dict.fromkeys(profile.node for profile in spec.profiles.values()):
@@ -427,6 +507,7 @@ def target_problems(spec: Spec, plan: PortPlan, target: Target) -> Iterator[Prob
     """What the chosen target adds to the checks above."""
     if target == "compose":
         yield from _compose_on_one_host(plan)
+        yield from _compose_exposure(spec)
     else:
         yield from _swarm_exposure(spec, plan)
 
@@ -452,6 +533,26 @@ def _compose_on_one_host(plan: PortPlan) -> Iterator[Problem]:
             "same node (or none)",
             nodes=tuple(nodes),
         )
+
+
+def _compose_exposure(spec: Spec) -> Iterator[Problem]:
+    """Published beyond loopback, a gateway without auth is anyone's on that network."""
+    if spec.publish_address.is_loopback:
+        return
+    for name, profile in spec.profiles.items():
+        auth = profile.auth()
+        mode = auth.get("mode") if isinstance(auth, dict) else auth
+        if mode == "none":
+            yield Problem(
+                "compose-auth",
+                "error",
+                (name,),
+                f"profiles.{name}.openclaw.gateway.auth.mode is 'none', but publish_address "
+                f"{spec.publish_address} is not loopback: anyone on that network could use the "
+                "gateway; remove the setting (token is the default) or publish on 127.0.0.1",
+                ports=(profile.port,),
+                nodes=(profile.node,),
+            )
 
 
 def _swarm_exposure(spec: Spec, plan: PortPlan) -> Iterator[Problem]:

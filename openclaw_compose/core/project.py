@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
+from openclaw_compose.core.checks import HostFacts, Problem, Report, output_problems, run_checks
 from openclaw_compose.core.contract import render_project
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.ports import PortPlan, plan_ports
@@ -61,7 +61,8 @@ def spec_error_report(error: SpecError) -> Report:
 def generate(checked: CheckedSpec, out_dir: Path, *, force: bool = False) -> WriteResult:
     """Render and write the project of the checked target; refuses (writing nothing) when the
     checks found errors."""
-    checked.report.fail_unless_ok()
+    output = tuple(output_problems(checked.loaded.spec, out_dir))
+    Report(checked.report.problems + output).fail_unless_ok()
     render = render_stack if checked.target == "swarm" else render_project
     project = render(checked.loaded, checked.plan, out_dir)
     return write_project(out_dir, project, force=force)

@@ -1,0 +1,51 @@
+"""The host directories a profile bind-mounts: can Compose mount them, can they be
+created (:mod:`.checks` reports what is found here).
+
+A path that fails here would otherwise fail late: ``docker compose up`` refusing ``./a:b``, a
+``mkdir`` under a regular file, a traceback from a symbolic link loop or an unknown ``~user``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openclaw_compose.errors import shown
+
+
+def unmountable(path: Path) -> str | None:
+    """Why Compose cannot bind-mount ``path`` (or it cannot be resolved), else None."""
+    text = str(path)
+    if "\0" in text:
+        return "contains a NUL byte"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not UTF-8; Compose files are UTF-8 text"
+    if text.startswith("~"):
+        return f"{text.split('/')[0]} names no user of this host"
+    if ":" in text:
+        return "contains ':', which Compose reads as the separator of source and target"
+    if any(not char.isprintable() for char in text):
+        return "contains a line break or another control character"
+    try:
+        path.resolve()
+    except RuntimeError:
+        return "a symbolic link in it points back at itself (a loop)"
+    return None
+
+
+def path_reason(path: Path, *, on_this_host: bool) -> str | None:
+    """Why ``path`` cannot be a bind mount; with ``on_this_host`` the file system is asked too
+    (paths of profiles placed on other nodes are theirs)."""
+    return unmountable(path) or (not_a_directory(path) if on_this_host else None)
+
+
+def not_a_directory(path: Path) -> str | None:
+    """Why ``path`` cannot be (made) a directory: it, or an ancestor, is something else."""
+    for candidate in (path, *path.parents):
+        if candidate.is_dir():
+            return None
+        if candidate.exists() or candidate.is_symlink():
+            what = "is" if candidate == path else f"is under {shown(candidate)}, which is"
+            return f"{what} a file, not a directory; choose a directory path"
+    return None
