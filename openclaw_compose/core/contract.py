@@ -150,8 +150,15 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
             volumes[f"{fp.profile}-{role}"] = {}
             mounts.append(f"{fp.profile}-{role}:{target}")
         else:
-            mounts.append(f"{_relative(host_path, out_dir)}:{target}")
+            mounts.append(f"{literal(_relative(host_path, out_dir))}:{target}")
     return mounts
+
+
+def literal(text: str) -> str:
+    """``text`` as Compose (and ``docker stack``) will read it: every ``$`` doubled, so that a
+    user's string is never interpolated (``./c$OPENCLAW_TOKEN_RESCUE`` would otherwise put
+    rescue's token into main's mount path)."""
+    return text.replace("$", "$$")
 
 
 def gateway_environment(fp: Footprint, token: Mapping[str, str]) -> dict[str, str]:
@@ -197,7 +204,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         fp, {"OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}"}
     )
     service: dict[str, Any] = {
-        "image": spec.profiles[fp.profile].image(spec),
+        "image": literal(spec.profiles[fp.profile].image(spec)),
         "restart": "unless-stopped",
     }
     if spec.network == "host":

@@ -15,23 +15,33 @@ from openclaw_compose.errors import shown
 def unmountable(path: Path) -> str | None:
     """Why Compose cannot bind-mount ``path`` (or it cannot be resolved), else None."""
     text = str(path)
-    if "\0" in text:
-        return "contains a NUL byte"
+    reasons = (
+        ("\0" in text, "contains a NUL byte"),
+        (not _utf8(text), "is not UTF-8; Compose files are UTF-8 text"),
+        (text.startswith("~"), f"{text.partition('/')[0]} names no user of this host"),
+        (":" in text, "contains ':', which Compose reads as the separator of source and target"),
+        (not text.isprintable(), "contains a line break or another control character"),
+    )
+    reason = next((reason for bad, reason in reasons if bad), None)
+    if reason is None and _loops(path):
+        return "a symbolic link in it points back at itself (a loop)"
+    return reason
+
+
+def _utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "is not UTF-8; Compose files are UTF-8 text"
-    if text.startswith("~"):
-        return f"{text.split('/')[0]} names no user of this host"
-    if ":" in text:
-        return "contains ':', which Compose reads as the separator of source and target"
-    if any(not char.isprintable() for char in text):
-        return "contains a line break or another control character"
+        return False
+    return True
+
+
+def _loops(path: Path) -> bool:
     try:
         path.resolve()
     except RuntimeError:
-        return "a symbolic link in it points back at itself (a loop)"
-    return None
+        return True
+    return False
 
 
 def path_reason(path: Path, *, on_this_host: bool) -> str | None:

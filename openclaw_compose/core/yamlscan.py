@@ -66,44 +66,50 @@ def scan(text: str) -> None:
     if len(text) > MAX_BYTES:
         raise ScanError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", None)
     yaml = YAML(typ="safe")
-    resolver = yaml.resolver
-    sizes: dict[str, int] = {}
-    stack: list[_Open] = []
-    total = 0
+    scanner = _Scanner(yaml.resolver)
     for event in yaml.parse(text):
-        line = event.start_mark.line + 1
+        scanner.feed(event, event.start_mark.line + 1)
+
+
+class _Scanner:
+    def __init__(self, resolver: Any) -> None:
+        self.resolver = resolver
+        self.sizes: dict[str, int] = {}
+        """Expanded node count of every anchored node, for the aliases to it."""
+        self.stack: list[_Open] = []
+        self.total = 0
+
+    def feed(self, event: Any, line: int) -> None:
         if isinstance(event, CollectionStartEvent):
-            _key_position(stack, None, line)
+            _key_position(self.stack, None, line)
             if event.tag is not None and event.tag != "!" and event.tag not in _COLLECTION_TAGS:
                 raise ScanError(f"the tag {event.tag} is not supported (plain JSON only)", line)
-            stack.append(_Open(event.anchor, isinstance(event, MappingStartEvent)))
-            if len(stack) > MAX_DEPTH:
+            self.stack.append(_Open(event.anchor, isinstance(event, MappingStartEvent)))
+            if len(self.stack) > MAX_DEPTH:
                 raise ScanError(f"nested deeper than {MAX_DEPTH} levels", line)
-            continue
-        if isinstance(event, MappingEndEvent | SequenceEndEvent):
-            closed = stack.pop()
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            closed = self.stack.pop()
             if closed.anchor is not None:
-                sizes[closed.anchor] = closed.nodes
-            nodes = closed.nodes
+                self.sizes[closed.anchor] = closed.nodes
+            self._count(closed.nodes, line)
         elif isinstance(event, AliasEvent):
-            _key_position(stack, None, line)
-            nodes = sizes.get(event.anchor, 1)
+            _key_position(self.stack, None, line)
+            self._count(self.sizes.get(event.anchor, 1), line)
         elif isinstance(event, ScalarEvent):
-            tag = _scalar_tag(resolver, event, line)
-            _key_position(stack, tag, line)
+            _key_position(self.stack, _scalar_tag(self.resolver, event, line), line)
             if event.anchor is not None:
-                sizes[event.anchor] = 1
-            nodes = 1
-        else:
-            continue
-        total += nodes
-        if total > MAX_NODES:
+                self.sizes[event.anchor] = 1
+            self._count(1, line)
+
+    def _count(self, nodes: int, line: int) -> None:
+        self.total += nodes
+        if self.total > MAX_NODES:
             raise ScanError(
                 f"the file expands to more than {MAX_NODES:,} values (aliases included)", line
             )
-        if stack:
-            stack[-1].nodes += nodes
-            stack[-1].items += 1
+        if self.stack:
+            self.stack[-1].nodes += nodes
+            self.stack[-1].items += 1
 
 
 def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:

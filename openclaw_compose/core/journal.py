@@ -1,0 +1,199 @@
+"""Crash-consistent changes to an output directory: a lock, a journal, and recovery.
+
+One run at a time: each run holds an exclusive ``flock`` on the output directory itself (no lock
+file is left behind) while it reads, plans and writes. A run's changes are first staged as files
+in ``.openclaw-compose.journal/``; once all of them are on disk, an intent record (``intent.json``:
+which staged file becomes which project file, which files are then removed) is written and
+renamed into place: that rename is the commit. Then the staged files are renamed over their
+targets, in the order given, stale files are removed, and the journal is deleted.
+
+A run killed before the commit leaves a journal without intent: the next run deletes it (the
+project was never touched). A run killed after it leaves a committed intent: the next run finishes
+it before doing anything else. Names in an intent record are checked against the names
+openclaw-compose writes (:func:`is_ours`), so a tampered journal cannot reach outside the project.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from openclaw_compose.errors import OutputError, shown
+
+JOURNAL_DIR = ".openclaw-compose.journal"
+INTENT = "intent.json"
+LOCK_WAIT = 120.0
+"""Seconds a run waits for another run on the same directory to finish."""
+_STAGED = re.compile(r"[0-9]{1,6}")
+_OURS = re.compile(
+    r"(?:compose\.yaml|stack\.yaml|\.env|\.openclaw-compose\.sums"
+    r"|seeds/[a-z0-9][a-z0-9_-]{0,63}\.json)"
+)
+
+
+def is_ours(name: str) -> bool:
+    """Whether ``name`` is a project file that openclaw-compose may write or remove."""
+    return _OURS.fullmatch(name) is not None
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def locked(out_dir: Path) -> Iterator[None]:
+    """Hold the output directory's lock; waits up to :data:`LOCK_WAIT` for another run."""
+    fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(
+                        f"{shown(out_dir)}: another openclaw-compose run has been writing here "
+                        f"for over {LOCK_WAIT:.0f} s; wait for it to end (or stop it) and run "
+                        "again (nothing was changed)"
+                    ) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file of a transaction: its new bytes and mode; ``base`` is the digest of the
+    content it replaces, when a run must not overwrite a file that changed since (``.env``)."""
+
+    name: str
+    data: bytes
+    mode: int = 0o644
+    base: str | None = None
+
+
+def commit(out_dir: Path, changes: Sequence[Change], removals: Sequence[str]) -> None:
+    """Stage ``changes``, commit the intent, apply it; a run interrupted at any point is
+    completed or undone by the next :func:`recover`."""
+    journal = out_dir / JOURNAL_DIR
+    journal.mkdir(exist_ok=True)
+    writes: list[list[str | None]] = []
+    committed = False
+    try:
+        for number, change in enumerate(changes):
+            _write_file(journal / str(number), change.data, change.mode)
+            writes.append([str(number), change.name, change.base])
+        os.sync()  # every staged file on disk before the intent: one call, not one per file
+        intent = json.dumps({"write": writes, "remove": list(removals)}).encode()
+        _write_file(journal / "intent.tmp", intent, 0o600, sync=True)
+        os.replace(journal / "intent.tmp", journal / INTENT)
+        _fsync(journal)
+        committed = True
+        _apply(out_dir, journal)
+    except BaseException:
+        if committed:
+            with suppress(OSError):
+                _apply(out_dir, journal)  # finish what was committed (Ctrl-C, a full disk)
+        else:
+            _discard(journal)
+        raise
+
+
+def recover(out_dir: Path) -> bool:
+    """Finish or undo the transaction an earlier run left behind; True if there was one."""
+    journal = out_dir / JOURNAL_DIR
+    if not journal.is_dir() or journal.is_symlink():
+        return False
+    if (journal / INTENT).is_file():
+        _apply(out_dir, journal)
+    else:
+        _discard(journal)
+    return True
+
+
+def _apply(out_dir: Path, journal: Path) -> None:
+    try:
+        intent = json.loads((journal / INTENT).read_bytes())
+        writes = [(str(s), str(n), b) for s, n, b in intent["write"]]
+        removals = [str(name) for name in intent["remove"]]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise OutputError(
+            f"{shown(journal / INTENT)}: unreadable journal of an interrupted run ({exc}); "
+            f"check the project, then delete {shown(journal)} and run again"
+        ) from None
+    touched = {out_dir}
+    for staged, name, base in writes:
+        if not (_STAGED.fullmatch(staged) and is_ours(name)):
+            continue
+        source, target = journal / staged, out_dir / name
+        if not source.exists():
+            continue  # renamed before the interruption
+        if base is not None and _digest_of(target) not in (base, None):
+            source.unlink()  # changed since the interrupted run planned it: keep it
+            continue
+        target.parent.mkdir(exist_ok=True)
+        os.replace(source, target)
+        touched.add(target.parent)
+    for directory in touched:
+        _fsync(directory)
+    for name in removals:
+        if is_ours(name):
+            with suppress(FileNotFoundError):
+                (out_dir / name).unlink()
+    _discard(journal)
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        return digest(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _discard(journal: Path) -> None:
+    """Delete the journal: only the files a run puts there."""
+    with suppress(FileNotFoundError, NotADirectoryError):
+        for entry in journal.iterdir():
+            if _STAGED.fullmatch(entry.name) or entry.name in (INTENT, "intent.tmp"):
+                entry.unlink(missing_ok=True)
+    with suppress(OSError):
+        journal.rmdir()  # left, with what someone else put there, when not empty
+
+
+def _write_file(path: Path, data: bytes, mode: int, *, sync: bool = False) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def planned(changes: Mapping[str, bytes]) -> list[str]:
+    """The order in which changes are applied, so that the project Compose reads is whole at
+    every instant: ``.env`` (it only gains tokens) and the seeds before the document that names
+    them, the sums file last."""
+    rank = {".env": 0, "compose.yaml": 2, "stack.yaml": 2, ".openclaw-compose.sums": 3}
+    return sorted(changes, key=lambda name: (rank.get(name, 1), name))
