@@ -23,20 +23,21 @@ _HEADER = (
 )
 _ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _BOM = b"\xef\xbb\xbf"
+_COMMENT = re.compile(r"(?:^|\s)#")
 
 
 def _assignments(text: str) -> Iterator[tuple[int, str, str]]:
     """``(line number, variable, value)`` of every assignment, values as Compose reads them:
-    quotes removed, an unquoted value cut at `` #``."""
+    quotes removed, an unquoted value cut where a comment starts (``#`` after a blank)."""
     for number, line in enumerate(text.splitlines(), 1):
         match = _ASSIGNMENT.match(line)
         if match is None:
             continue
-        raw = line[match.end() :].strip()
+        raw = line[match.end() :].lstrip()
         if raw[:1] in ("'", '"') and raw.find(raw[0], 1) > 0:
             value = raw[1 : raw.find(raw[0], 1)]
         else:
-            value = raw.split(" #", 1)[0].strip()
+            value = _COMMENT.split(raw, maxsplit=1)[0].strip()
         yield number, match.group(1), value
 
 

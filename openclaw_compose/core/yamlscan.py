@@ -118,7 +118,7 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
         if tag not in _JSON_TAGS:
             raise ScanError(f"the tag {tag} is not supported (plain JSON values only)", line)
     elif event.implicit[0]:
-        tag = resolver.resolve(ScalarNode, event.value, (True, False))
+        tag = str(resolver.resolve(ScalarNode, event.value, (True, False)))
     else:
         return f"{_YAML}str"
     if tag in _NOT_JSON:
