@@ -102,7 +102,7 @@ def commit(out_dir: Path, changes: Sequence[Change], removals: Sequence[str]) ->
         _apply(out_dir, journal)
     except BaseException:
         if committed:
-            with suppress(OSError):
+            with suppress(OSError, OutputError):
                 _apply(out_dir, journal)  # finish what was committed (Ctrl-C, a full disk)
         else:
             _discard(journal)
@@ -124,13 +124,16 @@ def recover(out_dir: Path) -> bool:
 def _apply(out_dir: Path, journal: Path) -> None:
     try:
         intent = json.loads((journal / INTENT).read_bytes())
+    except FileNotFoundError:
+        _discard(journal)  # an interrupted _discard: everything was applied
+        return
+    except (OSError, ValueError) as exc:
+        raise _unreadable(journal, exc) from None
+    try:
         writes = [(str(s), str(n), b) for s, n, b in intent["write"]]
         removals = [str(name) for name in intent["remove"]]
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise OutputError(
-            f"{shown(journal / INTENT)}: unreadable journal of an interrupted run ({exc}); "
-            f"check the project, then delete {shown(journal)} and run again"
-        ) from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _unreadable(journal, exc) from None
     touched = {out_dir}
     for staged, name, base in writes:
         if not (_STAGED.fullmatch(staged) and is_ours(name)):
@@ -153,6 +156,13 @@ def _apply(out_dir: Path, journal: Path) -> None:
     _discard(journal)
 
 
+def _unreadable(journal: Path, exc: Exception) -> OutputError:
+    return OutputError(
+        f"{shown(journal / INTENT)}: unreadable journal of an interrupted run ({exc}); "
+        f"check the project, then delete {shown(journal)} and run again"
+    )
+
+
 def _digest_of(path: Path) -> str | None:
     try:
         return digest(path.read_bytes())
@@ -164,8 +174,9 @@ def _discard(journal: Path) -> None:
     """Delete the journal: only the files a run puts there."""
     with suppress(FileNotFoundError, NotADirectoryError):
         for entry in journal.iterdir():
-            if _STAGED.fullmatch(entry.name) or entry.name in (INTENT, "intent.tmp"):
+            if _STAGED.fullmatch(entry.name) or entry.name == "intent.tmp":
                 entry.unlink(missing_ok=True)
+        (journal / INTENT).unlink(missing_ok=True)  # last: until then, a rerun finishes
     with suppress(OSError):
         journal.rmdir()  # left, with what someone else put there, when not empty
 
