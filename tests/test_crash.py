@@ -128,4 +128,7 @@ def test_killed_runs_leave_a_whole_project(tmp_path: Path) -> None:
     assert kills >= MIN_KILLS
     assert journals >= kills // 20, f"only {journals} of {kills} kills hit the journal window"
     write_project(out, projects[1])
-    assert not list(out.rglob("*.tmp")) and not (out / JOURNAL_DIR).exists()
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        [".env", ".openclaw-compose.sums", COMPOSE_FILE, "seeds"]
+    ), "a temporary file or the journal was left behind"
+    assert set(snapshot(out)) == set(clean[1]) | {ENV_FILE}
