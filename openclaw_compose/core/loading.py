@@ -99,7 +99,7 @@ def parse_yaml(text: str, source: str) -> Any:
         column = f", column {mark.column + 1}" if mark else ""
         issue = SpecIssue("", f"{_first_line(problem)}{column}", mark.line + 1 if mark else None)
         raise SpecError(source, "yaml", [issue]) from None
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError) as exc:  # the last two: a constructor's surprise
         raise SpecError(source, "yaml", [SpecIssue("", _first_line(str(exc)))]) from None
 
 

@@ -117,6 +117,9 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
         tag: str = event.tag
         if tag not in _JSON_TAGS:
             raise ScanError(f"the tag {tag} is not supported (plain JSON values only)", line)
+        implicit = str(resolver.resolve(ScalarNode, event.value, (True, False)))
+        if tag not in (f"{_YAML}str", implicit):
+            raise ScanError(f"{event.value!r} is not a valid {tag.removeprefix(_YAML)}", line)
     elif event.implicit[0]:
         tag = str(resolver.resolve(ScalarNode, event.value, (True, False)))
     else:
