@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from openclaw_compose.core.contract import COMPOSE_FILE
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.journal import JOURNAL_DIR
+from openclaw_compose.targets.compose.render import COMPOSE_FILE
 
 from .helpers import snapshot, write_tree
 

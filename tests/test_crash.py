@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
-from openclaw_compose.core.contract import COMPOSE_FILE, RenderedProject, render_project
+from openclaw_compose.core.contract import RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.journal import JOURNAL_DIR
 from openclaw_compose.core.loading import LoadedSpec, validate
-from openclaw_compose.core.project import check_loaded
 from openclaw_compose.core.writing import write_project
+from openclaw_compose.project import check_loaded
+from openclaw_compose.targets.compose.render import COMPOSE_FILE, render_project
 
 from .helpers import snapshot
 

@@ -44,12 +44,6 @@ def _loops(path: Path) -> bool:
     return False
 
 
-def path_reason(path: Path, *, on_this_host: bool) -> str | None:
-    """Why ``path`` cannot be a bind mount; with ``on_this_host`` the file system is asked too
-    (paths of profiles placed on other nodes are theirs)."""
-    return unmountable(path) or (not_a_directory(path) if on_this_host else None)
-
-
 def not_a_directory(path: Path) -> str | None:
     """Why ``path`` cannot be (made) a directory: it, or an ancestor, is something else."""
     for candidate in (path, *path.parents):
