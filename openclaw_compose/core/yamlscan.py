@@ -12,6 +12,7 @@ infinite or NaN floats, keys that are not strings.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,9 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
         if tag not in (f"{_YAML}str", implicit):
             raise ScanError(f"{event.value!r} is not a valid {tag.removeprefix(_YAML)}", line)
     elif event.implicit[0]:
-        tag = str(resolver.resolve(ScalarNode, event.value, (True, False)))
+        tag = _PLAIN_FAST.get(_fast_kind(event.value)) or str(
+            resolver.resolve(ScalarNode, event.value, (True, False))
+        )
     else:
         return f"{_YAML}str"
     if tag in _NOT_JSON:
@@ -129,6 +132,22 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
     if tag == f"{_YAML}float" and not _finite(event.value):
         raise ScanError(f"{event.value!r}: infinity and NaN are not JSON numbers", line)
     return tag
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_/-]*")
+_DIGITS = re.compile(r"[1-9][0-9]{0,17}|0")
+_PLAIN_FAST = {"word": f"{_YAML}str", "digits": f"{_YAML}int"}
+_RESOLVER_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n"})
+
+
+def _fast_kind(value: str) -> str | None:
+    """Most scalars of a profiles file are names and ports: known without the resolver's
+    regular expressions (which made the scan as slow as the load itself)."""
+    if _DIGITS.fullmatch(value):
+        return "digits"
+    if _WORD.fullmatch(value) and value.lower() not in _RESOLVER_WORDS:
+        return "word"
+    return None
 
 
 def _finite(value: str) -> bool:
