@@ -122,7 +122,7 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
         if tag not in (f"{_YAML}str", implicit):
             raise ScanError(f"{event.value!r} is not a valid {tag.removeprefix(_YAML)}", line)
     elif event.implicit[0]:
-        tag = _PLAIN_FAST.get(_fast_kind(event.value)) or str(
+        tag = _fast_tag(event.value) or str(
             resolver.resolve(ScalarNode, event.value, (True, False))
         )
     else:
@@ -136,17 +136,16 @@ def _scalar_tag(resolver: Any, event: ScalarEvent, line: int) -> str:
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_/-]*")
 _DIGITS = re.compile(r"[1-9][0-9]{0,17}|0")
-_PLAIN_FAST = {"word": f"{_YAML}str", "digits": f"{_YAML}int"}
 _RESOLVER_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n"})
 
 
-def _fast_kind(value: str) -> str | None:
+def _fast_tag(value: str) -> str | None:
     """Most scalars of a profiles file are names and ports: known without the resolver's
     regular expressions (which made the scan as slow as the load itself)."""
     if _DIGITS.fullmatch(value):
-        return "digits"
+        return f"{_YAML}int"
     if _WORD.fullmatch(value) and value.lower() not in _RESOLVER_WORDS:
-        return "word"
+        return f"{_YAML}str"
     return None
 
 
