@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.checks import HostFacts, run_checks
 from openclaw_compose.core.contract import RenderedProject
 from openclaw_compose.core.journal import digest
+from openclaw_compose.core.loading import validate
+from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.writing import SUMS_FILE, write_project
 from openclaw_compose.errors import ExitCode, OutputError
 
@@ -261,3 +264,38 @@ def test_failing_bind_directory_in_a_new_output_dir_leaves_no_dir(tmp_path: Path
     with pytest.raises(OutputError, match="nothing was changed"):
         write_project(tmp_path / "new" / "out", project)
     assert not (tmp_path / "new" / "out").exists()
+
+
+# --- the new checks, one by one ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "node", "expected"),
+    [
+        ("http://127.0.0.1:19800", None, True),  # rescue's CDP range
+        ("ws://localhost:19789/x", None, True),  # rescue's gateway port
+        ("http://[::1]:19950", None, True),  # rescue's explicit cdpPort
+        ("http://127.0.0.1:18800", None, False),  # main's own range
+        ("http://10.0.0.5:19800", None, False),  # not loopback
+        ("http://127.0.0.1:19800", "other-node", False),  # another node's loopback
+    ],
+)
+def test_cdp_url_foreign(url: str, node: str | None, expected: bool) -> None:
+    main: dict[str, object] = {"port": 18789, "openclaw": {"browser": {"cdpUrl": url}}}
+    if node:
+        main["node"] = node
+    spec = validate(
+        {
+            "profiles": {
+                "main": main,
+                "rescue": {
+                    "port": 19789,
+                    "openclaw": {"browser": {"profiles": {"w": {"cdpPort": 19950}}}},
+                },
+            }
+        },
+        source="spec",
+    )
+    problems = run_checks(spec, plan_ports(spec), HostFacts()).problems
+    codes = [p.code for p in problems]
+    assert ("cdp-url-foreign" in codes) == expected, problems

@@ -31,7 +31,7 @@ from openclaw_compose.core.ports import (
     PortRange,
     format_range,
 )
-from openclaw_compose.core.spec import Spec
+from openclaw_compose.core.spec import ProfileSpec, Spec
 from openclaw_compose.errors import ChecksFailed, shown
 
 Severity = Literal["error", "warning"]
@@ -316,14 +316,7 @@ def cdp_endpoint(url: str) -> tuple[str, int] | None:
 def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
     users: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     for name, profile in spec.profiles.items():
-        browser = profile.openclaw.browser
-        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-            for bp, fragment in sorted(browser.profiles.items())
-        ]
-        for key, url in urls:
-            if url is None:
-                continue
+        for key, url in _cdp_urls(profile):
             endpoint = cdp_endpoint(url)
             if endpoint is None:
                 yield Problem(
@@ -354,34 +347,45 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
+def _cdp_urls(profile: ProfileSpec) -> list[tuple[str, str]]:
+    """``(key under openclaw, URL)`` of every cdpUrl the profile sets."""
+    browser = profile.openclaw.browser
+    urls = [("browser.cdpUrl", browser.cdpUrl)] + [
+        (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
+        for bp, fragment in sorted(browser.profiles.items())
+    ]
+    return [(key, url) for key, url in urls if url is not None]
+
+
 def _foreign_cdp_ports(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     """A cdpUrl on loopback at a port of another profile: with ``network: host`` that is the
     other gateway's own browser (and with ``bridge`` nothing at all), never a browser of one's
     own."""
-    owners: dict[tuple[str | None, int], str] = {}
-    for fp in plan.footprints:
-        for port in (*range(fp.span[0], fp.span[1] + 1), *fp.extra_cdp_ports().values()):
-            owners[(fp.node, port)] = fp.profile
     for name, profile in spec.profiles.items():
-        browser = profile.openclaw.browser
-        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-            for bp, fragment in sorted(browser.profiles.items())
-        ]
-        for key, url in urls:
-            endpoint = cdp_endpoint(url) if url is not None else None
+        for key, url in _cdp_urls(profile):
+            endpoint = cdp_endpoint(url)
             if endpoint is None or not _loopback(endpoint[0]):
                 continue
-            owner = owners.get((profile.node, endpoint[1]))
-            if owner is not None and owner != name:
+            port = endpoint[1]
+            owner = next(
+                (
+                    fp.profile
+                    for fp in plan.footprints
+                    if fp.node == profile.node
+                    and fp.profile != name
+                    and (fp.span[0] <= port <= fp.span[1] or port in fp.cdp_ports.values())
+                ),
+                None,
+            )
+            if owner is not None:
                 yield Problem(
                     CheckCode.CDP_URL_FOREIGN,
                     "error",
                     (name, owner),
-                    f"profiles.{name}.openclaw.{key}: {url!r} points at port {endpoint[1]} on "
+                    f"profiles.{name}.openclaw.{key}: {url!r} points at port {port} on "
                     f"loopback, which belongs to profile {owner!r}: a gateway must not drive "
                     "another profile's browser; point it at a browser of its own",
-                    ports=(endpoint[1],),
+                    ports=(port,),
                     nodes=(profile.node,),
                 )
 
