@@ -4,6 +4,7 @@ concurrency tests cover the classes these examples come from."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from openclaw_compose.core.checks import HostFacts, run_checks
 from openclaw_compose.core.contract import RenderedProject
-from openclaw_compose.core.journal import digest
+from openclaw_compose.core.journal import JOURNAL_DIR, digest
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.writing import SUMS_FILE, write_project
@@ -299,3 +300,38 @@ def test_cdp_url_foreign(url: str, node: str | None, expected: bool) -> None:
     problems = run_checks(spec, plan_ports(spec), HostFacts()).problems
     codes = [p.code for p in problems]
     assert ("cdp-url-foreign" in codes) == expected, problems
+
+
+def test_temporaries_of_earlier_versions_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    assert _generate(tmp_path, TWO)[0] == ExitCode.OK
+    out = tmp_path / "out"
+    ours = [out / ".compose.yaml.k2j_9x0a.tmp", out / "seeds" / ".main.json.0a1b2c3d.tmp"]
+    theirs = [out / ".notes.k2j_9x0a.tmp", out / ".compose.yaml.toolong99.tmp", out / "x.tmp"]
+    for path in ours + theirs:
+        path.write_text("x")
+    assert _generate(tmp_path, TWO)[0] == ExitCode.OK
+    assert [path.exists() for path in ours + theirs] == [False, False, True, True, True]
+
+
+def test_a_tampered_journal_reaches_nothing_outside(tmp_path: Path) -> None:
+    assert _generate(tmp_path, TWO)[0] == ExitCode.OK
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    journal = tmp_path / "out" / JOURNAL_DIR
+    journal.mkdir()
+    (journal / "0").write_text("evil\n")
+    intent = {"write": [["0", "../victim.txt", None]], "remove": [str(victim), "../victim.txt"]}
+    (journal / "intent.json").write_text(json.dumps(intent))
+    code, stderr = _generate(tmp_path, TWO)
+    assert code == ExitCode.OK, stderr
+    assert "note: completed or undid" in stderr
+    assert victim.read_text() == "precious\n"
+    assert not journal.exists()
+
+
+def test_an_unreadable_journal_is_a_message(tmp_path: Path) -> None:
+    assert _generate(tmp_path, TWO)[0] == ExitCode.OK
+    journal = tmp_path / "out" / JOURNAL_DIR
+    journal.mkdir()
+    (journal / "intent.json").write_bytes(b"\xff{")
+    _refused(tmp_path, TWO, ExitCode.OUTPUT, "unreadable journal of an interrupted run")

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ INTENT = "intent.json"
 LOCK_WAIT = 120.0
 """Seconds a run waits for another run on the same directory to finish."""
 _STAGED = re.compile(r"[0-9]{1,6}")
+_LEGACY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
 _OURS = re.compile(
     r"(?:compose\.yaml|stack\.yaml|\.env|\.openclaw-compose\.sums"
     r"|seeds/[a-z0-9][a-z0-9_-]{0,63}\.json)"
@@ -111,6 +112,7 @@ def commit(out_dir: Path, changes: Sequence[Change], removals: Sequence[str]) ->
 
 def recover(out_dir: Path) -> bool:
     """Finish or undo the transaction an earlier run left behind; True if there was one."""
+    _remove_legacy_temporaries(out_dir)
     journal = out_dir / JOURNAL_DIR
     if not journal.is_dir() or journal.is_symlink():
         return False
@@ -154,6 +156,17 @@ def _apply(out_dir: Path, journal: Path) -> None:
             with suppress(FileNotFoundError):
                 (out_dir / name).unlink()
     _discard(journal)
+
+
+def _remove_legacy_temporaries(out_dir: Path) -> None:
+    """Versions before the journal staged each file as ``.<name>.<8 random>.tmp`` next to it,
+    and a crash left them behind: those names, and only those, are removed."""
+    for directory in (out_dir, out_dir / "seeds"):
+        with suppress(FileNotFoundError, NotADirectoryError):
+            for entry in directory.iterdir():
+                name = _LEGACY.fullmatch(entry.name)
+                if name and is_ours(str(entry.relative_to(out_dir).with_name(name.group(1)))):
+                    entry.unlink(missing_ok=True)
 
 
 def _unreadable(journal: Path, exc: Exception) -> OutputError:
@@ -200,11 +213,3 @@ def _fsync(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def planned(changes: Mapping[str, bytes]) -> list[str]:
-    """The order in which changes are applied, so that the project Compose reads is whole at
-    every instant: ``.env`` (it only gains tokens) and the seeds before the document that names
-    them, the sums file last."""
-    rank = {".env": 0, "compose.yaml": 2, "stack.yaml": 2, ".openclaw-compose.sums": 3}
-    return sorted(changes, key=lambda name: (rank.get(name, 1), name))

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
-from openclaw_compose.core.journal import Change, commit, digest, is_ours, locked, planned, recover
+from openclaw_compose.core.journal import Change, commit, digest, is_ours, locked, recover
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
@@ -92,14 +93,14 @@ def write_project(out_dir: Path, project: RenderedProject, *, force: bool = Fals
 
 def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result = WriteResult()
-    if recover(out_dir):
-        result.notes.append(
-            f"completed or undid the write of an interrupted earlier run in {shown(out_dir)}"
-        )
     if (out_dir / SEEDS_DIR).is_symlink():
         raise OutputError(
             f"{shown(out_dir / SEEDS_DIR)}: is a symbolic link; openclaw-compose writes only "
             "inside the output directory: make it a directory (nothing was changed)"
+        )
+    if recover(out_dir):
+        result.notes.append(
+            f"completed or undid the write of an interrupted earlier run in {shown(out_dir)}"
         )
     old_sums = read_sums(out_dir)
     changes: dict[str, bytes] = {}
@@ -161,6 +162,14 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result.written = [name for name in planned(changes) if name != SUMS_FILE]
     result.removed = removals
     return result
+
+
+def planned(changes: Mapping[str, bytes]) -> list[str]:
+    """The order in which changes are applied, so that the project Compose reads is whole at
+    every instant: ``.env`` (it only gains tokens) and the seeds before the document that names
+    them, the sums file last."""
+    rank = {ENV_FILE: 0, SUMS_FILE: 3}
+    return sorted(changes, key=lambda name: (rank.get(name, 1 if "/" in name else 2), name))
 
 
 def _tighten(env_path: Path) -> list[str]:
