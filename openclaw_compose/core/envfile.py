@@ -29,7 +29,7 @@ _COMMENT = re.compile(r"(?:^|\s)#")
 def _assignments(text: str) -> Iterator[tuple[int, str, str]]:
     """``(line number, variable, value)`` of every assignment, values as Compose reads them:
     quotes removed, an unquoted value cut where a comment starts (``#`` after a blank)."""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):
         match = _ASSIGNMENT.match(line)
         if match is None:
             continue

@@ -1,8 +1,9 @@
 """Reading a profiles file into a validated :class:`~openclaw_compose.spec.Spec`.
 
-The fast path parses with ruamel's C parser and the safe constructor (duplicate keys are errors
-there too). Only when validation fails is the file parsed again with the round-trip loader, to
-point every error at its line.
+The file is first read as YAML events only (:mod:`.yamlscan`: size, nesting and alias limits,
+JSON-faithful values), then parsed with ruamel's C parser and the safe constructor (duplicate
+keys are errors there too). Only when validation fails is the file parsed again with the
+round-trip loader, to point every error at its line.
 """
 
 from __future__ import annotations

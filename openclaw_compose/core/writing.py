@@ -58,8 +58,12 @@ def read_sums(out_dir: Path) -> dict[str, str]:
     return sums
 
 
+def _foreign(path: Path) -> bool:
+    return path.is_symlink() or (path.exists() and not path.is_file())
+
+
 def _current(path: Path) -> bytes | None:
-    if path.is_symlink() or (path.exists() and not path.is_file()):
+    if _foreign(path):
         return _FOREIGN
     try:
         return path.read_bytes()
@@ -126,12 +130,12 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
             + "; move your changes into the spec, or run again with --force to overwrite them"
         )
     env_path = out_dir / ENV_FILE
-    env_before = _current(env_path)
-    if env_before == _FOREIGN:
+    if _foreign(env_path):
         raise OutputError(
             f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
             "openclaw-compose keeps the tokens in a regular file there (nothing was changed)"
         )
+    env_before = _current(env_path)
     env_after = merge_tokens(env_before, project.token_variables, env_path)
     env_base = digest(env_before) if env_before is not None else None
     sums = {name: digest(text.encode()) for name, text in project.files.items()}
