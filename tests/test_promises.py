@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core import journal as journal_module
 from openclaw_compose.core.checks import HostFacts, run_checks
 from openclaw_compose.core.contract import RenderedProject
+from openclaw_compose.core.envfile import read_env
 from openclaw_compose.core.journal import JOURNAL_DIR, digest
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
@@ -335,3 +337,35 @@ def test_an_unreadable_journal_is_a_message(tmp_path: Path) -> None:
     journal.mkdir()
     (journal / "intent.json").write_bytes(b"\xff{")
     _refused(tmp_path, TWO, ExitCode.OUTPUT, "unreadable journal of an interrupted run")
+
+
+def test_env_edited_after_a_crash_keeps_the_edit_and_gains_the_crashed_runs_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run is killed right after its commit; the user edits .env before the next run, which
+    completes the killed run's write: the edit stays, and the token it handed out is added."""
+    assert _generate(tmp_path, TWO)[0] == ExitCode.OK
+    env = tmp_path / "out" / ".env"
+
+    def killed(out_dir: Path, journal: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal_module, "_apply", killed)
+    assert _generate(tmp_path, THREE)[0] == ExitCode.INTERRUPTED
+    monkeypatch.undo()
+    journal = tmp_path / "out" / JOURNAL_DIR
+    staged = next(
+        n
+        for n, name, _ in json.loads((journal / "intent.json").read_text())["write"]
+        if name == ".env"
+    )
+    handed_out = read_env((journal / staged).read_text())["OPENCLAW_TOKEN_THIRD"]
+    env.write_text(env.read_text() + "MINE=1\n")
+    before = read_env(env.read_text())
+    code, stderr = _generate(tmp_path, THREE)
+    assert code == ExitCode.OK, stderr
+    after = read_env(env.read_text())
+    assert after["MINE"] == "1"
+    assert {k: after[k] for k in before} == before
+    assert after["OPENCLAW_TOKEN_THIRD"] == handed_out
+    assert env.read_text().count("OPENCLAW_TOKEN_THIRD=") == 1

@@ -90,3 +90,22 @@ def merge_tokens(existing: bytes | None, variables: Iterable[str], path: Path) -
     if not added:
         return existing
     return data + b"".join(f"{v}={secrets.token_hex(32)}\n".encode() for v in added)
+
+
+def carry_assignments(current: bytes | None, staged: bytes, path: Path) -> bytes:
+    """``current`` byte for byte, with the lines of ``staged`` that assign a variable it lacks
+    (a crashed run's tokens, when the file changed before that run was completed)."""
+    if current is None:
+        return staged
+    have = read_env(decode_env(current, path))
+    text = decode_env(staged, path)
+    lines = [
+        line.encode() + b"\n"
+        for line in text.split("\n")
+        if (match := _ASSIGNMENT.match(line)) and match.group(1) not in have
+    ]
+    if not lines:
+        return current
+    return (current if current.endswith(b"\n") or not current else current + b"\n") + b"".join(
+        lines
+    )

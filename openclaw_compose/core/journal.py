@@ -26,10 +26,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from openclaw_compose.core.envfile import carry_assignments
 from openclaw_compose.errors import OutputError, shown
 
 JOURNAL_DIR = ".openclaw-compose.journal"
 INTENT = "intent.json"
+ABSENT = "absent"
+"""The ``base`` of a file that did not exist when the run planned it."""
 LOCK_WAIT = 120.0
 """Seconds a run waits for another run on the same directory to finish."""
 _STAGED = re.compile(r"[0-9]{1,6}")
@@ -74,8 +77,9 @@ def locked(out_dir: Path) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Change:
-    """One file of a transaction: its new bytes and mode; ``base`` is the digest of the
-    content it replaces, when a run must not overwrite a file that changed since (``.env``)."""
+    """One file of a transaction: its new bytes and mode. ``base`` is the digest of the content
+    it replaces (or :data:`ABSENT`) for a file of the user's (``.env``): should it have changed
+    before an interrupted run is completed, it is kept and only gains what it lacks."""
 
     name: str
     data: bytes
@@ -101,13 +105,19 @@ def commit(out_dir: Path, changes: Sequence[Change], removals: Sequence[str]) ->
         _fsync(journal)
         committed = True
         _apply(out_dir, journal)
-    except BaseException:
-        if committed:
-            with suppress(OSError, OutputError):
-                _apply(out_dir, journal)  # finish what was committed (Ctrl-C, a full disk)
-        else:
+    except BaseException as exc:
+        if not committed:
             _discard(journal)
-        raise
+            raise
+        try:
+            _apply(out_dir, journal)  # finish what was committed (a Ctrl-C, say)
+        except OSError as again:
+            raise OutputError(
+                f"{shown(again.filename or out_dir)}: {again.strerror}; the project was only "
+                "partly updated, and the next run completes it: fix that and run again"
+            ) from None
+        if not isinstance(exc, Exception):
+            raise  # Ctrl-C: the write is complete, and the run still stops
 
 
 def recover(out_dir: Path) -> bool:
@@ -143,9 +153,11 @@ def _apply(out_dir: Path, journal: Path) -> None:
         source, target = journal / staged, out_dir / name
         if not source.exists():
             continue  # renamed before the interruption
-        if base is not None and _digest_of(target) not in (base, None):
-            source.unlink()  # changed since the interrupted run planned it: keep it
-            continue
+        current = _read(target)
+        if base is not None and (digest(current) if current is not None else ABSENT) != base:
+            # Changed since the interrupted run planned it (the user's .env): keep it, and add
+            # only the assignments it lacks, which the files renamed after it may name.
+            source.write_bytes(carry_assignments(current, source.read_bytes(), target))
         target.parent.mkdir(exist_ok=True)
         os.replace(source, target)
         touched.add(target.parent)
@@ -176,9 +188,9 @@ def _unreadable(journal: Path, exc: Exception) -> OutputError:
     )
 
 
-def _digest_of(path: Path) -> str | None:
+def _read(path: Path) -> bytes | None:
     try:
-        return digest(path.read_bytes())
+        return path.read_bytes()
     except FileNotFoundError:
         return None
 

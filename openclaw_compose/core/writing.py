@@ -23,7 +23,15 @@ from pathlib import Path
 
 from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
-from openclaw_compose.core.journal import Change, commit, digest, is_ours, locked, recover
+from openclaw_compose.core.journal import (
+    ABSENT,
+    Change,
+    commit,
+    digest,
+    is_ours,
+    locked,
+    recover,
+)
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
@@ -137,7 +145,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         )
     env_before = _current(env_path)
     env_after = merge_tokens(env_before, project.token_variables, env_path)
-    env_base = digest(env_before) if env_before is not None else None
+    env_base = digest(env_before) if env_before is not None else ABSENT
     sums = {name: digest(text.encode()) for name, text in project.files.items()}
     sums |= {
         name: old_sums[name]
