@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -201,7 +202,10 @@ _PATH_PIECES = st.sampled_from(
     st.lists(_PATH_PIECES, min_size=1, max_size=6).map("".join),
     st.sampled_from(["state", "config", "workspace"]),
 )
-def test_hostile_paths(tmp_path: Path, path: str, role: str) -> None:
+def test_hostile_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, role: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # bind directories under ~ stay here
     work = tmp_path / "case"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
