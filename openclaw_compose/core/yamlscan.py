@@ -85,6 +85,7 @@ class _Scanner:
             _key_position(self.stack, None, line)
             if event.tag is not None and event.tag != "!" and event.tag not in _COLLECTION_TAGS:
                 raise ScanError(f"the tag {event.tag} is not supported (plain JSON only)", line)
+            self._add(1, line)
             self.stack.append(_Open(event.anchor, isinstance(event, MappingStartEvent)))
             if len(self.stack) > MAX_DEPTH:
                 raise ScanError(f"nested deeper than {MAX_DEPTH} levels", line)
@@ -92,22 +93,29 @@ class _Scanner:
             closed = self.stack.pop()
             if closed.anchor is not None:
                 self.sizes[closed.anchor] = closed.nodes
-            self._count(closed.nodes, line)
+            self._into_parent(closed.nodes)
         elif isinstance(event, AliasEvent):
             _key_position(self.stack, None, line)
-            self._count(self.sizes.get(event.anchor, 1), line)
+            nodes = self.sizes.get(event.anchor, 1)
+            self._add(nodes, line)
+            self._into_parent(nodes)
         elif isinstance(event, ScalarEvent):
             _key_position(self.stack, _scalar_tag(self.resolver, event, line), line)
             if event.anchor is not None:
                 self.sizes[event.anchor] = 1
-            self._count(1, line)
+            self._add(1, line)
+            self._into_parent(1)
 
-    def _count(self, nodes: int, line: int) -> None:
+    def _add(self, nodes: int, line: int) -> None:
+        """Count ``nodes`` new values of the expanded document (each value once)."""
         self.total += nodes
         if self.total > MAX_NODES:
             raise ScanError(
                 f"the file expands to more than {MAX_NODES:,} values (aliases included)", line
             )
+
+    def _into_parent(self, nodes: int) -> None:
+        """A finished item of the collection being read: its size, for aliases to that."""
         if self.stack:
             self.stack[-1].nodes += nodes
             self.stack[-1].items += 1
