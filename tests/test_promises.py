@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core import journal as journal_module
+from openclaw_compose.core import yamlscan
 from openclaw_compose.core.checks import HostFacts, run_checks
 from openclaw_compose.core.contract import RenderedProject
 from openclaw_compose.core.envfile import read_env
@@ -369,3 +370,21 @@ def test_env_edited_after_a_crash_keeps_the_edit_and_gains_the_crashed_runs_toke
     assert {k: after[k] for k in before} == before
     assert after["OPENCLAW_TOKEN_THIRD"] == handed_out
     assert env.read_text().count("OPENCLAW_TOKEN_THIRD=") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("a: 1", 3),  # the mapping, its key, its value
+        ("a: &x [1, 2]\nb: *x", 9),  # 1 + (a, [1, 2]) 4 + (b, *x) 1 + 3
+        ("a: &x [1, 2]\nb: &y [*x, *x]\nc: [*y, *y]", 29),
+    ],
+)
+def test_scan_counts_every_value_of_the_expanded_document_once(
+    monkeypatch: pytest.MonkeyPatch, text: str, values: int
+) -> None:
+    monkeypatch.setattr(yamlscan, "MAX_NODES", values)
+    yamlscan.scan(text)
+    monkeypatch.setattr(yamlscan, "MAX_NODES", values - 1)
+    with pytest.raises(yamlscan.ScanError, match="expands to more than"):
+        yamlscan.scan(text)
