@@ -388,3 +388,19 @@ def test_scan_counts_every_value_of_the_expanded_document_once(
     monkeypatch.setattr(yamlscan, "MAX_NODES", values - 1)
     with pytest.raises(yamlscan.ScanError, match="expands to more than"):
         yamlscan.scan(text)
+
+
+@pytest.mark.parametrize("obstacle", ["seeds-file", "compose-dir"])
+def test_what_would_fail_a_rename_is_found_before_the_commit(tmp_path: Path, obstacle: str) -> None:
+    out = tmp_path / "out"
+    if obstacle == "seeds-file":
+        write_tree(tmp_path, {"out/seeds": "not a directory\n"})
+    else:
+        (out / "compose.yaml").mkdir(parents=True)
+    write_tree(tmp_path, {"openclaw-compose.yaml": TWO})
+    before = snapshot(tmp_path)
+    result = run_cli("generate", "--force", "-f", tmp_path / "openclaw-compose.yaml", "-o", out)
+    assert result.exit_code == ExitCode.OUTPUT, result.output
+    assert "nothing was changed" in result.stderr
+    assert snapshot(tmp_path) == before
+    assert not (out / JOURNAL_DIR).exists()

@@ -158,6 +158,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     if changes or sums != old_sums:
         changes[SUMS_FILE] = "".join(f"{d}  {name}\n" for name, d in sums.items()).encode()
     removals = [name for name in stale if name not in result.kept and (out_dir / name).exists()]
+    _check_targets(out_dir, changes)
     _make_bind_dirs(project.bind_dirs)
     if env_before is not None:
         result.notes += _tighten(env_path)
@@ -182,6 +183,26 @@ def planned(changes: Mapping[str, bytes]) -> list[str]:
     them, the sums file last."""
     rank = {ENV_FILE: 0, SUMS_FILE: 3}
     return sorted(changes, key=lambda name: (rank.get(name, 1 if "/" in name else 2), name))
+
+
+def _check_targets(out_dir: Path, changes: Mapping[str, bytes]) -> None:
+    """What would make a rename fail once the transaction is committed, found before it."""
+    for name in changes:
+        target = out_dir / name
+        for path in (target.parent, target):
+            if path.is_dir() and not path.is_symlink() and not os.access(path, os.W_OK | os.X_OK):
+                raise OutputError(
+                    f"{shown(path)}: permission denied; make it writable (nothing was changed)"
+                )
+        if target.parent.exists() and not target.parent.is_dir():
+            raise OutputError(
+                f"{shown(target.parent)}: is not a directory; move it away (nothing was changed)"
+            )
+        if target.is_dir() and not target.is_symlink():
+            raise OutputError(
+                f"{shown(target)}: is a directory where openclaw-compose writes a file; move it "
+                "away (nothing was changed)"
+            )
 
 
 def _tighten(env_path: Path) -> list[str]:
