@@ -68,11 +68,13 @@ def _source_name(path: Path) -> str:
 
 def read_text(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_BYTES:
+        with path.open("rb") as handle:  # bounded: a pipe or a device may never end
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
             raise UsageError(
                 f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; this is not a profiles file"
             )
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"{path}: no such file; give the profiles file with -f PATH, "
