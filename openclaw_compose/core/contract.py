@@ -1,8 +1,11 @@
 """Rendering a checked spec into the files of a Compose project (pure: no I/O).
 
 The container side of the contract lives here and in ``images/gateway/``: state, config and
-workspace at fixed paths owned by uid 1000, and the seed config mounted read-only at
-:data:`SEED_TARGET`, which the image's entrypoint copies into the config volume on first start.
+workspace at fixed paths owned by uid 1000, the seed config mounted read-only at
+:data:`SEED_TARGET`, which the image's entrypoint copies into the config volume on first start,
+and the gateway token and the profile's secrets as files ``/run/secrets/<NAME>``, which the
+entrypoint exports as environment variables of those names (:data:`SECRETS_VARIABLE` lists
+them), so that no value is in the container's configured environment (``docker inspect``).
 The pieces of a gateway service that do not depend on the target (environment, mounts,
 healthcheck, labels, seeds) are public here, and :mod:`.render_swarm` builds the stack from them.
 """
@@ -12,13 +15,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
-from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, ProfileSpec, Spec, token_variable
+from openclaw_compose.core.spec import (
+    DEFAULT_AUTH_MODE,
+    ProfileSpec,
+    Spec,
+    digest_variable,
+    secret_variable,
+    token_variable,
+)
 from openclaw_compose.core.yamlout import emit
 
 COMPOSE_FILE = "compose.yaml"
@@ -42,7 +52,19 @@ RELAY_PORTS_VARIABLE = "OPENCLAW_COMPOSE_RELAY_PORTS"
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"
-_MISSING_TOKEN = "missing in .env: run openclaw-compose generate"
+DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
+"""Compose: a keyed digest of the profile's token and secrets, from .env: a changed value
+changes the service's config, so ``docker compose up`` recreates that gateway (and only it)."""
+TOKEN_NAME = "OPENCLAW_GATEWAY_TOKEN"
+SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
+"""The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
+SECRETS_LABEL = "openclaw-compose.secrets"
+"""Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
+SECRET_MODE = 0o444
+"""Compose injects a secret from .env as a root-owned file: readable by the gateway (uid 1000)
+only with the read bit for all; the container runs nothing but the gateway. (Compose's uid/gid
+for such files fail on engine 20.10: 'getent unable to find entry "1000:1000"'.)"""
+_MISSING_DIGEST = "missing in .env: run openclaw-compose generate"
 _HEALTHCHECK = (
     "fetch('http://127.0.0.1:{port}/healthz')"
     ".then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
@@ -50,25 +72,70 @@ _HEALTHCHECK = (
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """One value a gateway gets as a file and an environment variable: its token or a secret."""
+
+    profile: str
+    name: str
+    """The environment variable in the container, and the file ``/run/secrets/<name>``."""
+    variable: str
+    """Where the value is kept: the ``.env`` variable."""
+
+    @property
+    def key(self) -> str:
+        """The secret's key in compose.yaml and stack.yaml (unique in the project)."""
+        return f"{self.profile}-token" if self.name == TOKEN_NAME else f"{self.profile}-{self.name}"
+
+
+def profile_secrets(name: str, profile: ProfileSpec) -> tuple[SecretRef, ...]:
+    """The token first, then the profile's secrets in the order the spec lists them."""
+    token = SecretRef(name, TOKEN_NAME, token_variable(name))
+    return (token, *(SecretRef(name, s, secret_variable(name, s)) for s in profile.secrets))
+
+
+def token_ref(spec: Spec, profile: str) -> SecretRef:
+    return profile_secrets(profile, spec.profiles[profile])[0]
+
+
+@dataclass(frozen=True)
 class RenderedProject:
-    """The generated files (relative POSIX path -> text) and the tokens they expect in .env."""
+    """The generated files (relative POSIX path -> text) and what they expect in .env."""
 
     files: Mapping[str, str]
     token_variables: tuple[str, ...]
     bind_dirs: tuple[Path, ...]
     others: tuple[str, ...] = ()
     """Documents of the other target that may sit in the same directory: left as they are."""
+    digests: Mapping[str, tuple[SecretRef, ...]] = field(default_factory=dict)
+    """Compose: per digest variable, the values it digests (see :data:`DIGEST_LABEL`)."""
 
 
 def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
     """The Compose project: ``compose.yaml`` and the seeds."""
+    spec = loaded.spec
     text = header(loaded, out_dir, "generate", _COMPOSE_NOTES) + emit(
-        compose_document(loaded.spec, plan, out_dir)
+        compose_document(spec, plan, out_dir)
     )
-    return project_files(loaded.spec, COMPOSE_FILE, text, others=(STACK_FILE,))
+    return project_files(
+        spec, COMPOSE_FILE, text, others=(STACK_FILE,), digests=secret_digests(spec)
+    )
 
 
-def project_files(spec: Spec, document: str, text: str, others: tuple[str, ...]) -> RenderedProject:
+def secret_digests(spec: Spec) -> dict[str, tuple[SecretRef, ...]]:
+    """Per profile's digest variable (:data:`DIGEST_LABEL`), the token and secrets it digests."""
+    return {
+        digest_variable(name): profile_secrets(name, profile)
+        for name, profile in spec.profiles.items()
+    }
+
+
+def project_files(
+    spec: Spec,
+    document: str,
+    text: str,
+    others: tuple[str, ...],
+    digests: Mapping[str, tuple[SecretRef, ...]] | None = None,
+) -> RenderedProject:
     """``document`` with the seeds, the tokens it needs and the bind directories to create."""
     files = {document: text}
     for name, profile in spec.profiles.items():
@@ -77,7 +144,11 @@ def project_files(spec: Spec, document: str, text: str, others: tuple[str, ...])
         path for profile in spec.profiles.values() for path in profile.host_paths().values()
     )
     return RenderedProject(
-        files, tuple(token_variable(name) for name in spec.profiles), bind_dirs, others
+        files,
+        tuple(token_variable(name) for name in spec.profiles),
+        bind_dirs,
+        others,
+        digests or {},
     )
 
 
@@ -110,7 +181,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-_COMPOSE_NOTES = ("Gateway tokens are read from .env (mode 0600) and never written here.",)
+_COMPOSE_NOTES = (
+    "Gateway tokens and secrets are read from .env (mode 0600) and never written here.",
+)
 
 
 def header(loaded: LoadedSpec, out_dir: Path, command: str, notes: tuple[str, ...]) -> str:
@@ -129,14 +202,18 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
     for fp in plan.footprints:
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
         configs[f"{fp.profile}-seed"] = {"file": f"./{seed_file(fp.profile)}"}
+        for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
+            secrets[ref.key] = {"environment": ref.variable}
         services[fp.profile] = _service(spec, fp, mounts)
     document: dict[str, Any] = {"name": spec.project, "services": services}
     if volumes:
         document["volumes"] = volumes
     document["configs"] = configs
+    document["secrets"] = secrets
     return document
 
 
@@ -154,15 +231,18 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
     return mounts
 
 
-def gateway_environment(fp: Footprint, token: Mapping[str, str]) -> dict[str, str]:
-    """Everything pinned per container; ``token`` says where the gateway finds its token."""
+def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
+    """The profile's ``env:``, then everything pinned per container (the spec refuses an
+    ``env:`` that names a pinned variable); the values of the secrets are not here."""
+    profile = spec.profiles[fp.profile]
     return {
+        **profile.env,
         "OPENCLAW_PROFILE": fp.profile,
         "OPENCLAW_GATEWAY_PORT": str(fp.base),
         "OPENCLAW_STATE_DIR": STATE_DIR,
         "OPENCLAW_CONFIG_PATH": CONFIG_PATH,
         "OPENCLAW_WORKSPACE_DIR": WORKSPACE_DIR,
-        **token,
+        SECRETS_VARIABLE: ",".join(ref.name for ref in profile_secrets(fp.profile, profile)),
         # The browser control service (base+2) listens from the start, not on first use.
         "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",
     }
@@ -171,6 +251,12 @@ def gateway_environment(fp: Footprint, token: Mapping[str, str]) -> dict[str, st
 def relay_ports(fp: Footprint) -> str:
     """The value of :data:`RELAY_PORTS_VARIABLE` when the loopback ports are published."""
     return ",".join(format_range(*ports) for ports in fp.relayed())
+
+
+def secret_mounts(spec: Spec, fp: Footprint, **access: Any) -> list[dict[str, Any]]:
+    """Each secret as the file ``/run/secrets/<NAME>``; ``access``: its uid, gid and mode."""
+    refs = profile_secrets(fp.profile, spec.profiles[fp.profile])
+    return [{"source": ref.key, "target": ref.name, **access} for ref in refs]
 
 
 def seed_mount(fp: Footprint) -> list[dict[str, Any]]:
@@ -192,10 +278,7 @@ def labels(fp: Footprint) -> dict[str, str]:
 
 
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
-    variable = token_variable(fp.profile)
-    environment = gateway_environment(
-        fp, {"OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}"}
-    )
+    environment = gateway_environment(spec, fp)
     service: dict[str, Any] = {
         "image": spec.profiles[fp.profile].image(spec),
         "restart": "unless-stopped",
@@ -210,8 +293,10 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "environment": environment,
         "volumes": mounts,
         "configs": seed_mount(fp),
+        "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
         "healthcheck": healthcheck(fp),
-        "labels": labels(fp),
+        "labels": labels(fp)
+        | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
     }
 
 

@@ -1,8 +1,10 @@
-"""The project's ``.env``: one generated gateway token per profile, kept across regenerations.
+"""The project's ``.env``: one generated gateway token per profile, kept across regenerations,
+and the values of the profiles' secrets (:mod:`.secretstore`).
 
 Lines already in the file (a token generated earlier, anything the user added) are kept as they
 are; only missing token variables are appended. Tokens are 32 random bytes from :mod:`secrets`,
-hex-encoded, as upstream's own Docker setup makes them.
+hex-encoded, as upstream's own Docker setup makes them. Secret values are single-quoted, which
+Compose reads literally (no ``$`` interpolation, no escapes).
 """
 
 from __future__ import annotations
@@ -25,8 +27,51 @@ def read_env(text: str) -> dict[str, str]:
     for line in text.splitlines():
         match = _ASSIGNMENT.match(line)
         if match is not None:
-            values[match.group(1)] = line[match.end() :].strip()
+            value = line[match.end() :].strip()
+            quoted = len(value) >= 2 and value[0] == value[-1] == "'"
+            values[match.group(1)] = value[1:-1] if quoted else value
     return values
+
+
+def quoted(value: str) -> str:
+    """``value`` as Compose reads it literally; the caller refuses quotes and line breaks."""
+    return f"'{value}'"
+
+
+def set_variable(existing: str | None, variable: str, value: str) -> str:
+    """``existing`` with ``variable`` assigned ``value`` (written as given), in its old place."""
+    lines = (existing if existing is not None else _HEADER).splitlines(keepends=True)
+    assignment = f"{variable}={value}\n"
+    replaced = [assignment if _assigns(line, variable) else line for line in lines]
+    if assignment not in replaced:
+        if replaced and not replaced[-1].endswith("\n"):
+            replaced[-1] += "\n"
+        replaced.append(assignment)
+    return "".join(_first_only(replaced, assignment))
+
+
+def remove_variable(existing: str, variable: str) -> str:
+    return "".join(
+        line for line in existing.splitlines(keepends=True) if not _assigns(line, variable)
+    )
+
+
+def _assigns(line: str, variable: str) -> bool:
+    match = _ASSIGNMENT.match(line)
+    return match is not None and match.group(1) == variable
+
+
+def _first_only(lines: list[str], assignment: str) -> list[str]:
+    """A variable assigned twice would be ambiguous: keep the first assignment."""
+    seen = False
+    kept = []
+    for line in lines:
+        if line == assignment:
+            if seen:
+                continue
+            seen = True
+        kept.append(line)
+    return kept
 
 
 def merge_tokens(existing: str | None, variables: Iterable[str]) -> str:

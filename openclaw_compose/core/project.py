@@ -11,6 +11,7 @@ from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
 from openclaw_compose.core.contract import render_project
+from openclaw_compose.core.credentials import literal_credentials
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.spec import Target
@@ -40,6 +41,7 @@ def check_loaded(
 ) -> CheckedSpec:
     plan = plan_ports(loaded.spec)
     report = run_checks(loaded.spec, plan, host or HostFacts.from_system(), target)
+    report = Report(report.problems + tuple(literal_credentials(loaded.spec)))
     return CheckedSpec(loaded, plan, report, target)
 
 

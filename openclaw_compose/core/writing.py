@@ -20,6 +20,7 @@ from pathlib import Path
 
 from openclaw_compose.core.contract import RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
+from openclaw_compose.core.secretstore import with_digests
 from openclaw_compose.errors import OutputError
 
 SUMS_FILE = ".openclaw-compose.sums"
@@ -105,7 +106,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         )
     env_path = out_dir / ENV_FILE
     env_before = _current(env_path)
-    env_text = merge_tokens(env_before, project.token_variables)
+    env_text = with_digests(merge_tokens(env_before, project.token_variables), project.digests)
     if env_text != env_before:
         changes[ENV_FILE] = env_text
     sums = {name: sha256(text) for name, text in project.files.items()}
@@ -128,6 +129,17 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
                 result.removed.append(name)
     _make_bind_dirs(project.bind_dirs)
     return result
+
+
+def write_private(out_dir: Path, name: str, text: str) -> None:
+    """Replace one private file (``.env``) atomically, mode 0600."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _replace_all(out_dir, {name: text}, modes={name: ENV_MODE})
+    except OSError as exc:
+        raise OutputError(
+            f"{exc.filename or out_dir / name}: {exc.strerror}; nothing was changed"
+        ) from None
 
 
 def _replace_all(out_dir: Path, changes: Mapping[str, str], modes: Mapping[str, int]) -> None:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.checks import Report
-from openclaw_compose.core.contract import COMPOSE_FILE
+from openclaw_compose.core.contract import COMPOSE_FILE, SECRETS_LABEL
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.project import CheckedSpec, generate
+from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine.client import ContainerState, Engine
 from openclaw_compose.errors import DockerError, NotReadyError, OutputError
@@ -57,6 +58,12 @@ def base_url(spec: Spec, fp: Footprint) -> str:
     return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
 
 
+def dashboard_url(base: str, token: str) -> str:
+    """The Control UI with the token in the URL fragment, which the browser never sends to the
+    server and the UI reads to sign in: the URL is a credential."""
+    return f"{base}/#token={token}"
+
+
 def require_image(spec: Spec, engine: Engine) -> str:
     if not engine.image_exists(spec.image):
         raise DockerError(
@@ -64,6 +71,26 @@ def require_image(spec: Spec, engine: Engine) -> str:
             "(or set 'image:' in the profiles file to one you have)"
         )
     return spec.image
+
+
+def require_secret_files(spec: Spec, engine: Engine) -> None:
+    """Images built from an older entrypoint would not read the token and secrets from their
+    files (the gateway would refuse to start without a token): say so now."""
+    for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
+        labels = engine.image_labels(image)
+        if labels is not None and SECRETS_LABEL not in labels:
+            raise DockerError(
+                f"image {image} cannot read its token and secrets from files (it has no "
+                f"{SECRETS_LABEL} label: built from an older images/gateway/); rebuild it "
+                "with 'make image' ('images/build.sh --browser' for the browser image)"
+            )
+
+
+def secrets_report(checked: CheckedSpec, directory: Path, report: Report) -> Report:
+    """``report`` plus every declared secret without a value, as an error: a gateway must not
+    start without the keys its config refers to."""
+    missing = missing_secrets(checked.loaded.spec, directory, "error")
+    return Report(report.problems + tuple(missing))
 
 
 def host_report(checked: CheckedSpec, engine: Engine) -> Report:
@@ -75,7 +102,8 @@ def host_report(checked: CheckedSpec, engine: Engine) -> Report:
 def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> None:
     """Everything before starting: image present, checks and host ports clean, files written."""
     require_image(checked.loaded.spec, engine)
-    host_report(checked, engine).fail_unless_ok()
+    require_secret_files(checked.loaded.spec, engine)
+    secrets_report(checked, directory, host_report(checked, engine)).fail_unless_ok()
     generate(checked, directory, force=force)
 
 

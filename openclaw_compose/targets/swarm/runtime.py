@@ -7,40 +7,50 @@ nodes cannot be probed from here); ``generate --target swarm``; each gateway's t
 created from ``.env`` through the API; ``docker stack deploy``; then every ``/startupz``.
 Nothing is written or deployed when any of the first three finds an error.
 
-Secrets cannot change in a swarm. Each carries the SHA-256 of its token as a label, so a token
-changed in ``.env`` is noticed: replaced when no service uses the secret, else refused with what
-to do. Seeds are swarm configs named after their content (:mod:`.render_swarm`), so a changed
+Secrets cannot change in a swarm. Each carries a digest of its value as a label (keyed by the
+profile's token, so it tells nothing about a secret), so a value changed in ``.env`` is noticed:
+replaced when no service uses the secret, else refused with what to do. Seeds are swarm configs
+named after their content (:mod:`.render_swarm`), so a changed
 seed is a new config, and configs no longer referenced are removed after deploying.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from openclaw_compose.core.checks import Report
-from openclaw_compose.core.contract import PROFILE_LABEL, STACK_FILE, seed_text
-from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.contract import (
+    PROFILE_LABEL,
+    STACK_FILE,
+    profile_secrets,
+    seed_text,
+    token_ref,
+)
+from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.project import CheckedSpec, generate
-from openclaw_compose.core.spec import Spec, token_variable
+from openclaw_compose.core.secretstore import keyed_digest, stored_values
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine.client import STACK_LABEL, Engine, SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotReadyError
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe, wait_started
-from openclaw_compose.targets.compose.runtime import GatewayStatus, ProgressFn, require_image
+from openclaw_compose.targets.compose.runtime import (
+    GatewayStatus,
+    ProgressFn,
+    require_image,
+    require_secret_files,
+    secrets_report,
+)
 from openclaw_compose.targets.swarm.placement import resolve_nodes
-from openclaw_compose.targets.swarm.render import seed_config_name, token_secret
+from openclaw_compose.targets.swarm.render import seed_config_name, swarm_secret
 
-TOKEN_DIGEST_LABEL = "io.openclaw-compose.token-sha256"
-"""On each token secret: notices a token changed in .env (the digest of 32 random bytes tells
-nothing about them)."""
+DIGEST_LABEL = "io.openclaw-compose.value-digest"
+"""On each secret: notices a value changed in .env (HMAC-SHA256 keyed by the profile's token)."""
 LOCAL_HOST = "127.0.0.1"
-TOKEN_FILE_LABEL = "openclaw-compose.token-file"
-"""Set by images/gateway/Dockerfile: the entrypoint reads OPENCLAW_GATEWAY_TOKEN_FILE."""
 
 
 def require_manager(engine: Engine) -> SwarmState:
@@ -51,18 +61,6 @@ def require_manager(engine: Engine) -> SwarmState:
             "manager, or make this host a one-node swarm with 'docker swarm init'"
         )
     return swarm
-
-
-def require_token_file(spec: Spec, engine: Engine) -> None:
-    """Images built from an older entrypoint would refuse to start (no token): say so now."""
-    for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
-        labels = engine.image_labels(image)
-        if labels is not None and TOKEN_FILE_LABEL not in labels:
-            raise DockerError(
-                f"image {image} cannot read its token from a swarm secret (it has no "
-                f"{TOKEN_FILE_LABEL} label: built from an older images/gateway/); rebuild it "
-                "with 'make image' ('images/build.sh --browser' for the browser image)"
-            )
 
 
 def placement_report(
@@ -88,11 +86,11 @@ def deploy(
 ) -> list[GatewayStatus]:
     spec = checked.loaded.spec
     require_image(spec, engine)
-    require_token_file(spec, engine)
+    require_secret_files(spec, engine)
     report, placed, swarm = placement_report(checked, engine)
-    report.fail_unless_ok()
+    secrets_report(checked, directory, report).fail_unless_ok()
     generate(checked, directory, force=force)
-    _token_secrets(spec, directory, engine, progress)
+    _stack_secrets(spec, directory, engine, progress)
     progress(f"deploying stack {spec.project!r}: {len(checked.plan.footprints)} gateway(s)")
     output = engine.stack_deploy(directory, STACK_FILE, spec.project)
     for line in output.splitlines():
@@ -117,41 +115,42 @@ def deploy(
     return status(spec, checked.plan, engine)
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _token_secrets(spec: Spec, directory: Path, engine: Engine, progress: ProgressFn) -> None:
-    """One secret per profile, from its token in ``.env``; stale ones of removed profiles go."""
-    tokens = read_env((directory / ENV_FILE).read_text())
+def _stack_secrets(spec: Spec, directory: Path, engine: Engine, progress: ProgressFn) -> None:
+    """Every profile's token and secrets as swarm secrets, from their values in ``.env``."""
+    values = stored_values(directory)
     existing = engine.stack_secrets(spec.project)
     services = engine.stack_services(spec.project)
-    wanted = set()
-    for profile in spec.profiles:
-        name = token_secret(spec.project, profile)
-        wanted.add(name)
-        token = tokens[token_variable(profile)]
-        digest = token_digest(token)
-        if name in existing:
-            if existing[name].get(TOKEN_DIGEST_LABEL) == digest:
-                continue
-            if f"{spec.project}_{profile}" in services:
-                raise DockerError(
-                    f"the token of profile {profile!r} in {directory / ENV_FILE} "
-                    f"({token_variable(profile)}) is not the one in swarm secret {name!r}, which "
-                    "its running service uses, and swarm secrets cannot change: run "
-                    "'openclaw-compose undeploy' first (volumes are kept), then deploy again"
-                )
-            engine.remove_secret(name)
-        labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile, TOKEN_DIGEST_LABEL: digest}
-        engine.create_secret(name, token, labels)
-        progress(f"created swarm secret {name} from {ENV_FILE} ({token_variable(profile)})")
+    for profile_name, profile in spec.profiles.items():
+        refs = profile_secrets(profile_name, profile)
+        key = values[refs[0].variable]
+        for ref in refs:
+            name = swarm_secret(spec.project, ref)
+            value = values[ref.variable]
+            digest = keyed_digest(key, value)
+            if name in existing:
+                if existing[name].get(DIGEST_LABEL) == digest:
+                    continue
+                if f"{spec.project}_{profile_name}" in services:
+                    raise DockerError(
+                        f"{ref.name} of profile {profile_name!r} in {directory / ENV_FILE} "
+                        f"({ref.variable}) is not the value in swarm secret {name!r}, which its "
+                        "running service uses, and swarm secrets cannot change: run "
+                        "'openclaw-compose undeploy' first (volumes are kept), then deploy again"
+                    )
+                engine.remove_secret(name)
+            labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile_name, DIGEST_LABEL: digest}
+            engine.create_secret(name, value, labels)
+            progress(f"created swarm secret {name} from {ENV_FILE} ({ref.variable})")
 
 
 def _remove_unused(spec: Spec, engine: Engine) -> None:
     """After deploying: secrets of removed profiles (their services are pruned), and seeds of
     earlier deploys (configs are named after their content)."""
-    secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
+    secrets = {
+        swarm_secret(spec.project, ref)
+        for name, profile in spec.profiles.items()
+        for ref in profile_secrets(name, profile)
+    }
     for name in set(engine.stack_secrets(spec.project)) - secrets:
         with suppress(DockerError):  # still held by a task shutting down: goes with the stack
             engine.remove_secret(name)
@@ -240,7 +239,7 @@ def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
                 health=container.health if container else None,
                 probes={name: probe(url, name) if running else None for name in PROBES},
                 ports=fp.to_json(),
-                token=f"secret {token_secret(spec.project, fp.profile)}",
+                token=f"secret {swarm_secret(spec.project, token_ref(spec, fp.profile))}",
                 node=node.hostname if node else None,
             )
         )
