@@ -30,23 +30,19 @@ from typing import Any
 import pytest
 from testcontainers.compose import DockerCompose
 
-from openclaw_compose.core.contract import COMPOSE_FILE
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
-from openclaw_compose.core.project import check_loaded
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 from openclaw_compose.core.writing import write_private
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import DockerEngine
+from openclaw_compose.project import check_loaded
+from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.runtime.preflight import can_bind
-from openclaw_compose.targets.compose.runtime import (
-    ProgressFn,
-    base_url,
-    dashboard_url,
-    prepare,
-    wait_ready,
-)
+from openclaw_compose.targets.base import ProgressFn
+from openclaw_compose.targets.compose.render import COMPOSE_FILE
+from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
 PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"
@@ -78,7 +74,7 @@ class GatewayEndpoint:
         """One agent turn through ``POST /v1/chat/completions``; the reply's text.
 
         Needs ``gateway.http.endpoints.chatCompletions.enabled: true`` in the profile's
-        ``openclaw:`` fragment and a model provider it can reach."""
+        ``openclaw:`` fragment and a model provider the gateway can reach."""
         body = {"model": "openclaw", "messages": [{"role": "user", "content": message}]}
         request = urllib.request.Request(
             f"{self.base_url}/v1/chat/completions",
@@ -133,12 +129,12 @@ def openclaw_gateways(
                 for name, value in values.items():
                     text = set_secret(spec_obj, directory, profile, name, clean_value(value))
                     write_private(directory, ENV_FILE, text)
-            engine = Engine()
-            prepare(checked, directory, engine, force=False)
+            engine = DockerEngine()
+            found = prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
             try:
                 compose.start()
-                wait_ready(checked, engine, timeout=timeout, progress=progress or _quiet)
+                wait_ready(checked, engine, found, timeout=timeout, progress=progress or _quiet)
                 yield GatewayProject(
                     project, directory, _endpoints(checked.plan.footprints, spec_obj, directory)
                 )

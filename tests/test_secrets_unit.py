@@ -13,9 +13,9 @@ from ruamel.yaml import YAML
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.envfile import read_env
 from openclaw_compose.core.loading import validate
-from openclaw_compose.core.project import check_spec, generate
 from openclaw_compose.core.spec import PINNED_VARIABLES
 from openclaw_compose.errors import ExitCode, SpecError
+from openclaw_compose.project import check_spec, generate
 from tests.helpers import run_cli, write_tree
 
 SPEC = """\
@@ -196,7 +196,8 @@ def test_secret_in_config(tmp_path: Path, fragment: dict[str, object], paths: li
     ]
     assert all(p.severity == "warning" for p in found)
     for problem in found:
-        assert "hunter2" not in problem.message and "sk-1" not in problem.message
+        assert "hunter2" not in problem.message
+        assert "sk-1" not in problem.message
 
 
 def test_dashboard_url_holds_the_token(tmp_path: Path) -> None:

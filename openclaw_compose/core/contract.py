@@ -1,4 +1,4 @@
-"""Rendering a checked spec into the files of a Compose project (pure: no I/O).
+"""The gateway container contract, the same for every target (pure: no I/O).
 
 The container side of the contract lives here and in ``images/gateway/``: state, config and
 workspace at fixed paths owned by uid 1000, the seed config mounted read-only at
@@ -7,7 +7,8 @@ and the gateway token and the profile's secrets as files ``/run/secrets/<NAME>``
 entrypoint exports as environment variables of those names (:data:`SECRETS_VARIABLE` lists
 them), so that no value is in the container's configured environment (``docker inspect``).
 The pieces of a gateway service that do not depend on the target (environment, mounts,
-healthcheck, labels, seeds) are public here, and :mod:`.render_swarm` builds the stack from them.
+healthcheck, labels, seeds, the header of generated files) are here; each target
+(``targets/<name>/render.py``) builds its document from them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import Footprint, PortPlan, format_range
+from openclaw_compose.core.ports import Footprint, format_range
 from openclaw_compose.core.spec import (
     DEFAULT_AUTH_MODE,
     ProfileSpec,
@@ -29,10 +30,7 @@ from openclaw_compose.core.spec import (
     secret_variable,
     token_variable,
 )
-from openclaw_compose.core.yamlout import emit
 
-COMPOSE_FILE = "compose.yaml"
-STACK_FILE = "stack.yaml"
 SEEDS_DIR = "seeds"
 HOME = "/home/node"
 STATE_DIR = f"{HOME}/.openclaw"
@@ -52,19 +50,11 @@ RELAY_PORTS_VARIABLE = "OPENCLAW_COMPOSE_RELAY_PORTS"
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"
-DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
-"""Compose: a keyed digest of the profile's token and secrets, from .env: a changed value
-changes the service's config, so ``docker compose up`` recreates that gateway (and only it)."""
 TOKEN_NAME = "OPENCLAW_GATEWAY_TOKEN"
 SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 """The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
-SECRET_MODE = 0o444
-"""Compose injects a secret from .env as a root-owned file: readable by the gateway (uid 1000)
-only with the read bit for all; the container runs nothing but the gateway. (Compose's uid/gid
-for such files fail on engine 20.10: 'getent unable to find entry "1000:1000"'.)"""
-_MISSING_DIGEST = "missing in .env: run openclaw-compose generate"
 _HEALTHCHECK = (
     "fetch('http://127.0.0.1:{port}/healthz')"
     ".then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
@@ -97,6 +87,15 @@ def token_ref(spec: Spec, profile: str) -> SecretRef:
     return profile_secrets(profile, spec.profiles[profile])[0]
 
 
+def secret_digests(spec: Spec) -> dict[str, tuple[SecretRef, ...]]:
+    """Per profile's digest variable (see :mod:`.secretstore`), the token and secrets it
+    digests."""
+    return {
+        digest_variable(name): profile_secrets(name, profile)
+        for name, profile in spec.profiles.items()
+    }
+
+
 @dataclass(frozen=True)
 class RenderedProject:
     """The generated files (relative POSIX path -> text) and what they expect in .env."""
@@ -105,35 +104,16 @@ class RenderedProject:
     token_variables: tuple[str, ...]
     bind_dirs: tuple[Path, ...]
     others: tuple[str, ...] = ()
-    """Documents of the other target that may sit in the same directory: left as they are."""
+    """Documents of the other targets that may sit in the same directory: left as they are
+    (set from the target registry when the project is generated)."""
     digests: Mapping[str, tuple[SecretRef, ...]] = field(default_factory=dict)
-    """Compose: per digest variable, the values it digests (see :data:`DIGEST_LABEL`)."""
-
-
-def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
-    """The Compose project: ``compose.yaml`` and the seeds."""
-    spec = loaded.spec
-    text = header(loaded, out_dir, "generate", _COMPOSE_NOTES) + emit(
-        compose_document(spec, plan, out_dir)
-    )
-    return project_files(
-        spec, COMPOSE_FILE, text, others=(STACK_FILE,), digests=secret_digests(spec)
-    )
-
-
-def secret_digests(spec: Spec) -> dict[str, tuple[SecretRef, ...]]:
-    """Per profile's digest variable (:data:`DIGEST_LABEL`), the token and secrets it digests."""
-    return {
-        digest_variable(name): profile_secrets(name, profile)
-        for name, profile in spec.profiles.items()
-    }
+    """Per digest variable, the values it digests (the compose target's recreate label)."""
 
 
 def project_files(
     spec: Spec,
     document: str,
     text: str,
-    others: tuple[str, ...],
     digests: Mapping[str, tuple[SecretRef, ...]] | None = None,
 ) -> RenderedProject:
     """``document`` with the seeds, the tokens it needs and the bind directories to create."""
@@ -143,13 +123,8 @@ def project_files(
     bind_dirs = tuple(
         path for profile in spec.profiles.values() for path in profile.host_paths().values()
     )
-    return RenderedProject(
-        files,
-        tuple(token_variable(name) for name in spec.profiles),
-        bind_dirs,
-        others,
-        digests or {},
-    )
+    tokens = tuple(token_variable(name) for name in spec.profiles)
+    return RenderedProject(files, tokens, bind_dirs, digests=digests or {})
 
 
 def seed_file(profile: str) -> str:
@@ -181,14 +156,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-_COMPOSE_NOTES = (
-    "Gateway tokens and secrets are read from .env (mode 0600) and never written here.",
-)
-
-
 def header(loaded: LoadedSpec, out_dir: Path, command: str, notes: tuple[str, ...]) -> str:
     source = (
-        "the embedded default spec" if loaded.embedded else _relative(Path(loaded.source), out_dir)
+        "the embedded default spec" if loaded.embedded else relative(Path(loaded.source), out_dir)
     )
     lines = [
         f"Generated by openclaw-compose from {source}.",
@@ -196,25 +166,6 @@ def header(loaded: LoadedSpec, out_dir: Path, command: str, notes: tuple[str, ..
         *notes,
     ]
     return "".join(f"# {line}\n" for line in lines)
-
-
-def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
-    services: dict[str, Any] = {}
-    volumes: dict[str, Any] = {}
-    configs: dict[str, Any] = {}
-    secrets: dict[str, Any] = {}
-    for fp in plan.footprints:
-        mounts = gateway_mounts(spec, fp, out_dir, volumes)
-        configs[f"{fp.profile}-seed"] = {"file": f"./{seed_file(fp.profile)}"}
-        for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
-            secrets[ref.key] = {"environment": ref.variable}
-        services[fp.profile] = _service(spec, fp, mounts)
-    document: dict[str, Any] = {"name": spec.project, "services": services}
-    if volumes:
-        document["volumes"] = volumes
-    document["configs"] = configs
-    document["secrets"] = secrets
-    return document
 
 
 def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, Any]) -> list[str]:
@@ -227,7 +178,7 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
             volumes[f"{fp.profile}-{role}"] = {}
             mounts.append(f"{fp.profile}-{role}:{target}")
         else:
-            mounts.append(f"{_relative(host_path, out_dir)}:{target}")
+            mounts.append(f"{relative(host_path, out_dir)}:{target}")
     return mounts
 
 
@@ -277,37 +228,7 @@ def labels(fp: Footprint) -> dict[str, str]:
     return {PROFILE_LABEL: fp.profile, BASE_PORT_LABEL: str(fp.base)}
 
 
-def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
-    environment = gateway_environment(spec, fp)
-    service: dict[str, Any] = {
-        "image": spec.profiles[fp.profile].image(spec),
-        "restart": "unless-stopped",
-    }
-    if spec.network == "host":
-        bind = "loopback" if spec.publish_address.is_loopback else "lan"
-        service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
-    else:
-        environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
-        service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
-    return service | {
-        "environment": environment,
-        "volumes": mounts,
-        "configs": seed_mount(fp),
-        "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
-        "healthcheck": healthcheck(fp),
-        "labels": labels(fp)
-        | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
-    }
-
-
-def published_ports(spec: Spec, fp: Footprint) -> list[str]:
-    """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
-    address = spec.publish_address
-    host = f"[{address}]" if address.version == 6 else str(address)
-    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
-
-
-def _relative(path: Path, out_dir: Path) -> str:
+def relative(path: Path, out_dir: Path) -> str:
     """``path`` relative to the project directory when that is shorter to read."""
     relative = os.path.relpath(path, out_dir.resolve())
     if relative.startswith(".."):

@@ -12,10 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.spec import Spec
 
-CODE = "secret-in-config"
 _CREDENTIAL_KEY = re.compile(
     r"(api_?key|token|password|passwd|secret|private_?key|credentials?)$", re.IGNORECASE
 )
@@ -27,7 +26,7 @@ def literal_credentials(spec: Spec) -> Iterator[Problem]:
         for path in _literal_paths(profile.openclaw.as_config(), ()):
             field = f"profiles.{name}.openclaw." + ".".join(path)
             yield Problem(
-                CODE,
+                CheckCode.SECRET_IN_CONFIG,
                 "warning",
                 (name,),
                 f"{field} holds a literal value that looks like a credential: it would be "

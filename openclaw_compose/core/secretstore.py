@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.checks import Problem, Severity
+from openclaw_compose.core.checks import CheckCode, Problem, Severity
 from openclaw_compose.core.contract import SecretRef, secret_digests
 from openclaw_compose.core.envfile import (
     ENV_FILE,
@@ -36,7 +36,6 @@ from openclaw_compose.core.envfile import (
 from openclaw_compose.core.spec import ProfileSpec, Spec, secret_variable
 from openclaw_compose.errors import UsageError
 
-MISSING = "secret-missing"
 _FORBIDDEN = {"'": "a single quote", "\n": "a line break", "\r": "a line break", "\0": "a NUL byte"}
 
 
@@ -88,7 +87,7 @@ def missing_secrets(spec: Spec, directory: Path, severity: Severity) -> Iterator
     for state in secret_states(spec, directory):
         if not state.set:
             yield Problem(
-                MISSING,
+                CheckCode.SECRET_MISSING,
                 severity,
                 (state.profile,),
                 f"profile {state.profile!r}: secret {state.name} has no value in "

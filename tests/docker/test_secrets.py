@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import docker
 import pytest
 
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
 from tests.helpers import run_cli
 from tests.standin_provider import MODEL, StandinProvider, standin_provider
+
+from . import dockerkit
 
 PROFILES = ("main", "rescue")
 KEYS = {"main": "sk-main-6f1d0c2a", "rescue": "sk-rescue-93be7e44"}
@@ -39,13 +40,13 @@ def provider_fragment(provider: StandinProvider) -> dict[str, Any]:
     }
 
 
-def secrets_spec(providers: dict[str, StandinProvider], **extra: Any) -> dict[str, Any]:
+def secrets_spec(providers: dict[str, StandinProvider]) -> dict[str, Any]:
     profiles = {
         name: {"port": 18789 + 1000 * i, "secrets": ["PROVIDER_KEY"]}
         | {"openclaw": provider_fragment(providers[name])}
         for i, name in enumerate(PROFILES)
     }
-    return {"profiles": profiles, **extra}
+    return {"profiles": profiles}
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,7 @@ def running(engine: Engine) -> Iterator[Running]:
     ):
         providers = {"main": main, "rescue": rescue}
         secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in PROFILES}
-        import os
-
-        extra = (
-            {"image": os.environ["SECRETS_DEV_IMAGE"]} if "SECRETS_DEV_IMAGE" in os.environ else {}
-        )
-        with openclaw_gateways(secrets_spec(providers, **extra), secrets=secrets) as project:
+        with openclaw_gateways(secrets_spec(providers), secrets=secrets) as project:
             yield Running(project, providers)
 
 
@@ -90,11 +86,11 @@ def test_keys_are_only_in_the_store(engine: Engine, running: Running) -> None:
         for path in directory.rglob("*"):
             if path.is_file() and path != env:
                 assert key not in path.read_text(errors="replace"), path
-    containers = engine.project_containers(running.project.project)
+    containers = engine.containers.project_containers(running.project.project)
     for profile in PROFILES:
         name = containers[profile].name
-        attrs = json.dumps(engine.inspect_container(name))
-        logs = engine.logs(name, tail=10000)
+        attrs = json.dumps(dockerkit.inspect_container(name))
+        logs = engine.containers.logs(name, tail=10000)
         for key in (*KEYS.values(), running.project[profile].token):
             assert key not in attrs, profile
             assert key not in logs, profile
@@ -113,7 +109,7 @@ def test_secret_set_reaches_the_gateway_at_the_next_up(engine: Engine, running: 
     where = _where(running)
     before = {
         p: _id(engine, c.name)
-        for p, c in engine.project_containers(running.project.project).items()
+        for p, c in engine.containers.project_containers(running.project.project).items()
     }
     listed = run_cli("secret", "list", *where, "--json")
     assert listed.exit_code == 0, listed.output
@@ -123,7 +119,7 @@ def test_secret_set_reaches_the_gateway_at_the_next_up(engine: Engine, running: 
     assert up.exit_code == 0, up.output
     after = {
         p: _id(engine, c.name)
-        for p, c in engine.project_containers(running.project.project).items()
+        for p, c in engine.containers.project_containers(running.project.project).items()
     }
     assert after["main"] != before["main"]  # recreated: its digest label changed
     assert after["rescue"] == before["rescue"]
@@ -134,7 +130,7 @@ def test_secret_set_reaches_the_gateway_at_the_next_up(engine: Engine, running: 
 
 
 def _id(engine: Engine, container: str) -> str:
-    return str(engine.inspect_container(container)["Id"])
+    return str(dockerkit.inspect_container(container)["Id"])
 
 
 def _where(running: Running) -> list[str]:
@@ -151,37 +147,24 @@ def test_dashboard_signs_in_with_its_own_token_only(engine: Engine, running: Run
         assert data["credential"] is True
         assert data["url"] == running.project[profile].dashboard_url
         urls[profile] = data["url"]
-    containers = engine.project_containers(running.project.project)
+    containers = engine.containers.project_containers(running.project.project)
     for profile in PROFILES:
         since = int(time.time())
         _open_in_chromium(urls[profile])
-        log = _logs_since(containers[profile].name, since)
+        log = dockerkit.logs_since(containers[profile].name, since)
         assert "webchat connected" in log, log[-3000:]
     main_with_rescue_token = urls["main"].split("#")[0] + "#" + urls["rescue"].split("#")[1]
     since = int(time.time())
     _open_in_chromium(main_with_rescue_token)
-    log = _logs_since(containers["main"].name, since)
+    log = dockerkit.logs_since(containers["main"].name, since)
     assert "webchat connected" not in log
     assert "token mismatch" in log or "unauthorized" in log, log[-3000:]
 
 
 def _open_in_chromium(url: str, seconds: int = 20) -> None:
     """The browser image's Chromium, headless, on the host network, for ``seconds``."""
-    client = docker.from_env()
     script = (
         f"timeout {seconds} chromium --headless=new --no-sandbox --disable-gpu "
-        f'--user-data-dir=/tmp/profile "$URL" >/dev/null 2>&1; true'
+        '--user-data-dir=/tmp/profile "$URL" >/dev/null 2>&1; true'
     )
-    client.containers.run(
-        DEFAULT_BROWSER_IMAGE,
-        ["-c", script],
-        entrypoint="sh",
-        environment={"URL": url},
-        network_mode="host",
-        remove=True,
-    )
-
-
-def _logs_since(container: str, since: int) -> str:
-    client = docker.from_env()
-    return bytes(client.containers.get(container).logs(since=since)).decode(errors="replace")
+    dockerkit.run_to_end(DEFAULT_BROWSER_IMAGE, script, {"URL": url})

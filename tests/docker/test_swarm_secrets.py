@@ -11,18 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
-import docker.errors
 import pytest
 
 from openclaw_compose.core.envfile import ENV_FILE, read_env
-from openclaw_compose.engine.client import Engine, SwarmState
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.runtime.preflight import SWARM_ADDRESS
 from openclaw_compose.testing import GatewayEndpoint, free_base, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
 
-from .conftest import GWBRIDGE
+from . import dockerkit
 from .test_secrets import KEYS, PROFILES, provider_fragment
 
 
@@ -34,30 +33,10 @@ class Stack:
     providers: dict[str, StandinProvider]
 
 
-GWBRIDGE_OPTIONS = {
-    "com.docker.network.bridge.name": GWBRIDGE,
-    "com.docker.network.bridge.enable_icc": "false",
-    "com.docker.network.bridge.enable_ip_masquerade": "true",
-}
-"""What Docker gives the bridge when it makes it itself (on a node's first overlay task)."""
-
-
-def _gwbridge_address() -> str:
-    """The host's address on ``docker_gwbridge``, made now (as Docker would make it) when no
-    task has needed it yet: the stand-ins must listen before the stack is deployed."""
-    client = docker.from_env()
-    try:
-        network = client.networks.get(GWBRIDGE)
-    except docker.errors.NotFound:
-        network = client.networks.create(GWBRIDGE, driver="bridge", options=GWBRIDGE_OPTIONS)
-        network.reload()
-    return str(network.attrs["IPAM"]["Config"][0]["Gateway"])
-
-
 @pytest.fixture(scope="module")
 def stack(swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("secrets-stack")
-    host = _gwbridge_address()
+    host = dockerkit.gwbridge_address()
     bases = [free_base(SWARM_ADDRESS) for _ in PROFILES]
     project = f"octest-{os.urandom(4).hex()}"
     spec_file = directory / "openclaw-compose.yaml"
@@ -75,13 +54,8 @@ def stack(swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 }
                 for name, base in zip(PROFILES, bases, strict=True)
             }
-            extra = (
-                {"image": os.environ["SECRETS_DEV_IMAGE"]}
-                if "SECRETS_DEV_IMAGE" in os.environ
-                else {}
-            )
-            spec_file.write_text(json.dumps({"project": project, "profiles": profiles, **extra}))
-            where = ["-f", spec_file, "-o", directory]
+            spec_file.write_text(json.dumps({"project": project, "profiles": profiles}))
+            where: list[str | Path] = ["-f", spec_file, "-o", directory]
             for name in PROFILES:
                 result = run_cli("secret", "set", name, "PROVIDER_KEY", *where, input=KEYS[name])
                 assert result.exit_code == 0, result.output
@@ -115,18 +89,18 @@ def test_each_swarm_gateway_answers_with_its_own_provider(stack: Stack) -> None:
 
 
 def test_swarm_keys_are_secrets_only(engine: Engine, stack: Stack) -> None:
-    services = json.dumps(engine.stack_services(stack.project))
-    containers = engine.stack_containers(stack.project)
+    services = json.dumps(engine.swarm.stack_services(stack.project))
+    containers = engine.containers.stack_containers(stack.project)
     for key in KEYS.values():
         assert key not in services
         for profile in PROFILES:
             name = containers[profile].name
-            assert key not in json.dumps(engine.inspect_container(name))
-            assert key not in engine.logs(name, tail=10000)
+            assert key not in json.dumps(dockerkit.inspect_container(name))
+            assert key not in engine.containers.logs(name, tail=10000)
         for path in stack.directory.rglob("*"):
             if path.is_file() and path.name != ENV_FILE:
                 assert key not in path.read_text(errors="replace"), path
-    assert sorted(engine.stack_secrets(stack.project)) == sorted(
+    assert sorted(engine.swarm.stack_secrets(stack.project)) == sorted(
         f"{stack.project}_{profile}-{name}"
         for profile in PROFILES
         for name in ("token", "PROVIDER_KEY")
