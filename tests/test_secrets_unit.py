@@ -23,7 +23,7 @@ project: keys
 profiles:
   main:
     port: 18789
-    env: {OPENCLAW_LOG_LEVEL: info}
+    env: {OPENCLAW_LOG_LEVEL: info, PRICE: "5$ ${HOME}"}
     secrets: [ANTHROPIC_API_KEY, TELEGRAM_BOT_TOKEN]
     openclaw:
       models:
@@ -70,7 +70,8 @@ def test_pinned_variables_cover_what_the_container_gets(tmp_path: Path) -> None:
     compose = YAML(typ="safe").load((tmp_path / "out" / "compose.yaml").read_text())
     environment = compose["services"]["main"]["environment"]
     assert environment["OPENCLAW_LOG_LEVEL"] == "info"
-    assert set(environment) - {"OPENCLAW_LOG_LEVEL"} <= PINNED_VARIABLES
+    assert environment["PRICE"] == "5$$ $${HOME}"  # literal for Compose's interpolation
+    assert set(environment) - {"OPENCLAW_LOG_LEVEL", "PRICE"} <= PINNED_VARIABLES
     assert environment["OPENCLAW_COMPOSE_SECRETS"] == (
         "OPENCLAW_GATEWAY_TOKEN,ANTHROPIC_API_KEY,TELEGRAM_BOT_TOKEN"
     )

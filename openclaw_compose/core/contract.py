@@ -184,10 +184,11 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
 
 def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
     """The profile's ``env:``, then everything pinned per container (the spec refuses an
-    ``env:`` that names a pinned variable); the values of the secrets are not here."""
+    ``env:`` that names a pinned variable); the values of the secrets are not here. Compose and
+    the stack loader interpolate ``$``: a user's ``$`` is written ``$$`` to stay literal."""
     profile = spec.profiles[fp.profile]
     return {
-        **profile.env,
+        **{name: value.replace("$", "$$") for name, value in profile.env.items()},
         "OPENCLAW_PROFILE": fp.profile,
         "OPENCLAW_GATEWAY_PORT": str(fp.base),
         "OPENCLAW_STATE_DIR": STATE_DIR,

@@ -28,6 +28,8 @@ from . import dockerkit
 PROFILES = ("main", "rescue")
 KEYS = {"main": "sk-main-6f1d0c2a", "rescue": "sk-rescue-93be7e44"}
 NEW_KEY = "sk-main-rotated-5a0c"
+GREETING = "costs 5$ ${HOME}"
+"""A plain ``env:`` value that Compose would interpolate if it were not escaped."""
 
 
 def provider_fragment(provider: StandinProvider) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def provider_fragment(provider: StandinProvider) -> dict[str, Any]:
 
 def secrets_spec(providers: dict[str, StandinProvider]) -> dict[str, Any]:
     profiles = {
-        name: {"port": 18789 + 1000 * i, "secrets": ["PROVIDER_KEY"]}
+        name: {"port": 18789 + 1000 * i, "secrets": ["PROVIDER_KEY"], "env": {"GREETING": GREETING}}
         | {"openclaw": provider_fragment(providers[name])}
         for i, name in enumerate(PROFILES)
     }
@@ -89,7 +91,9 @@ def test_keys_are_only_in_the_store(engine: Engine, running: Running) -> None:
     containers = engine.containers.project_containers(running.project.project)
     for profile in PROFILES:
         name = containers[profile].name
-        attrs = json.dumps(dockerkit.inspect_container(name))
+        inspected = dockerkit.inspect_container(name)
+        assert f"GREETING={GREETING}" in inspected["Config"]["Env"]
+        attrs = json.dumps(inspected)
         logs = engine.containers.logs(name, tail=10000)
         for key in (*KEYS.values(), running.project[profile].token):
             assert key not in attrs, profile
