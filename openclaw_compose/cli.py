@@ -419,13 +419,15 @@ def cli(
     raise typer.Exit(code)
 
 
-def _known_profile(file: Path | None, profile: str) -> None:
+def _known_profile(file: Path | None, profile: str) -> Spec:
+    """The spec, which must have ``profile``."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
 
-    profiles = load_spec(file).spec.profiles
-    if profile not in profiles:
-        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(profiles)}")
+    spec = load_spec(file).spec
+    if profile not in spec.profiles:
+        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
+    return spec
 
 
 @app.command()
@@ -460,8 +462,7 @@ def dashboard(
     from openclaw_compose.errors import UsageError
     from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
 
-    _known_profile(file, profile)
-    spec = _load(file)
+    spec = _known_profile(file, profile)
     ref = token_ref(spec, profile)
     token = stored_values(output).get(ref.variable)
     if not token:
@@ -477,12 +478,6 @@ def dashboard(
     else:
         typer.echo(f"openclaw-compose: {warning}", err=True)
         typer.echo(url)
-
-
-def _load(file: Path | None) -> Spec:
-    from openclaw_compose.core.loading import load_spec
-
-    return load_spec(file).spec
 
 
 def main() -> None:

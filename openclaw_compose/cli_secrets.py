@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from openclaw_compose.cli import JsonFlag, ProjectDir, SpecFile, _handled, _print_json, _table
+from openclaw_compose.cli import (
+    JsonFlag,
+    ProjectDir,
+    SpecFile,
+    _handled,
+    _known_profile,
+    _print_json,
+    _table,
+)
 
 secret_app = typer.Typer(
     name="secret",
@@ -53,11 +61,8 @@ def list_(
     """Every declared secret and whether it has a value (never the value)."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.secretstore import secret_states
-    from openclaw_compose.errors import UsageError
 
-    spec = load_spec(file).spec
-    if profile is not None and profile not in spec.profiles:
-        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
+    spec = load_spec(file).spec if profile is None else _known_profile(file, profile)
     states = secret_states(spec, output, profile)
     if as_json:
         _print_json({"secrets": [state.to_json() for state in states]})
