@@ -38,15 +38,15 @@ def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir
     from openclaw_compose.core.envfile import ENV_FILE
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.secretstore import clean_value, set_secret
-    from openclaw_compose.core.writing import write_private
+    from openclaw_compose.core.writing import update_env
 
     spec = load_spec(file).spec
     if sys.stdin.isatty():
         raw = getpass.getpass(f"value of {name} for profile {profile!r} (not shown): ")
     else:
         raw = sys.stdin.read()
-    text = set_secret(spec, output, profile, name, clean_value(raw))
-    write_private(output, ENV_FILE, text)
+    value = clean_value(raw)
+    update_env(output, lambda text: set_secret(spec, text, profile, name, value))
     typer.echo(f"stored {name} of profile {profile!r} in {output / ENV_FILE}")
 
 
@@ -79,8 +79,8 @@ def rm(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir =
     from openclaw_compose.core.envfile import ENV_FILE
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.secretstore import remove_secret
-    from openclaw_compose.core.writing import write_private
+    from openclaw_compose.core.writing import update_env
 
     spec = load_spec(file).spec
-    write_private(output, ENV_FILE, remove_secret(spec, output, profile, name))
+    update_env(output, lambda text: remove_secret(spec, text, profile, name))
     typer.echo(f"removed {name} of profile {profile!r} from {output / ENV_FILE}")

@@ -35,7 +35,7 @@ from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_sp
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
-from openclaw_compose.core.writing import write_private
+from openclaw_compose.core.writing import update_env
 from openclaw_compose.engine import DockerEngine
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
@@ -125,10 +125,8 @@ def openclaw_gateways(
             spec_file = directory / DEFAULT_SPEC_FILE
             spec_file.write_text(json.dumps(spec_obj.to_document(), indent=2) + "\n")
             checked = check_loaded(LoadedSpec(spec_obj, str(spec_file), directory))
-            for profile, values in (secrets or {}).items():
-                for name, value in values.items():
-                    text = set_secret(spec_obj, directory, profile, name, clean_value(value))
-                    write_private(directory, ENV_FILE, text)
+            if secrets:
+                update_env(directory, lambda text: _stored(spec_obj, text, secrets))
             engine = DockerEngine()
             found = prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
@@ -143,6 +141,14 @@ def openclaw_gateways(
         finally:
             for base in reserved:
                 release_base(base)
+
+
+def _stored(spec: Spec, text: str | None, secrets: Mapping[str, Mapping[str, str]]) -> str:
+    """``.env`` text with every value of ``secrets`` stored, as ``secret set`` stores it."""
+    for profile, values in secrets.items():
+        for name, value in values.items():
+            text = set_secret(spec, text, profile, name, clean_value(value))
+    return text or ""
 
 
 def _quiet(_: str) -> None:

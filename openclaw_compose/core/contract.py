@@ -178,17 +178,17 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
             volumes[f"{fp.profile}-{role}"] = {}
             mounts.append(f"{fp.profile}-{role}:{target}")
         else:
-            mounts.append(f"{relative(host_path, out_dir)}:{target}")
+            mounts.append(f"{literal(relative(host_path, out_dir))}:{target}")
     return mounts
 
 
 def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
     """The profile's ``env:``, then everything pinned per container (the spec refuses an
-    ``env:`` that names a pinned variable); the values of the secrets are not here. Compose and
-    the stack loader interpolate ``$``: a user's ``$`` is written ``$$`` to stay literal."""
+    ``env:`` that names a pinned variable), its values :func:`literal`; the values of the
+    secrets are not here."""
     profile = spec.profiles[fp.profile]
     return {
-        **{name: value.replace("$", "$$") for name, value in profile.env.items()},
+        **{name: literal(value) for name, value in profile.env.items()},
         "OPENCLAW_PROFILE": fp.profile,
         "OPENCLAW_GATEWAY_PORT": str(fp.base),
         "OPENCLAW_STATE_DIR": STATE_DIR,
@@ -227,6 +227,13 @@ def healthcheck(fp: Footprint) -> dict[str, Any]:
 
 def labels(fp: Footprint) -> dict[str, str]:
     return {PROFILE_LABEL: fp.profile, BASE_PORT_LABEL: str(fp.base)}
+
+
+def literal(text: str) -> str:
+    """``text`` as Compose (and ``docker stack``) will read it: every ``$`` doubled, so that a
+    user's string is never interpolated (``./c$OPENCLAW_TOKEN_RESCUE`` would otherwise put
+    rescue's token into main's mount path)."""
+    return text.replace("$", "$$")
 
 
 def relative(path: Path, out_dir: Path) -> str:

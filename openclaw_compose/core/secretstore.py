@@ -28,6 +28,7 @@ from openclaw_compose.core.checks import CheckCode, Problem, Severity
 from openclaw_compose.core.contract import SecretRef, secret_digests
 from openclaw_compose.core.envfile import (
     ENV_FILE,
+    decode_env,
     quoted,
     read_env,
     remove_variable,
@@ -57,12 +58,13 @@ class SecretState:
 
 def read_store(directory: Path) -> str | None:
     """The text of the project's ``.env``; None when there is none yet."""
+    path = directory / ENV_FILE
     try:
-        return (directory / ENV_FILE).read_text(encoding="utf-8")
+        return decode_env(path.read_bytes(), path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise UsageError(f"{directory / ENV_FILE}: cannot be read: {exc.strerror}") from None
+        raise UsageError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
 def stored_values(directory: Path) -> dict[str, str]:
@@ -111,8 +113,8 @@ def clean_value(raw: str) -> str:
     return value
 
 
-def set_secret(spec: Spec, directory: Path, profile: str, name: str, value: str) -> str:
-    """The new ``.env`` text with ``value`` stored for ``profile``'s secret ``name``."""
+def set_secret(spec: Spec, text: str | None, profile: str, name: str, value: str) -> str:
+    """``text`` (of ``.env``) with ``value`` stored for ``profile``'s secret ``name``."""
     declared = _profile(spec, profile).secrets
     if name not in declared:
         listed = ", ".join(declared) or "none"
@@ -120,14 +122,13 @@ def set_secret(spec: Spec, directory: Path, profile: str, name: str, value: str)
             f"profile {profile!r} declares no secret {name} (its secrets: {listed}); add it to "
             f"profiles.{profile}.secrets in the profiles file first"
         )
-    text = set_variable(read_store(directory), secret_variable(profile, name), quoted(value))
-    return with_digests(text, secret_digests(spec))
+    stored = set_variable(text, secret_variable(profile, name), quoted(value))
+    return with_digests(stored, secret_digests(spec))
 
 
-def remove_secret(spec: Spec, directory: Path, profile: str, name: str) -> str:
-    """The new ``.env`` text without ``profile``'s secret ``name``; refuses an unknown one."""
+def remove_secret(spec: Spec, text: str | None, profile: str, name: str) -> str:
+    """``text`` (of ``.env``) without ``profile``'s secret ``name``; refuses an unknown one."""
     _profile(spec, profile)
-    text = read_store(directory)
     variable = secret_variable(profile, name)
     if text is None or variable not in read_env(text):
         raise UsageError(f"profile {profile!r} has no stored secret {name}; nothing to remove")

@@ -31,6 +31,7 @@ from openclaw_compose.core.contract import (
     header,
     healthcheck,
     labels,
+    literal,
     profile_secrets,
     project_files,
     relay_ports,
@@ -128,7 +129,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         for port in range(low, high + 1)  # the stack loader takes no ranges in long syntax
     ]
     return {
-        "image": spec.profiles[fp.profile].image(spec),
+        "image": literal(spec.profiles[fp.profile].image(spec)),
         "command": ["gateway"],
         "environment": environment,
         "ports": ports,
