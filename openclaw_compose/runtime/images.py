@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from openclaw_compose.core.contract import SECRETS_LABEL
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import DockerError, ImageMissing
@@ -59,13 +60,23 @@ def missing_images(spec: Spec, engine: Engine) -> dict[str, Recipe | None]:
 def require_images(spec: Spec, engine: Engine) -> None:
     """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
     missing image, its profiles and exactly how to build it (nothing is pulled: no registry is
-    assumed)."""
-    missing = missing_images(spec, engine)
+    assumed). An image whose entrypoint does not export the token and secrets from their files
+    (built from an older images/gateway/) would start a gateway without its token: refused too."""
+    images = spec.images()
+    users = {
+        image: [n for n, p in spec.profiles.items() if p.image_ref(spec) == image]
+        for image in images
+    }
+    labels = {image: engine.containers.image_labels(image) for image in sorted(images)}
+    for image, found in labels.items():
+        if found is not None and SECRETS_LABEL not in found:
+            raise DockerError(
+                f"image {image} cannot read its token and secrets from files (it has no "
+                f"{SECRETS_LABEL} label: built from an older images/gateway/): "
+                + _how_to_get(images[image])
+            )
+    missing = {image: images[image] for image, found in labels.items() if found is None}
     if missing:
-        users = {
-            image: [n for n, p in spec.profiles.items() if p.image_ref(spec) == image]
-            for image in missing
-        }
         raise ImageMissing(
             "image(s) not present on the Docker engine (nothing was written or started):\n"
             + "\n".join(

@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from openclaw_compose.core.checks import Report
+from openclaw_compose.core.checks import Problem, Report
 from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import NotReadyError
@@ -24,23 +25,38 @@ from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
 
 
-def check_target(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """The spec's checks and the target's engine-side checks together; raises when any fails."""
+def check_target(
+    checked: CheckedSpec, engine: Engine, extra: tuple[Problem, ...] = ()
+) -> Preflight:
+    """The spec's checks, ``extra`` and the target's engine-side checks together; raises when
+    any fails."""
     found = checked.target.runtime(engine).preflight(checked.loaded.spec, checked.plan)
-    Report(checked.report.problems + found.problems).fail_unless_ok()
+    Report(checked.report.problems + extra + found.problems).fail_unless_ok()
     return found
 
 
-def preflight(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """Everything that must hold before a file is written: images, checks, the target's."""
+def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Preflight:
+    """Everything that must hold before a file is written: images, checks, every declared
+    secret with a value in the project's store (``directory``), the target's checks."""
     require_images(checked.loaded.spec, engine)
-    return check_target(checked, engine)
+    missing = tuple(missing_secrets(checked.loaded.spec, directory, "error"))
+    return check_target(checked, engine, missing)
 
 
-def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> Preflight:
-    """Everything before starting: the preflight, then the files written."""
-    found = preflight(checked, engine)
-    generate(checked, directory, force=force)
+def prepare(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    force: bool,
+    progress: ProgressFn | None = None,
+) -> Preflight:
+    """Everything before starting: the preflight, then the files written (the writer's notes,
+    a tightened ``.env`` mode say, go to ``progress``)."""
+    found = preflight(checked, engine, directory)
+    for note in generate(checked, directory, force=force).notes:
+        if progress is not None:
+            progress(f"note: {note}")
     return found
 
 
@@ -54,7 +70,7 @@ def up(
     force: bool = False,
 ) -> list[GatewayStatus]:
     """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
-    found = prepare(checked, directory, engine, force=force)
+    found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
         f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
