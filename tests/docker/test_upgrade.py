@@ -193,10 +193,11 @@ class Sampler:
 
 @pytest.fixture
 def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """The real image, but its gateway exits 78 (OpenClaw's "cannot migrate this state")."""
+    """The real image of the previous release, but its gateway exits 78 (OpenClaw's "cannot
+    migrate this state")."""
     tag = f"octest-exit78:{tmp_path.name[-8:].lower()}"
     (tmp_path / "Dockerfile").write_text(
-        f"FROM {gateway_image(OPENCLAW_VERSION)}\n"
+        f"FROM {gateway_image(PREVIOUS_VERSION)}\n"
         'ENTRYPOINT ["sh", "-c", "echo state cannot be migrated safely >&2; exit 78", "--"]\n'
     )
     docker = shutil.which("docker")
