@@ -19,7 +19,8 @@ import typer
 from openclaw_compose.errors import ExitCode, OpenclawComposeError
 
 if TYPE_CHECKING:
-    from openclaw_compose.core.checks import Report
+    from openclaw_compose.core.checks import HostFacts, Report
+    from openclaw_compose.core.native import NativeGateway
     from openclaw_compose.core.ports import PortPlan
     from openclaw_compose.targets.compose.runtime import GatewayStatus
 
@@ -64,6 +65,24 @@ ReadyTimeout = Annotated[
     float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
 ]
 
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Whose native OpenClaw gateways the checks count: that user's home directory "
+        "[default: yours].",
+        show_default=False,
+    ),
+]
+IgnoreNative = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-native",
+        help="Do not look for native OpenClaw gateways on this host (one you have removed but "
+        "whose files you keep, or one you just imported and will not run again).",
+    ),
+]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -89,25 +108,41 @@ def _print_json(data: Any) -> None:
 
 @app.command()
 @_handled
-def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
-    """Print every profile's port plan: base, browser control, relay band, CDP range."""
+def ports(
+    file: SpecFile = None,
+    as_json: JsonFlag = False,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Print every profile's port plan (base, browser control, relay band, CDP range), and
+    the native gateways' next to it."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.ports import plan_ports
 
     plan = plan_ports(load_spec(file).spec)
+    natives = _host(home, ignore_native).natives
     if as_json:
-        _print_json(plan.to_json())
+        _print_json(plan.to_json() | {"native": [native.to_json() for native in natives]})
     else:
-        typer.echo(_plan_table(plan))
+        typer.echo(_plan_table(plan, natives))
 
 
-def _plan_table(plan: PortPlan) -> str:
+def _host(home: Path | None, ignore_native: bool) -> HostFacts:
+    from openclaw_compose.core.checks import HostFacts
+
+    return HostFacts.from_system(home, natives=not ignore_native)
+
+
+def _plan_table(plan: PortPlan, natives: Sequence[NativeGateway] = ()) -> str:
     from openclaw_compose.core.ports import format_range
 
     placed = any(fp.node is not None for fp in plan.footprints)
     node: tuple[str, ...] = ("NODE",) if placed else ()
-    rows = [("PROFILE", *node, "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP")]
-    for fp in plan.footprints:
+    native: tuple[str, ...] = ("NATIVE CONFIG",) if natives else ()
+    rows = [("PROFILE", *node, "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP", *native)]
+    footprints = [(fp, "") for fp in plan.footprints]
+    footprints += [(fp, _native_text(n)) for n in natives if (fp := n.footprint())]
+    for fp, config in footprints:
         explicit = ", ".join(f"{name}={port}" for name, port in fp.cdp_ports.items()) or "-"
         node = (fp.node or "-",) if placed else ()
         rows.append(
@@ -119,9 +154,14 @@ def _plan_table(plan: PortPlan) -> str:
                 format_range(*fp.extension_relay),
                 format_range(*fp.cdp),
                 explicit,
+                *((config or "-",) if natives else ()),
             )
         )
     return _table(rows)
+
+
+def _native_text(native: NativeGateway) -> str:
+    return f"{native.config_path} ({native.state_text()})"
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> str:
@@ -135,22 +175,34 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 @app.command()
 @_handled
 def check(
-    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
+    file: SpecFile = None,
+    as_json: JsonFlag = False,
+    target: TargetOption = "compose",
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
-    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints.
+    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints, and
+    (compose target) against the native gateways of this host.
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
+    from openclaw_compose.core.ports import format_range
     from openclaw_compose.core.project import check_spec, spec_error_report
     from openclaw_compose.errors import SpecError
 
+    natives: tuple[NativeGateway, ...] = ()
     try:
-        report = check_spec(file, target=target).report
+        checked = check_spec(file, _host(home, ignore_native), target=target)
+        report, natives = checked.report, checked.natives
     except SpecError as exc:
         report = spec_error_report(exc)
     if as_json:
-        _print_json(report.to_json())
+        _print_json(report.to_json() | {"native": [native.to_json() for native in natives]})
     else:
+        for native in natives:
+            fp = native.footprint()
+            ports = format_range(*fp.span) if fp else "ports unknown"
+            typer.echo(f"{native.label}: {ports}, {_native_text(native)}")
         _print_report(report)
     if not report.ok:
         raise typer.Exit(ExitCode.PROBLEMS)
@@ -171,16 +223,19 @@ def _print_warnings(report: Report) -> None:
 @app.command()
 @_handled
 def generate(
+    *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
     force: ForceFlag = False,
     target: TargetOption = "compose",
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
     """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
     from openclaw_compose.core.contract import COMPOSE_FILE, STACK_FILE
     from openclaw_compose.core.project import check_spec, generate
 
-    checked = check_spec(file, target=target)
+    checked = check_spec(file, _host(home, ignore_native), target=target)
     result = generate(checked, output, force=force)
     _print_warnings(checked.report)
     for name in result.written:
@@ -228,17 +283,20 @@ def schema() -> None:
 @app.command()
 @_handled
 def up(
+    *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
     timeout: ReadyTimeout = 180,
     force: ForceFlag = False,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
     """Check, preflight the host, generate, start every gateway and wait until ready."""
     from openclaw_compose.core.project import check_spec
     from openclaw_compose.engine.client import Engine
     from openclaw_compose.targets.compose.runtime import up as lifecycle_up
 
-    checked = check_spec(file)
+    checked = check_spec(file, _host(home, ignore_native))
     _print_warnings(checked.report)
     gateways = lifecycle_up(
         checked, output, Engine(), timeout=timeout, progress=_progress, force=force
@@ -413,11 +471,14 @@ def _known_profile(file: Path | None, profile: str) -> None:
 
 @app.command()
 @_handled
-def doctor(file: SpecFile = None) -> None:
-    """Check the engine, Compose v2, the image and the host ports; exit 1 if any fails."""
+def doctor(
+    file: SpecFile = None, home: HomeOption = None, ignore_native: IgnoreNative = False
+) -> None:
+    """Check the engine, Compose v2, the image, the host ports and the native gateways; exit 1
+    if any fails."""
     from openclaw_compose.runtime.doctor import diagnose
 
-    findings = diagnose(file)
+    findings = diagnose(file, _host(home, ignore_native))
     for finding in findings:
         typer.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.detail}")
     if not all(finding.ok for finding in findings):

@@ -19,6 +19,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from openclaw_compose.core.native import NativeGateway, default_home, discover
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -96,14 +97,19 @@ class HostFacts:
     """What the checks need to know about the host the project will run on."""
 
     ephemeral: PortRange | None = None
+    natives: tuple[NativeGateway, ...] = ()
+    """The native OpenClaw gateways of the user whose home was looked at."""
 
     @classmethod
-    def from_system(cls) -> HostFacts:
+    def from_system(cls, home: Path | None = None, *, natives: bool = True) -> HostFacts:
+        """This host's facts; ``home``: whose native gateways count (default: the user's own),
+        ``natives`` False: none (``--ignore-native``)."""
+        found = discover(home or default_home()) if natives else ()
         try:
             low, high = EPHEMERAL_RANGE_FILE.read_text().split()
         except (OSError, ValueError):
-            return cls()
-        return cls(ephemeral=(int(low), int(high)))
+            return cls(natives=found)
+        return cls(ephemeral=(int(low), int(high)), natives=found)
 
 
 def run_checks(spec: Spec, plan: PortPlan, host: HostFacts, target: Target = "compose") -> Report:

@@ -12,6 +12,8 @@ from pathlib import Path
 from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
 from openclaw_compose.core.contract import render_project
 from openclaw_compose.core.loading import LoadedSpec, load_spec
+from openclaw_compose.core.native import NativeGateway
+from openclaw_compose.core.native_checks import native_problems
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.spec import Target
 from openclaw_compose.core.writing import WriteResult, write_project
@@ -25,6 +27,8 @@ class CheckedSpec:
     plan: PortPlan
     report: Report
     target: Target = "compose"
+    natives: tuple[NativeGateway, ...] = ()
+    """The native gateways the checks looked at (listed by ``check`` and ``ports``)."""
 
 
 def check_spec(
@@ -39,8 +43,12 @@ def check_loaded(
     loaded: LoadedSpec, host: HostFacts | None = None, target: Target = "compose"
 ) -> CheckedSpec:
     plan = plan_ports(loaded.spec)
-    report = run_checks(loaded.spec, plan, host or HostFacts.from_system(), target)
-    return CheckedSpec(loaded, plan, report, target)
+    host = host or HostFacts.from_system()
+    report = run_checks(loaded.spec, plan, host, target)
+    if target != "compose":  # a swarm stack's nodes are not this host
+        return CheckedSpec(loaded, plan, report, target)
+    natives = tuple(native_problems(loaded.spec, plan, host.natives))
+    return CheckedSpec(loaded, plan, Report(report.problems + natives), target, host.natives)
 
 
 def spec_error_report(error: SpecError) -> Report:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.core.project import CheckedSpec, check_spec
 from openclaw_compose.engine.client import Engine, UserlandProxy, userland_proxy
 from openclaw_compose.errors import OpenclawComposeError
@@ -31,9 +33,9 @@ def _finding(name: str, probe: Callable[[], str]) -> Finding:
         return Finding(name, False, exc.message)
 
 
-def diagnose(file: Path | None) -> list[Finding]:
+def diagnose(file: Path | None, host: HostFacts | None = None) -> list[Finding]:
     engine = Engine()
-    checked = check_spec(file)
+    checked = check_spec(file, host)
     findings = [
         _finding("engine", lambda: f"Docker {engine.version()}"),
         _finding("compose", lambda: f"Compose {engine.compose_version()}"),
@@ -44,9 +46,20 @@ def diagnose(file: Path | None) -> list[Finding]:
         *findings,
         _finding("image", lambda: require_image(checked.loaded.spec, engine)),
         _finding("ports", lambda: _ports_free(checked, engine)),
+        Finding("native gateways", True, native_summary(checked.natives)),
         Finding("userland-proxy", True, str(userland_proxy())),
         Finding("port carriers", True, projected_overhead(checked, userland_proxy())),
     ]
+
+
+def native_summary(natives: tuple[NativeGateway, ...]) -> str:
+    """The native gateways the checks counted (their conflicts fail the ports finding)."""
+    if not natives:
+        return "none found (or --ignore-native)"
+    return "; ".join(
+        f"{native.label} on {native.base} ({native.state_text()}, {native.config_path})"
+        for native in natives
+    )
 
 
 def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
