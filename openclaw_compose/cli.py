@@ -469,6 +469,54 @@ def _known_profile(file: Path | None, profile: str) -> None:
         raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(profiles)}")
 
 
+@app.command("import")
+@_handled
+def import_(
+    profile: Annotated[str, typer.Argument(help="Profile whose volumes receive the gateway.")],
+    *,
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            help="The native gateway's state directory, e.g. ~/.openclaw.",
+            show_default=False,
+        ),
+    ],
+    file: SpecFile = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the profile's volumes already hold.")
+    ] = False,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Copy a stopped native gateway's state, config and workspace into a profile's volumes
+    (the native files are only read); then 'openclaw-compose up'."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.native import default_home
+    from openclaw_compose.engine.client import Engine
+    from openclaw_compose.runtime.importing import import_native
+
+    plan = import_native(
+        load_spec(file),
+        profile,
+        source,
+        Engine(),
+        host=_host(home, ignore_native),
+        home=home or default_home(),
+        force=force,
+        progress=_progress,
+    )
+    typer.echo(f"imported the {plan.native.describe()} into profile {profile!r}")
+    for change in plan.changes:
+        typer.echo(f"changed  {change}")
+    for note in plan.notes:
+        typer.echo(f"note     {note}")
+    typer.echo(
+        f"next: openclaw-compose up (with --ignore-native while {plan.native.state_dir} is kept "
+        "and the profile uses its ports)"
+    )
+
+
 @app.command()
 @_handled
 def doctor(

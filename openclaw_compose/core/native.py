@@ -82,6 +82,8 @@ class NativeGateway:
     """None when the port cannot be known (the config is unreadable and nothing else says)."""
     port_source: str
     workspace: Path
+    home: Path
+    """The home its ``~`` stands for."""
     cdp_ports: Mapping[str, int] = field(default_factory=dict)
     cdp_urls: tuple[tuple[str, str], ...] = ()
     """(config key, URL) of every ``browser.cdpUrl`` and ``browser.profiles.<n>.cdpUrl``."""
@@ -153,6 +155,19 @@ def discover(home: Path) -> tuple[NativeGateway, ...]:
         _gateway(state_dir, profile, tuple(units), home, listening)
         for state_dir, (profile, units) in sorted(found.items())
     )
+
+
+def native_at(state_dir: Path, home: Path) -> NativeGateway:
+    """The native gateway whose state is ``state_dir``: as discovered under ``home`` (with its
+    units), or read from that directory alone."""
+    state_dir = state_dir.expanduser().absolute()
+    for native in discover(home):
+        if native.state_dir == state_dir:
+            return native
+    name = state_dir.name
+    profile = name[len(STATE_DIR_NAME) + 1 :] if name.startswith(f"{STATE_DIR_NAME}-") else None
+    home = home.expanduser().absolute()
+    return _gateway(state_dir, _profile(profile), (), home, listening_ports())
 
 
 def _state_dirs(home: Path) -> Iterator[tuple[Path, str | None]]:
@@ -261,6 +276,7 @@ def _gateway(
         base=base,
         port_source=source,
         workspace=_workspace(config, env, state_dir, own_home),
+        home=own_home,
         cdp_ports=_cdp_ports(config),
         cdp_urls=tuple(_cdp_urls(config)),
         units=tuple(unit.path for unit in units),

@@ -126,7 +126,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
             with suppress(FileNotFoundError):
                 (out_dir / name).unlink()
                 result.removed.append(name)
-    _make_bind_dirs(project.bind_dirs)
+    make_bind_dirs(project.bind_dirs)
     return result
 
 
@@ -169,7 +169,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _make_bind_dirs(paths: tuple[Path, ...]) -> None:
+def make_bind_dirs(paths: tuple[Path, ...]) -> None:
     """Create missing bind-mount directories, owned by the container user when we can.
 
     Docker would create them owned by root, and the gateway (uid 1000) could not write them.

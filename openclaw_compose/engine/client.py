@@ -216,6 +216,48 @@ class Engine:
         finally:
             self._call(lambda: container.remove(force=True))
 
+    def run_once(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[str],
+        user: str,
+        put: tuple[str, Path] | None = None,
+        timeout: float = 600,
+    ) -> tuple[int, str]:
+        """Run ``command`` once in a new container of ``image`` (no entrypoint, no network),
+        with ``mounts`` (``SOURCE:TARGET``), as ``user``; its exit code and output. ``put``
+        (container directory, local tar) is unpacked into the container before it starts, so
+        files reach volumes without a host path being mounted. Removed in any case."""
+        container = self._call(
+            lambda: self.client.containers.create(
+                image,
+                list(command),
+                entrypoint=[],
+                user=user,
+                volumes=list(mounts),
+                network_mode="none",
+            )
+        )
+        try:
+            if put is not None:
+                directory, tar = put
+                with tar.open("rb") as stream:
+                    self._call(lambda: container.put_archive(directory, stream))
+            self._call(container.start)
+            code = int(self._call(lambda: container.wait(timeout=timeout))["StatusCode"])
+            return code, bytes(self._call(container.logs)).decode(errors="replace")
+        finally:
+            self._call(lambda: container.remove(force=True))
+
+    def volume_exists(self, name: str) -> bool:
+        volumes = self._call(lambda: self.client.volumes.list(filters={"name": name}))
+        return any(volume.name == name for volume in volumes)
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
+        self._call(lambda: self.client.volumes.create(name=name, labels=dict(labels)))
+
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""
         result = self._call(lambda: self.client.containers.get(container).exec_run(list(command)))
