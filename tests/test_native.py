@@ -17,8 +17,8 @@ from openclaw_compose.core.native import (
     discover,
     profile_port,
 )
-from openclaw_compose.core.project import check_loaded
 from openclaw_compose.errors import ExitCode
+from openclaw_compose.project import check_loaded
 
 from .helpers import run_cli, write_tree
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from openclaw_compose.core.checks import Problem, cdp_endpoint
+from openclaw_compose.core.checks import CheckCode, Problem, cdp_endpoint
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.core.ports import (
     RECOMMENDED_SPACING,
@@ -39,7 +39,7 @@ def native_problems(
 
 def _unreadable(native: NativeGateway) -> Problem:
     return Problem(
-        "native-unreadable",
+        CheckCode.NATIVE_UNREADABLE,
         "warning",
         (),
         f"{native.problem}; its ports were taken as {native.base} and up ({native.port_source}), "
@@ -84,7 +84,7 @@ def _overlaps(plan: PortPlan, native: NativeGateway) -> Iterator[Problem]:
             continue
         shown = ", ".join(format_range(*r) for r in _ranges(shared))
         yield Problem(
-            "native-overlap",
+            CheckCode.NATIVE_OVERLAP,
             "error",
             (fp.profile,),
             f"profile {fp.profile!r} ({format_range(*fp.span)}) shares ports {shown} with the "
@@ -114,7 +114,7 @@ def _shared_cdp_urls(spec: Spec, native: NativeGateway) -> Iterator[Problem]:
                 continue
             host, port = endpoint
             yield Problem(
-                "cdp-url-shared",
+                CheckCode.CDP_URL_SHARED,
                 "error",
                 (name,),
                 f"profiles.{name}.openclaw.{key} and {theirs[endpoint]} of the "
@@ -136,7 +136,7 @@ def _shared_paths(spec: Spec, native: NativeGateway) -> Iterator[Problem]:
                     continue
                 relation = "the same directory as" if ours == their_path else "nested with"
                 yield Problem(
-                    "path-shared",
+                    CheckCode.PATH_SHARED,
                     "error",
                     (name,),
                     f"profiles.{name}.{role}_dir ({ours}) is {relation} the {kind} "

@@ -19,11 +19,11 @@ from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.importing import MEMBERS, ImportPlan, plan_import, write_archive
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.native import native_at
-from openclaw_compose.core.project import check_loaded
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ImportRefused, UsageError
+from openclaw_compose.project import check_loaded
+from openclaw_compose.runtime.pipeline import require_images
 from openclaw_compose.runtime.volumes import empty_trees, profile_trees, write_tree
-from openclaw_compose.targets.compose.runtime import require_image
 
 
 def import_native(
@@ -51,8 +51,8 @@ def import_native(
         )
     others = tuple(n for n in host.natives if n.state_dir != native.state_dir)
     check_loaded(loaded, replace(host, natives=others)).report.fail_unless_ok()
-    require_image(spec, engine)
-    container = engine.project_containers(spec.project).get(profile)
+    require_images(spec, engine)
+    container = engine.containers.project_containers(spec.project).get(profile)
     if container is not None and container.status == "running":
         raise ImportRefused(
             f"profile {profile!r} is running ({container.name}): run 'openclaw-compose down' "

@@ -24,7 +24,8 @@ from pathlib import Path, PurePosixPath
 from openclaw_compose.core.contract import MOUNTS
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.core.writing import CONTAINER_UID, make_bind_dirs
-from openclaw_compose.engine.client import PROJECT_LABEL, Engine
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import PROJECT_LABEL
 from openclaw_compose.errors import DockerError
 
 USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
@@ -66,15 +67,15 @@ def profile_trees(spec: Spec, profile: str, image: str | None = None) -> Profile
 
 def _ensure(engine: Engine, trees: ProfileTrees) -> None:
     for role, volume in trees.volumes().items():
-        if not engine.volume_exists(volume):
+        if not engine.containers.volume_exists(volume):
             labels = {PROJECT_LABEL: trees.project, VOLUME_LABEL: f"{trees.profile}-{role}"}
-            engine.create_volume(volume, labels)
+            engine.containers.create_volume(volume, labels)
     make_bind_dirs(tuple(Path(src) for src in trees.sources.values() if src.startswith("/")))
 
 
 def _run(engine: Engine, trees: ProfileTrees, script: str, put: Path | None = None) -> str:
     _ensure(engine, trees)
-    code, output = engine.run_once(
+    code, output = engine.containers.run_once(
         trees.image,
         ["sh", "-c", script],
         mounts=trees.mounts(),
