@@ -281,9 +281,7 @@ def test_still_refused_after_the_native_stopped(scene: Scene) -> None:
     _assert_refused_20_above(scene)
 
 
-def test_import_then_up_has_the_natives_sessions_and_files(
-    engine: Engine, scene: Scene
-) -> None:
+def test_import_then_up_has_the_natives_sessions_and_files(engine: Engine, scene: Scene) -> None:
     native = scene.native
     sessions = json.loads(native.openclaw("sessions", "--json"))["sessions"]
     assert sessions, "the chat turn left no session"
