@@ -106,7 +106,7 @@ def _relocate(value: Any, paths: list[tuple[Path, str]], plan: ImportPlan, key: 
             moved = str(Path(container_dir) / path.relative_to(native_dir)).rstrip("/.")
             plan.changes.append(f"{key}: {value} -> {moved}")
             return moved
-    if path.is_relative_to(home):
+    if path.is_relative_to(home) or path.exists():
         plan.notes.append(
             f"{key}: {value} is outside the gateway's own directories and does not exist in "
             "the container; mount it or change the setting"
