@@ -317,14 +317,7 @@ def cdp_endpoint(url: str) -> tuple[str, int] | None:
 def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
     users: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     for name, profile in spec.profiles.items():
-        browser = profile.openclaw.browser
-        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-            for bp, fragment in sorted(browser.profiles.items())
-        ]
-        for key, url in urls:
-            if url is None:
-                continue
+        for key, url in profile.openclaw.browser.cdp_urls():
             endpoint = cdp_endpoint(url)
             if endpoint is None:
                 yield Problem(

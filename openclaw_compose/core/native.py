@@ -401,9 +401,10 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
-def listening_ports() -> set[int]:
-    """TCP ports in LISTEN state on this host (``/proc/net/tcp``, ``tcp6``)."""
-    ports = set()
+def listening_sockets() -> dict[str, int]:
+    """Every TCP socket in LISTEN state on this host (``/proc/net/tcp``, ``tcp6``): its
+    ``socket:[inode]`` (as ``/proc/<pid>/fd`` links name it) -> its port."""
+    sockets = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -411,9 +412,13 @@ def listening_ports() -> set[int]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 3 and fields[3] == "0A":
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+            if len(fields) > 9 and fields[3] == "0A":
+                sockets[f"socket:[{fields[9]}]"] = int(fields[1].rsplit(":", 1)[1], 16)
+    return sockets
+
+
+def listening_ports() -> set[int]:
+    return set(listening_sockets().values())
 
 
 def default_home() -> Path:

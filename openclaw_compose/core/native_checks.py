@@ -103,13 +103,8 @@ def _overlaps(plan: PortPlan, native: NativeGateway) -> Iterator[Problem]:
 def _shared_cdp_urls(spec: Spec, native: NativeGateway) -> Iterator[Problem]:
     theirs = {cdp_endpoint(url): key for key, url in native.cdp_urls}
     for name, profile in spec.profiles.items():
-        browser = profile.openclaw.browser
-        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-            for bp, fragment in sorted(browser.profiles.items())
-        ]
-        for key, url in urls:
-            endpoint = cdp_endpoint(url) if url is not None else None
+        for key, url in profile.openclaw.browser.cdp_urls():
+            endpoint = cdp_endpoint(url)
             if endpoint is None or endpoint not in theirs:
                 continue
             host, port = endpoint
