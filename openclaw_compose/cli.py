@@ -282,9 +282,9 @@ def schema() -> None:
 
 def connect() -> Engine:
     """The Docker engine the commands use (``DOCKER_HOST`` or the local socket)."""
-    from openclaw_compose.engine import Engine
+    from openclaw_compose.engine import DockerEngine
 
-    return Engine()
+    return DockerEngine()
 
 
 def _start(

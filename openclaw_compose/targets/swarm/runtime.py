@@ -28,7 +28,7 @@ from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
-from openclaw_compose.errors import DockerError, NotFound
+from openclaw_compose.errors import DockerError, NotFound, Refused
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
@@ -118,14 +118,14 @@ class SwarmRuntime:
         swarm = self._engine.swarm
         secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
         for name in set(swarm.stack_secrets(spec.project)) - secrets:
-            with suppress(DockerError):  # still held by a task shutting down: goes with the stack
+            with suppress(Refused):  # still held by a task shutting down: goes with the stack
                 swarm.remove_secret(name)
         seeds = {
             seed_config_name(spec.project, name, seed_text(profile))
             for name, profile in spec.profiles.items()
         }
         for name in set(swarm.stack_configs(spec.project)) - seeds:
-            with suppress(DockerError):
+            with suppress(Refused):  # likewise
                 swarm.remove_config(name)
 
     def settled(self, spec: Spec) -> bool:
