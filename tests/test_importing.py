@@ -115,4 +115,14 @@ def test_import_refuses_a_running_native_before_any_docker(tmp_path: Path) -> No
     missing = run_cli("import", "moved", "--from", tmp_path / "nowhere", "-f", spec)
     assert missing.exit_code == ExitCode.USAGE
     assert "not a directory" in missing.stderr
+    not_state = run_cli("import", "moved", "--from", home / "bots", "-f", spec, "--home", home)
+    assert not_state.exit_code == ExitCode.USAGE
+    assert "not an OpenClaw state directory" in not_state.stderr
+    lock.unlink()
+    (home / ".openclaw/openclaw.json").write_text("{gateway: {port: 18789,}")
+    broken = run_cli("import", "moved", "--from", home / ".openclaw", "-f", spec, "--home", home)
+    assert broken.exit_code == ExitCode.PROBLEMS
+    assert "not valid JSON5" in broken.stderr
+    before[home / ".openclaw/openclaw.json"] = b"{gateway: {port: 18789,}"
+    del before[lock]
     assert {p: p.read_bytes() for p in home.rglob("*") if p.is_file()} == before

@@ -147,7 +147,12 @@ def write_archive(plan: ImportPlan, archive: Path) -> list[str]:
     was left out (sockets, absolute symbolic links that point outside the trees)."""
     native = plan.native
     skipped: list[str] = []
-    skip = {native.config_path, native.workspace, *(native.state_dir / n for n in REGENERATED)}
+    skip = {
+        native.config_path,
+        native.workspace,
+        native.state_dir,  # a workspace may hold the state directory (a home as workspace)
+        *(native.state_dir / name for name in REGENERATED),
+    }
 
     def owned(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):

@@ -25,6 +25,9 @@ from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import require_images
 from openclaw_compose.runtime.volumes import empty_trees, profile_trees, write_tree
 
+STATE_MARKS = ("state", "agents")
+"""Directories an OpenClaw state directory has once its gateway has run."""
+
 
 def import_native(
     loaded: LoadedSpec,
@@ -43,6 +46,14 @@ def import_native(
     if not source.is_dir():
         raise UsageError(f"--from {source}: not a directory (give a native state directory)")
     native = native_at(source, home)
+    if not (native.config_path.is_file() or any((source / d).is_dir() for d in STATE_MARKS)):
+        raise UsageError(
+            f"--from {source}: not an OpenClaw state directory (no {native.config_path.name}, "
+            f"{', '.join(d + '/' for d in STATE_MARKS)} in it); give the gateway's state "
+            "directory, e.g. ~/.openclaw"
+        )
+    if native.problem is not None:
+        raise ImportRefused(f"{native.problem}: fix it first (OpenClaw cannot read it either)")
     if native.running:
         raise ImportRefused(
             f"the {native.describe()} is running: stop it first (systemctl --user stop "
