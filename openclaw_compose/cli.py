@@ -131,7 +131,10 @@ def ports(
 
 def _host(home: Path | None, ignore_native: bool) -> HostFacts:
     from openclaw_compose.core.checks import HostFacts
+    from openclaw_compose.errors import UsageError
 
+    if home is not None and not home.is_dir():
+        raise UsageError(f"--home {home}: not a directory (give a user's home directory)")
     return HostFacts.from_system(home, natives=not ignore_native)
 
 

@@ -134,6 +134,7 @@ def test_unit_of_an_existing_state_dir_is_merged_into_it(tmp_path: Path) -> None
     [
         ("{gateway: {port: 18789,}", "not valid JSON5"),
         ("[1, 2]", "not a JSON5 object"),
+        ("[" * 100_000, "not valid JSON5"),
         (b"\xff\xfe{", "cannot be read"),
     ],
 )
@@ -251,6 +252,9 @@ def test_cli_lists_natives_and_ignores_them_on_request(tmp_path: Path) -> None:
     assert table[2].split()[-3] == config
     ports = json.loads(run_cli("ports", "-f", spec, "--home", home, "--json").stdout)
     assert ports["native"][0]["cdp_ports"] == {"work": 19950}
+    nowhere = run_cli("check", "-f", spec, "--home", tmp_path / "nowhere")
+    assert nowhere.exit_code == ExitCode.USAGE
+    assert "--home" in nowhere.stderr
     generated = run_cli("generate", "-f", spec, "--home", home, "-o", tmp_path / "out")
     assert generated.exit_code == ExitCode.PROBLEMS
     assert not (tmp_path / "out").exists()

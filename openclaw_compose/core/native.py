@@ -305,7 +305,7 @@ def read_config(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, f"{path}: cannot be read: {getattr(exc, 'strerror', None) or exc}"
     try:
         data = json5.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return {}, f"{path}: not valid JSON5: {exc}"
     if not isinstance(data, dict):
         return {}, f"{path}: not a JSON5 object (an openclaw.json holds one object)"
