@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,7 @@ def write_archive(plan: ImportPlan, archive: Path) -> list[str]:
         data = (json.dumps(plan.config, indent=2) + "\n").encode()
         info = tarfile.TarInfo(f"{MEMBERS['config']}/{CONFIG_NAME}")
         info.size, info.mode, info.uid, info.gid = len(data), 0o600, CONTAINER_UID, CONTAINER_UID
+        info.mtime = int(time.time())
         tar.addfile(info, io.BytesIO(data))
     return skipped
 
@@ -190,6 +192,6 @@ def _walk(root: Path, skip: set[Path]) -> Iterator[Path]:
 
 def _directory(name: str) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
-    info.type, info.mode = tarfile.DIRTYPE, 0o700
+    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, int(time.time())
     info.uid = info.gid = CONTAINER_UID
     return info
