@@ -164,10 +164,8 @@ def native_at(state_dir: Path, home: Path) -> NativeGateway:
     for native in discover(home):
         if native.state_dir == state_dir:
             return native
-    name = state_dir.name
-    profile = name[len(STATE_DIR_NAME) + 1 :] if name.startswith(f"{STATE_DIR_NAME}-") else None
     home = home.expanduser().absolute()
-    return _gateway(state_dir, _profile(profile), (), home, listening_ports())
+    return _gateway(state_dir, _dir_profile(state_dir), (), home, listening_ports())
 
 
 def _state_dirs(home: Path) -> Iterator[tuple[Path, str | None]]:
@@ -178,13 +176,22 @@ def _state_dirs(home: Path) -> Iterator[tuple[Path, str | None]]:
     elif legacy.is_dir():
         yield legacy, None
     for path in sorted(home.glob(f"{STATE_DIR_NAME}-*")):
-        profile = path.name[len(STATE_DIR_NAME) + 1 :]
-        if path.is_dir() and PROFILE_NAME.fullmatch(profile) and profile.lower() != "default":
+        profile = _dir_profile(path)
+        if path.is_dir() and profile is not None:
             yield path, profile
 
 
+def _dir_profile(state_dir: Path) -> str | None:
+    """The profile of ``.openclaw-<profile>``; None for any other name."""
+    prefix = f"{STATE_DIR_NAME}-"
+    return (
+        _profile(state_dir.name.removeprefix(prefix)) if state_dir.name.startswith(prefix) else None
+    )
+
+
 def read_unit(path: Path) -> Unit:
-    """``Environment=`` assignments and ``--port`` of a unit's ``[Service]`` section."""
+    """``Environment=`` assignments and ``--port`` of ``ExecStart=`` of a unit (both keys exist
+    only in its ``[Service]`` section); an unreadable unit tells nothing."""
     environment: dict[str, str] = {}
     port = None
     try:
@@ -245,8 +252,9 @@ def _unit_state_dir(unit: Unit, home: Path) -> tuple[Path, str | None]:
 
 def _profile(name: str | None) -> str | None:
     """A valid named profile, or None for the default one (as OpenClaw normalises it)."""
-    valid = name is not None and PROFILE_NAME.fullmatch(name) is not None
-    return name if valid and name is not None and name.lower() != "default" else None
+    if name is None or not PROFILE_NAME.fullmatch(name) or name.lower() == "default":
+        return None
+    return name
 
 
 def _unit_profile(path: Path) -> str | None:
