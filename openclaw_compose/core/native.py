@@ -106,6 +106,13 @@ class NativeGateway:
             return None
         return Footprint(profile=self.label, base=self.base, cdp_ports=self.cdp_ports)
 
+    def ports(self) -> set[int]:
+        """Every port of its footprint, bound now or not."""
+        fp = self.footprint()
+        if fp is None:
+            return set()
+        return set(range(fp.span[0], fp.span[1] + 1)) | set(fp.cdp_ports.values())
+
     def describe(self) -> str:
         """``native gateway <config> (running ...)``: how problems name it."""
         return f"native gateway {self.config_path} ({self.state_text()})"
