@@ -515,10 +515,14 @@ def import_(
         typer.echo(f"changed  {change}")
     for note in plan.notes:
         typer.echo(f"note     {note}")
-    typer.echo(
-        f"next: openclaw-compose up (with --ignore-native while {plan.native.state_dir} is kept "
-        "and the profile uses its ports)"
-    )
+    if plan.shares_ports:
+        typer.echo(
+            f"next: disable the native service, then 'openclaw-compose up --ignore-native': "
+            f"{profile!r} uses the native gateway's ports, which count while "
+            f"{plan.native.state_dir} is kept"
+        )
+    else:
+        typer.echo("next: openclaw-compose up")
 
 
 @app.command()

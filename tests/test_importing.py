@@ -71,6 +71,8 @@ def test_config_is_rewritten_for_the_container(tmp_path: Path) -> None:
     assert any(n.startswith("agents.list[0].workspace: ~/bots/ops is outside") for n in plan.notes)
     assert any("sets ANTHROPIC_API_KEY for the native gateway" in n for n in plan.notes)
     assert not any("native-secret" in line for line in plan.changes + plan.notes)
+    assert not plan.shares_ports
+    assert plan_import(native, "main", ProfileSpec(port=18789)).shares_ports
 
 
 def test_archive_holds_state_config_workspace_without_regenerated_entries(

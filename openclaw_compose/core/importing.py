@@ -35,6 +35,7 @@ from openclaw_compose.core.contract import (
     seed_config,
 )
 from openclaw_compose.core.native import NativeGateway, read_config, read_unit
+from openclaw_compose.core.ports import FOOTPRINT_SPAN
 from openclaw_compose.core.spec import ProfileSpec, token_variable
 from openclaw_compose.core.writing import CONTAINER_UID
 
@@ -58,11 +59,15 @@ class ImportPlan:
     """What was rewritten, one line each."""
     notes: list[str] = field(default_factory=list)
     """What does not move by itself and needs the user."""
+    shares_ports: bool = False
+    """The profile's ports meet the native gateway's: ``up`` needs ``--ignore-native`` while
+    the native files stay."""
 
 
 def plan_import(native: NativeGateway, profile: str, settings: ProfileSpec) -> ImportPlan:
     """The container's config and the list of changes (problems of the source are notes)."""
-    plan = ImportPlan(native, profile, {})
+    ours = range(settings.port, settings.port + FOOTPRINT_SPAN + 1)
+    plan = ImportPlan(native, profile, {}, shares_ports=not native.ports().isdisjoint(ours))
     moved = _relocate(read_config(native.config_path)[0], _path_map(native), plan, "")
     merged = deep_merge(moved, seed_config(settings))
     plan.changes += [

@@ -293,6 +293,7 @@ def test_import_then_up_has_the_natives_sessions_and_files(engine: Engine, scene
     code, out, err = scene.cli("import", "moved", "--from", native.state)
     assert code == 0, out + err
     assert f"changed  gateway.port: {native.base} -> {moved}" in out
+    assert out.rstrip().endswith("next: openclaw-compose up")  # 120 away: no --ignore-native
     code, _, err = scene.cli("import", "moved", "--from", native.state)
     assert code == ExitCode.PROBLEMS
     assert "already has files" in err
