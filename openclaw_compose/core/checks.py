@@ -32,7 +32,7 @@ from openclaw_compose.core.ports import (
     PortRange,
     format_range,
 )
-from openclaw_compose.core.spec import ProfileSpec, Spec
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import ChecksFailed, shown
 
 Severity = Literal["error", "warning"]

@@ -81,7 +81,7 @@ class Native:
             cwd=self.home,
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=300,
             check=True,
         )
         return done.stdout
@@ -97,7 +97,7 @@ class Native:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 300
         while probe(f"http://127.0.0.1:{self.base}", "startupz", timeout=2) != 200:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the native gateway did not start:\n" + self._log_tail())
@@ -164,7 +164,7 @@ def _chat(base: int, token: str) -> str:
         data=json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=180) as response:
+    with urllib.request.urlopen(request, timeout=300) as response:
         return str(json.loads(response.read())["choices"][0]["message"]["content"])
 
 
@@ -230,7 +230,7 @@ def _assert_refused_20_above(scene: Scene) -> None:
     assert problem["code"] == "native-overlap"
     assert problem["paths"] == [str(native.config)]
     assert data["native"][0]["config"] == str(native.config)
-    code, _, err = scene.cli("up", "-o", scene.directory)
+    code, _, err = scene.cli("up", "-o", scene.directory, "--timeout", "600")
     assert code == ExitCode.PROBLEMS
     assert "[native-overlap]" in err
     written.pop("openclaw-compose.yaml", None)
@@ -250,7 +250,7 @@ def test_20_ports_above_a_running_native_is_refused(scene: Scene) -> None:
 def test_120_away_runs_side_by_side_each_with_its_own_token(scene: Scene) -> None:
     native = scene.native
     _spec(scene.directory, scene.project, {"side": native.base + SIDE})
-    code, out, err = scene.cli("up", "-o", scene.directory)
+    code, out, err = scene.cli("up", "-o", scene.directory, "--timeout", "600")
     assert code == 0, out + err
     env = (scene.directory / ".env").read_text()
     token = env.split("OPENCLAW_TOKEN_SIDE=", 1)[1].split()[0]
@@ -285,7 +285,7 @@ def test_import_then_up_has_the_natives_sessions_and_files(engine: Engine, scene
     native = scene.native
     sessions = json.loads(native.openclaw("sessions", "--json"))["sessions"]
     assert sessions, "the chat turn left no session"
-    before = _snapshot(native.home)
+    before = _snapshot(native.state)  # state, config and workspace: the gateway's own files
     moved = native.base + SIDE  # the side-by-side profile's ports, free once it is down
     down = run_cli("down", "-f", scene.spec, "-o", scene.directory, "--volumes", "--yes")
     assert down.exit_code == 0, down.output
@@ -297,7 +297,7 @@ def test_import_then_up_has_the_natives_sessions_and_files(engine: Engine, scene
     code, _, err = scene.cli("import", "moved", "--from", native.state)
     assert code == ExitCode.PROBLEMS
     assert "already has files" in err
-    code, out, err = scene.cli("up", "-o", scene.directory)
+    code, out, err = scene.cli("up", "-o", scene.directory, "--timeout", "600")
     assert code == 0, out + err
     container = engine.containers.project_containers(scene.project)["moved"].name
     status, listing = engine.containers.exec(container, ["openclaw", "sessions", "--json"])
@@ -311,4 +311,4 @@ def test_import_then_up_has_the_natives_sessions_and_files(engine: Engine, scene
         container, ["cat", "/home/node/.openclaw-config/openclaw.json"]
     )
     assert json.loads(config)["gateway"]["port"] == moved
-    assert _snapshot(native.home) == before
+    assert _snapshot(native.state) == before
