@@ -21,6 +21,7 @@ from openclaw_compose.core.checks import (
     output_problems,
     run_checks,
 )
+from openclaw_compose.core.credentials import literal_credentials
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.core.native_checks import native_problems
@@ -61,6 +62,7 @@ def check_loaded(
     natives = host.natives if chosen.local else ()
     report = Report(
         core.problems
+        + tuple(literal_credentials(loaded.spec))
         + tuple(chosen.checks(loaded.spec, plan))
         + tuple(native_problems(loaded.spec, plan, natives))
     )

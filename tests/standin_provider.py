@@ -1,10 +1,9 @@
-"""A stand-in model provider: a small OpenAI-compatible HTTP server that a test starts on the host.
+"""A stand-in model provider: a small OpenAI-compatible HTTP server for tests.
 
 ``GET /v1/models`` lists one model; ``POST /v1/chat/completions`` answers every request with a
 fixed ``marker`` text, as one JSON completion or, with ``"stream": true``, as server-sent events
-(what OpenClaw's ``openai-completions`` provider asks for). The ``Authorization`` header of each
-request is recorded, so a test can tell which key reached the provider. Containers reach it on
-the host's loopback with ``network: host``.
+(what OpenClaw's ``openai-completions`` provider asks for). Each request's ``Authorization``
+header is recorded, so a test can tell which key reached which provider.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ MODEL = "standin-model"
 class StandinProvider:
     marker: str
     host: str
-    port: int
+    port: int = 0
     authorizations: list[str | None] = field(default_factory=list)
     """The Authorization header of every request, in order (None when absent)."""
     chats: int = 0
@@ -36,40 +35,21 @@ class StandinProvider:
 
     def provider_config(self, api_key: str) -> dict[str, Any]:
         """``models.providers.<id>`` of an OpenClaw config that uses this stand-in."""
-        model = {
-            "id": MODEL,
-            "name": "Stand-in",
-            "reasoning": False,
-            "input": ["text"],
-            "contextWindow": 32000,
-            "maxTokens": 1024,
-        }
         return {
             "baseUrl": self.base_url,
             "apiKey": api_key,
             "api": "openai-completions",
-            "models": [model],
+            "models": [
+                {
+                    "id": MODEL,
+                    "name": "Stand-in",
+                    "reasoning": False,
+                    "input": ["text"],
+                    "contextWindow": 32000,
+                    "maxTokens": 1024,
+                }
+            ],
         }
-
-
-def _completion(provider: StandinProvider, stream: bool) -> tuple[bytes, str]:
-    base = {"id": "chatcmpl-standin", "created": int(time.time()), "model": MODEL}
-    if not stream:
-        choice = {
-            "index": 0,
-            "message": {"role": "assistant", "content": provider.marker},
-            "finish_reason": "stop",
-        }
-        usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-        data = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
-        return json.dumps(data).encode(), "application/json"
-    deltas = [
-        {"index": 0, "delta": {"role": "assistant", "content": provider.marker}},
-        {"index": 0, "delta": {}, "finish_reason": "stop"},
-    ]
-    events = [{**base, "object": "chat.completion.chunk", "choices": [d]} for d in deltas]
-    body = "".join(f"data: {json.dumps(event)}\n\n" for event in events) + "data: [DONE]\n\n"
-    return body.encode(), "text/event-stream"
 
 
 def _handler(provider: StandinProvider) -> type[BaseHTTPRequestHandler]:
@@ -81,6 +61,10 @@ def _handler(provider: StandinProvider) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read what they need from the provider's records."""
 
+        def _record(self) -> None:
+            with lock:
+                provider.authorizations.append(self.headers.get("Authorization"))
+
         def _send(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -89,8 +73,7 @@ def _handler(provider: StandinProvider) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            with lock:
-                provider.authorizations.append(self.headers.get("Authorization"))
+            self._record()
             if self.path.rstrip("/") != "/v1/models":
                 self._send(404, b"{}", "application/json")
                 return
@@ -98,26 +81,44 @@ def _handler(provider: StandinProvider) -> type[BaseHTTPRequestHandler]:
             self._send(200, json.dumps(data).encode(), "application/json")
 
         def do_POST(self) -> None:
+            self._record()
             length = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(length) or b"{}")
-            with lock:
-                provider.authorizations.append(self.headers.get("Authorization"))
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send(404, b"{}", "application/json")
                 return
             with lock:
                 provider.chats += 1
-            self._send(200, *_completion(provider, bool(request.get("stream"))))
+            created = int(time.time())
+            base = {"id": "chatcmpl-standin", "created": created, "model": MODEL}
+            if not request.get("stream"):
+                message = {"role": "assistant", "content": provider.marker}
+                choice = {"index": 0, "message": message, "finish_reason": "stop"}
+                usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+                data = {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+                self._send(200, json.dumps(data).encode(), "application/json")
+                return
+            chunks = [
+                {"index": 0, "delta": {"role": "assistant", "content": provider.marker}},
+                {"index": 0, "delta": {}, "finish_reason": "stop"},
+            ]
+            events = [
+                {**base, "object": "chat.completion.chunk", "choices": [choice]}
+                for choice in chunks
+            ]
+            body = "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+            self._send(200, (body + "data: [DONE]\n\n").encode(), "text/event-stream")
 
     return Handler
 
 
 @contextmanager
-def standin_provider(marker: str, port: int, host: str = "127.0.0.1") -> Iterator[StandinProvider]:
-    """A running stand-in on ``host:port``, stopped afterwards."""
-    provider = StandinProvider(marker, host, port)
-    server = ThreadingHTTPServer((host, port), _handler(provider))
+def standin_provider(marker: str, host: str = "127.0.0.1") -> Iterator[StandinProvider]:
+    """A running stand-in on a free port of ``host`` (the OS picks it), stopped afterwards."""
+    provider = StandinProvider(marker, host)
+    server = ThreadingHTTPServer((host, 0), _handler(provider))
     server.daemon_threads = True
+    provider.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from openclaw_compose.core.checks import Report
+from openclaw_compose.core.checks import Problem, Report
+from openclaw_compose.core.contract import SECRETS_LABEL
 from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE, Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ImageMissing, NotReadyError
+from openclaw_compose.errors import DockerError, ImageMissing, NotReadyError
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
@@ -30,11 +32,21 @@ BUILD_HINTS = {
 
 def require_images(spec: Spec, engine: Engine) -> None:
     """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
-    missing image and how to build it (nothing is pulled: no registry is assumed)."""
+    missing image and how to build it (nothing is pulled: no registry is assumed). An image
+    whose entrypoint does not export the token and secrets from their files (built from an
+    older images/gateway/) would start a gateway without its token: refused too."""
     users: dict[str, list[str]] = {}
     for name, profile in spec.profiles.items():
         users.setdefault(profile.image(spec), []).append(name)
-    missing = [image for image in sorted(users) if engine.containers.image_labels(image) is None]
+    labels = {image: engine.containers.image_labels(image) for image in sorted(users)}
+    missing = [image for image, found in labels.items() if found is None]
+    for image, found in labels.items():
+        if found is not None and SECRETS_LABEL not in found:
+            raise DockerError(
+                f"image {image} cannot read its token and secrets from files (it has no "
+                f"{SECRETS_LABEL} label: built from an older images/gateway/); rebuild it with "
+                + BUILD_HINTS.get(image, "images/build.sh")
+            )
     if missing:
         raise ImageMissing(
             "image(s) not present on the Docker engine (nothing was written or started):\n"
@@ -46,23 +58,38 @@ def require_images(spec: Spec, engine: Engine) -> None:
         )
 
 
-def check_target(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """The spec's checks and the target's engine-side checks together; raises when any fails."""
+def check_target(
+    checked: CheckedSpec, engine: Engine, extra: tuple[Problem, ...] = ()
+) -> Preflight:
+    """The spec's checks, ``extra`` and the target's engine-side checks together; raises when
+    any fails."""
     found = checked.target.runtime(engine).preflight(checked.loaded.spec, checked.plan)
-    Report(checked.report.problems + found.problems).fail_unless_ok()
+    Report(checked.report.problems + extra + found.problems).fail_unless_ok()
     return found
 
 
-def preflight(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """Everything that must hold before a file is written: images, checks, the target's."""
+def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Preflight:
+    """Everything that must hold before a file is written: images, checks, every declared
+    secret with a value in the project's store (``directory``), the target's checks."""
     require_images(checked.loaded.spec, engine)
-    return check_target(checked, engine)
+    missing = tuple(missing_secrets(checked.loaded.spec, directory, "error"))
+    return check_target(checked, engine, missing)
 
 
-def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> Preflight:
-    """Everything before starting: the preflight, then the files written."""
-    found = preflight(checked, engine)
-    generate(checked, directory, force=force)
+def prepare(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    force: bool,
+    progress: ProgressFn | None = None,
+) -> Preflight:
+    """Everything before starting: the preflight, then the files written (the writer's notes,
+    a tightened ``.env`` mode say, go to ``progress``)."""
+    found = preflight(checked, engine, directory)
+    for note in generate(checked, directory, force=force).notes:
+        if progress is not None:
+            progress(f"note: {note}")
     return found
 
 
@@ -76,7 +103,7 @@ def up(
     force: bool = False,
 ) -> list[GatewayStatus]:
     """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
-    found = prepare(checked, directory, engine, force=force)
+    found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
         f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "

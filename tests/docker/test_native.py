@@ -37,8 +37,6 @@ from tests.standin_provider import standin_provider
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 SIDE = 120
 """The container's base port above the native's: upstream's recommended spacing."""
-PROVIDER = 115
-"""The stand-in provider's port above the native's base: between the two footprints."""
 MARKER = "native-marker-3f1c"
 
 
@@ -190,7 +188,7 @@ def scene(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     native = Native(home, base)
     native.state.mkdir()
     (native.state / "marker.txt").write_text(MARKER)
-    with standin_provider(MARKER, base + PROVIDER) as provider:
+    with standin_provider(MARKER) as provider:
         config = {
             "gateway": {
                 "port": base,
