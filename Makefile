@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The release before the tested one: the upgrade tests start on it (tests/docker/test_upgrade.py).
+PREVIOUS_OPENCLAW := 2026.9.5
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -20,11 +22,14 @@ setup: $(STAMP) ## Create .venv and install the package with its dev tools
 engine: ## Install and start the Docker engine and Compose v2 if missing (root)
 	scripts/engine-bootstrap.sh
 
-image: engine ## Build the gateway image once (cached by tag)
-	images/build.sh
+image: setup engine ## Build the gateway image(s) the profiles need once (cached by tag)
+	$(BIN)/openclaw-compose build
 
-browser-image: engine ## Build the gateway image with Chromium once (cached by tag)
-	images/build.sh --browser
+browser-image: setup engine ## Build the gateway images with Chromium too (cached by tag)
+	$(BIN)/openclaw-compose build --browser
+
+previous-image: setup engine ## Build the image of the previous release (the upgrade tests need it)
+	$(BIN)/openclaw-compose build --version $(PREVIOUS_OPENCLAW)
 
 up: setup image ## Set everything up and start main + rescue (the main job)
 	$(BIN)/openclaw-compose up
@@ -37,7 +42,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup image browser-image lint ## Set everything up, lint, and run all tests (Docker ones included)
+test: setup image browser-image previous-image lint ## Set everything up, lint, and run all tests (Docker ones included)
 	$(BIN)/pytest
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
@@ -49,4 +54,4 @@ compose: setup ## Regenerate compose/ (the project for the embedded default)
 golden: setup ## Rewrite tests/golden after an intended change to rendered output
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
 
-.PHONY: help setup engine image browser-image up down lint test bench compose golden
+.PHONY: help setup engine image browser-image previous-image up down lint test bench compose golden

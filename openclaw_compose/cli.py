@@ -332,6 +332,40 @@ def _start(
 
 @app.command()
 @_handled
+def build(
+    file: SpecFile = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Build this OpenClaw version's images instead of the file's."
+        ),
+    ] = None,
+    browser: Annotated[
+        bool, typer.Option("--browser", help="Also the browser variant of every version.")
+    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild existing images.")] = False,
+) -> None:
+    """Build every gateway image the profiles need (images/build.sh; offline, cached by tag)."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.spec import gateway_image
+    from openclaw_compose.runtime.images import build as build_images
+    from openclaw_compose.runtime.images import buildable
+
+    spec = load_spec(file).spec
+    if version is not None:
+        spec = spec.at_version(_checked_version(version))
+    recipes = buildable(spec)
+    if browser:
+        recipes |= {gateway_image(v, browser=True): (v, True) for v, _ in recipes.values()}
+    if not recipes:
+        typer.echo("nothing to build: every profile runs an image of your own ('image:')")
+        return
+    build_images(recipes, _progress, rebuild=rebuild)
+    typer.echo(f"ready: {', '.join(sorted(recipes))}")
+
+
+@app.command()
+@_handled
 def up(
     *,
     file: SpecFile = None,
@@ -417,6 +451,7 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
         (
             "PROFILE",
             *(("NODE",) if placed else ()),
+            "VERSION",
             "URL",
             "STATE",
             "HEALTHZ",
@@ -429,7 +464,7 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
         probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
         state = gw.state + (f" ({gw.health})" if gw.health else "")
         node = (gw.node or "-",) if placed else ()
-        rows.append((gw.profile, *node, gw.url, state, *probes, gw.token))
+        rows.append((gw.profile, *node, gw.version or "-", gw.url, state, *probes, gw.token))
     return _table(rows)
 
 
@@ -451,6 +486,121 @@ def status(
         _print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
     else:
         typer.echo(_status_table(gateways))
+
+
+@app.command()
+@_handled
+def backup(
+    profiles: Annotated[
+        list[str] | None, typer.Argument(help="Profiles to back up.", show_default=False)
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Back up every profile.")] = False,
+    file: SpecFile = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory for the archives [default: .].")
+    ] = Path(),
+) -> None:
+    """One archive per profile of its state, config and workspace (openclaw backup create
+    --verify, while the gateway runs), with its OpenClaw version and a checksum."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.backup import backup_profile
+
+    spec = load_spec(file).spec
+    names = list(spec.profiles) if every else list(profiles or [])
+    if not names or (every and profiles):
+        raise UsageError("name the profiles to back up, or use --all (not both)")
+    for name in names:
+        _known_profile(file, name)
+    engine = connect()
+    for name in names:
+        made = backup_profile(spec, name, engine, output)
+        how = "live, from its running gateway" if made.live else "from its volumes"
+        typer.echo(
+            f"{name}: {made.path} (OpenClaw {made.manifest.openclaw_version}, "
+            f"{made.manifest.size / 1024:.0f} KiB, {made.seconds:.1f} s, {how})"
+        )
+
+
+@app.command()
+@_handled
+def restore(
+    profile: Annotated[str, typer.Argument(help="Profile to restore into.")],
+    archive: Annotated[Path, typer.Argument(help="An archive written by 'backup'.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the profile's existing state.")
+    ] = False,
+) -> None:
+    """Put a backup back: checksum checked, never from a newer OpenClaw than the image, never
+    over existing state without --force. A running gateway is stopped for it and started again."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.runtime.backup import restore_profile
+
+    _known_profile(file, profile)
+    spec = load_spec(file).spec
+    engine = connect()
+    stopped: list[str] = []
+
+    def stop() -> None:
+        _progress(f"stopping {profile} for the restore")
+        engine.compose.run(output, "stop", profile)
+        stopped.append(profile)
+
+    manifest = restore_profile(spec, profile, archive, engine, force=force, stop=stop)
+    typer.echo(
+        f"{profile}: restored {archive.name} (OpenClaw {manifest.openclaw_version}, "
+        f"from profile {manifest.profile!r} of project {manifest.project!r})"
+    )
+    if stopped:
+        engine.compose.run(output, "start", profile)
+        typer.echo(f"{profile}: started again; check it with 'openclaw-compose status'")
+
+
+@app.command()
+@_handled
+def upgrade(
+    *,
+    to: Annotated[
+        str | None, typer.Option("--to", help="OpenClaw version to upgrade to (built here).")
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", help="An image of your own to upgrade to.")
+    ] = None,
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: Annotated[
+        float, typer.Option(help="Seconds each profile may take to answer on the new version.")
+    ] = 300,
+    backups: Annotated[
+        Path | None,
+        typer.Option(help="Where the backups made first go [default: OUTPUT/backups]."),
+    ] = None,
+) -> None:
+    """Upgrade the running gateways one at a time, rescues first: back up, start on the new
+    image, wait for /startupz and a clean doctor; on failure restore that profile and stop."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.upgrade import Target
+    from openclaw_compose.runtime.upgrade import upgrade as run_upgrade
+
+    if (to is None) == (image is None):
+        raise UsageError("give either --to VERSION or --image REF")
+    target = Target(version=_checked_version(to) if to else None, image=image)
+    loaded = load_spec(file)
+    done = run_upgrade(
+        loaded,
+        output,
+        connect(),
+        target,
+        timeout=timeout,
+        backups=backups or output / "backups",
+        progress=_progress,
+    )
+    for step in done:
+        typer.echo(f"{step.profile}: {step.old_image} -> {step.new_image} in {step.seconds:.1f} s")
+    typer.echo(f"every profile runs {target}; {loaded.source} records it")
 
 
 @app.command()
@@ -487,6 +637,16 @@ def cli(
     command = ["exec", *tty, profile, ENTRYPOINT, "--exec", *ctx.args]
     code = connect().compose.passthrough(output, *command)
     raise typer.Exit(code)
+
+
+def _checked_version(version: str) -> str:
+    from openclaw_compose.core.spec import check_version
+    from openclaw_compose.errors import UsageError
+
+    try:
+        return check_version(version)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _known_profile(file: Path | None, profile: str) -> Spec:

@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     OUTPUT = 3  # the output cannot be written (not a directory, read-only, hand-edited file)
     DOCKER = 4  # the Docker engine or Compose failed, or is missing
     NOT_READY = 5  # gateways started but did not become ready in time
+    UPGRADE_FAILED = 6  # a profile failed on the new version and was rolled back
+    ARCHIVE = 7  # a backup archive is unreadable, damaged, too new, or would overwrite data
     INTERRUPTED = 130
 
 
@@ -129,3 +131,16 @@ class NotReadyError(OpenclawComposeError):
     """Gateways were started but did not answer their readiness probe in time."""
 
     exit_code = ExitCode.NOT_READY
+
+
+class ArchiveError(OpenclawComposeError):
+    """A backup archive cannot be used: unreadable, wrong checksum, from a newer OpenClaw than
+    the image, or its target holds data and ``--force`` was not given."""
+
+    exit_code = ExitCode.ARCHIVE
+
+
+class UpgradeFailed(OpenclawComposeError):
+    """A profile did not come up on the new version; it was restored and runs the old one."""
+
+    exit_code = ExitCode.UPGRADE_FAILED

@@ -55,6 +55,28 @@ class FakeContainers:
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         return 0, ""
 
+    def run_once(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[str],
+        user: str,
+        put: tuple[str, Path] | None = None,
+        get: tuple[str, Path] | None = None,
+        timeout: float = 600,
+    ) -> tuple[int, str]:
+        return 0, ""
+
+    def copy_from(self, container: str, path: str, dest: Path) -> None:
+        dest.write_bytes(b"")
+
+    def volume_exists(self, name: str) -> bool:
+        return False
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
+        """Nothing to keep."""
+
 
 @dataclass
 class FakeCompose:

@@ -68,7 +68,8 @@ def test_missing_browser_image_exits_4_naming_it(
     result = run_cli("up", "-f", spec, "-o", tmp_path / "out")
     assert result.exit_code == ExitCode.DOCKER
     assert DEFAULT_BROWSER_IMAGE in result.stderr
-    assert "make browser-image" in result.stderr
+    assert "openclaw-compose build" in result.stderr
+    assert "OPENCLAW_VERSION=2026.9.6 images/build.sh --browser" in result.stderr
     assert snapshot(tmp_path / "out") == {}
     assert fake.compose.calls == []
     doctor = run_cli("doctor", "-f", spec)
@@ -120,7 +121,7 @@ def test_up_writes_starts_then_waits(tmp_path: Path, fake: FakeEngine, gateway: 
     assert (tmp_path / "out" / "compose.yaml").exists()
     assert "solo ready in" in result.stderr
     row = result.stdout.splitlines()[1].split()
-    assert row[:3] == ["solo", f"http://127.0.0.1:{gateway}", "running"]
+    assert row[:4] == ["solo", "-", f"http://127.0.0.1:{gateway}", "running"]
 
 
 def test_not_ready_exits_5_with_last_logs(tmp_path: Path, fake: FakeEngine, base: int) -> None:
@@ -181,5 +182,5 @@ def test_an_image_with_the_old_entrypoint_is_refused(
     result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out")
     assert result.exit_code == ExitCode.DOCKER
     assert f"image {DEFAULT_IMAGE} cannot read its token and secrets from files" in result.stderr
-    assert "make image" in result.stderr
+    assert "build it with 'openclaw-compose build'" in result.stderr
     assert snapshot(tmp_path / "out") == {}

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.loading import EMBEDDED, load_spec
-from openclaw_compose.core.spec import DEFAULT_IMAGE
+from openclaw_compose.core.loading import EMBEDDED, load_spec, validate
+from openclaw_compose.core.spec import DEFAULT_IMAGE, OPENCLAW_VERSION
 from openclaw_compose.errors import SpecError, UsageError
 
 from .helpers import ISSUE_EXAMPLE, write_tree
@@ -26,7 +26,8 @@ def test_embedded_default_when_no_file(tmp_path: Path) -> None:
         "rescue": 19789,
     }
     assert loaded.spec.project == "openclaw"
-    assert loaded.spec.image == DEFAULT_IMAGE
+    assert loaded.spec.images() == {DEFAULT_IMAGE: (OPENCLAW_VERSION, False)}
+    assert loaded.spec.upgrade_order() == ["rescue", "main"]
     assert str(loaded.spec.publish_address) == "127.0.0.1"
 
 
@@ -183,3 +184,52 @@ def test_bad_node_and_swarm_keys_name_their_field(tmp_path: Path) -> None:
         "and '-') nor a node label KEY=VALUE (letters, digits, '.', '_' and '-' on each side) "
         "(line 6)",
     ]
+
+
+def test_images_follow_openclaw_version_per_profile() -> None:
+    spec = validate(
+        {
+            "openclaw_version": "2026.9.5",
+            "profiles": {
+                "main": {"port": 18789},
+                "rescue": {"port": 19789, "role": "rescue", "browser": True},
+                "next": {"port": 20789, "openclaw_version": "2026.9.6"},
+                "mine": {"port": 21789, "image": "me/gateway:1"},
+            },
+        },
+        source="test",
+    )
+    assert spec.images() == {
+        "openclaw-compose/gateway:2026.9.5": ("2026.9.5", False),
+        "openclaw-compose/gateway:2026.9.5-browser": ("2026.9.5", True),
+        "openclaw-compose/gateway:2026.9.6": ("2026.9.6", False),
+        "me/gateway:1": None,
+    }
+    assert spec.upgrade_order() == ["rescue", "main", "next", "mine"]
+    moved = spec.at_version("2026.9.6")
+    assert set(moved.images()) == {
+        "openclaw-compose/gateway:2026.9.6",
+        "openclaw-compose/gateway:2026.9.6-browser",
+    }
+    assert validate(spec.to_document(), source="again") == spec
+
+
+def test_custom_top_level_image_yields_to_a_profile_version() -> None:
+    spec = validate(
+        {
+            "image": "me/gateway:1",
+            "profiles": {
+                "a": {"port": 18789},
+                "b": {"port": 19789, "openclaw_version": "2026.9.5"},
+            },
+        },
+        source="test",
+    )
+    assert spec.profiles["a"].image_ref(spec) == "me/gateway:1"
+    assert spec.profiles["b"].image_ref(spec) == "openclaw-compose/gateway:2026.9.5"
+
+
+@pytest.mark.parametrize("version", ["latest", "2026.9", "v2026.9.6", ""])
+def test_bad_openclaw_version_is_refused(version: str) -> None:
+    with pytest.raises(SpecError, match="not an npm version"):
+        validate({"openclaw_version": version, "profiles": {"a": {"port": 18789}}}, source="t")

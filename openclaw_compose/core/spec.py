@@ -27,8 +27,18 @@ from pydantic import (
 )
 
 OPENCLAW_VERSION = "2026.9.6"
-DEFAULT_IMAGE = f"openclaw-compose/gateway:{OPENCLAW_VERSION}"
-DEFAULT_BROWSER_IMAGE = f"{DEFAULT_IMAGE}-browser"
+"""The OpenClaw release this project is tested with: the default ``openclaw_version``."""
+IMAGE_REPOSITORY = "openclaw-compose/gateway"
+"""Where ``openclaw-compose build`` (images/build.sh) tags the images it builds."""
+
+
+def gateway_image(version: str, *, browser: bool = False) -> str:
+    """The tag ``images/build.sh`` gives the image of OpenClaw ``version``."""
+    return f"{IMAGE_REPOSITORY}:{version}" + ("-browser" if browser else "")
+
+
+DEFAULT_IMAGE = gateway_image(OPENCLAW_VERSION)
+DEFAULT_BROWSER_IMAGE = gateway_image(OPENCLAW_VERSION, browser=True)
 DEFAULT_PROJECT = "openclaw"
 DEFAULT_PUBLISH_ADDRESS = IPv4Address("127.0.0.1")
 DEFAULT_AUTH_MODE = "token"
@@ -37,6 +47,7 @@ DEFAULT_AUTH_MODE = "token"
 _PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _NODE_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 PINNED_VARIABLES = frozenset(
@@ -90,6 +101,20 @@ def _node_name(node: str) -> str:
     return node
 
 
+def check_version(version: str) -> str:
+    if not _VERSION.fullmatch(version):
+        raise ValueError(
+            f"openclaw_version {version!r} is not an npm version of openclaw such as "
+            f"{OPENCLAW_VERSION!r}"
+        )
+    return version
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Orders OpenClaw versions (``2026.9.10`` after ``2026.9.6``); pre-release tags ignored."""
+    return tuple(int(part) for part in version.partition("-")[0].split("."))
+
+
 def node_label(node: str) -> tuple[str, str] | None:
     """``(key, value)`` when ``node`` names a swarm node label (``KEY=VALUE``), else None."""
     match = _NODE_LABEL.fullmatch(node)
@@ -111,6 +136,9 @@ def _env_name(name: str) -> str:
 
 
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+Version = Annotated[str, AfterValidator(check_version)]
+Role = Literal["gateway", "rescue"]
+"""``rescue`` gateways are upgraded first: one of them must answer while the others change."""
 EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
@@ -215,6 +243,20 @@ class ProfileSpec(_Strict):
         default=False,
         description="Run a headless Chromium for OpenClaw's managed browser (uses browser_image).",
     )
+    role: Role = Field(
+        default="gateway",
+        description="'rescue': a gateway kept up to repair the others; upgrades change the "
+        "rescues first, and never a rescue and another gateway at the same time.",
+    )
+    openclaw_version: Version | None = Field(
+        default=None,
+        description="OpenClaw version of this profile's image (default: the top-level one).",
+    )
+    image: StrictStr | None = Field(
+        default=None,
+        description="An image of your own for this profile (its browser too); overrides "
+        "openclaw_version.",
+    )
     env: dict[EnvName, StrictStr] = Field(
         default_factory=dict,
         description="Plain environment variables of the gateway process, written to the "
@@ -261,8 +303,25 @@ class ProfileSpec(_Strict):
         auth = self.openclaw.as_config().get("gateway", {}).get("auth", {})
         return {"mode": DEFAULT_AUTH_MODE} | auth if isinstance(auth, dict) else auth
 
-    def image(self, spec: Spec) -> str:
-        return spec.browser_image if self.browser else spec.image
+    def image_ref(self, spec: Spec) -> str:
+        """The image this profile runs: its own, else one built for its own version, else the
+        file's ``image``/``browser_image``, else the one built for the file's version."""
+        if self.image is not None:
+            return self.image
+        custom = spec.browser_image if self.browser else spec.image
+        if self.openclaw_version is None and custom is not None:
+            return custom
+        return gateway_image(self.version(spec), browser=self.browser)
+
+    def version(self, spec: Spec) -> str:
+        """The OpenClaw version the spec asks for (an image of your own may hold another)."""
+        return self.openclaw_version or spec.openclaw_version
+
+    def built_image(self, spec: Spec) -> tuple[str, bool] | None:
+        """``(version, browser)`` when :meth:`image_ref` is one ``images/build.sh`` makes."""
+        if self.image_ref(spec) == gateway_image(self.version(spec), browser=self.browser):
+            return self.version(spec), self.browser
+        return None
 
     def host_paths(self) -> dict[str, Path]:
         """The bind-mounted host directories this profile asks for, by role."""
@@ -288,10 +347,20 @@ class Spec(_Strict):
     """The whole profiles file."""
 
     project: ProjectName = Field(default=DEFAULT_PROJECT, description="Compose project name.")
-    image: StrictStr = Field(default=DEFAULT_IMAGE, description="Gateway image for every profile.")
-    browser_image: StrictStr = Field(
-        default=DEFAULT_BROWSER_IMAGE,
-        description="Gateway image with Chromium, for profiles with 'browser: true'.",
+    openclaw_version: Version = Field(
+        default=OPENCLAW_VERSION,
+        description="OpenClaw version of every profile; 'openclaw-compose build' builds its "
+        f"images ({IMAGE_REPOSITORY}:VERSION, and VERSION-browser).",
+    )
+    image: StrictStr | None = Field(
+        default=None,
+        description=f"Gateway image for every profile [default: {IMAGE_REPOSITORY}:"
+        "<openclaw_version>].",
+    )
+    browser_image: StrictStr | None = Field(
+        default=None,
+        description="Gateway image with Chromium, for profiles with 'browser: true' [default: "
+        f"{IMAGE_REPOSITORY}:<openclaw_version>-browser].",
     )
     network: Network = Field(
         default="host",
@@ -309,6 +378,28 @@ class Spec(_Strict):
     )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
+    def images(self) -> dict[str, tuple[str, bool] | None]:
+        """Every image the profiles run, with its ``(version, browser)`` build recipe when
+        ``openclaw-compose build`` makes it (None: an image of your own)."""
+        return {
+            profile.image_ref(self): profile.built_image(self)
+            for _, profile in sorted(self.profiles.items())
+        }
+
+    def at_version(self, version: str) -> Spec:
+        """This spec with every profile on the images built for OpenClaw ``version``."""
+        data = self.to_document() | {"openclaw_version": version}
+        for key in ("image", "browser_image"):
+            data.pop(key, None)
+        for profile in data["profiles"].values():
+            profile.pop("openclaw_version", None)
+            profile.pop("image", None)
+        return Spec.model_validate(data)
+
+    def upgrade_order(self) -> list[str]:
+        """Profile names, rescues first (each group in file order)."""
+        return sorted(self.profiles, key=lambda name: self.profiles[name].role != "rescue")
+
     def to_document(self) -> dict[str, Any]:
         """The spec as profiles-file data (what :func:`loading.validate` reads back)."""
         profiles: dict[str, Any] = {}
@@ -318,18 +409,22 @@ class Spec(_Strict):
                 entry["openclaw"] = fragment
             if profile.browser:
                 entry["browser"] = True
+            if profile.role != "gateway":
+                entry["role"] = profile.role
+            for key in ("openclaw_version", "image", "node"):
+                if getattr(profile, key) is not None:
+                    entry[key] = getattr(profile, key)
             if profile.env:
                 entry["env"] = dict(profile.env)
             if profile.secrets:
                 entry["secrets"] = list(profile.secrets)
-            if profile.node is not None:
-                entry["node"] = profile.node
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
             profiles[name] = entry
+        images = {"image": self.image, "browser_image": self.browser_image}
         return {
             "project": self.project,
-            "image": self.image,
-            "browser_image": self.browser_image,
+            "openclaw_version": self.openclaw_version,
+            **{key: value for key, value in images.items() if value is not None},
             "network": self.network,
             "publish_address": str(self.publish_address),
             "swarm": self.swarm.model_dump(),
@@ -379,6 +474,6 @@ class Spec(_Strict):
 
 DEFAULT_SPEC_DATA: dict[str, Any] = {
     "project": DEFAULT_PROJECT,
-    "profiles": {"main": {"port": 18789}, "rescue": {"port": 19789}},
+    "profiles": {"main": {"port": 18789}, "rescue": {"port": 19789, "role": "rescue"}},
 }
 """The embedded default: the page's main gateway plus a rescue bot, 1000 ports apart."""

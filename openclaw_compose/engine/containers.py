@@ -6,15 +6,18 @@ containers, volumes and networks on this node are ordinary objects carrying the 
 
 from __future__ import annotations
 
+import shutil
+import tarfile
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.engine.client import Client
-from openclaw_compose.errors import NotFound
+from openclaw_compose.errors import DockerError, NotFound
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -52,6 +55,10 @@ class ContainerState:
     health: str | None  # starting, healthy, unhealthy, or None without a healthcheck
     restarts: int
     pid: int
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The container's labels (its image's included)."""
+    exit_code: int = 0
+    started_at: str = ""
 
 
 class Containers:
@@ -104,6 +111,9 @@ class Containers:
                 health=(state.get("Health") or {}).get("Status"),
                 restarts=attrs.get("RestartCount", 0),
                 pid=state.get("Pid", 0),
+                labels=dict(attrs["Config"].get("Labels") or {}),
+                exit_code=state.get("ExitCode", 0),
+                started_at=state.get("StartedAt", ""),
             )
         return states
 
@@ -159,12 +169,14 @@ class Containers:
         mounts: Sequence[str],
         user: str,
         put: tuple[str, Path] | None = None,
+        get: tuple[str, Path] | None = None,
         timeout: float = 600,
     ) -> tuple[int, str]:
-        """Run ``command`` once in a new container of ``image`` (no entrypoint, no network),
-        with ``mounts`` (``SOURCE:TARGET``), as ``user``; its exit code and output. ``put``
-        (container directory, local tar) is unpacked into the container before it starts, so
-        files reach volumes without a host path being mounted. Removed in any case."""
+        """Run ``command`` once in a new container of ``image`` (no entrypoint, no network) with
+        ``mounts`` (``SOURCE:TARGET``), as ``user``; its exit code and output. ``put``
+        (container directory, local tar) is extracted into the container before it starts;
+        ``get`` (container file, local path) is copied out after it succeeded. The container is
+        removed in any case."""
         sdk, call = self._client.sdk, self._client.call
         container = call(
             lambda: sdk.containers.create(
@@ -183,9 +195,19 @@ class Containers:
                     call(lambda: container.put_archive(directory, stream))
             call(container.start)
             code = int(call(lambda: container.wait(timeout=timeout))["StatusCode"])
-            return code, bytes(call(container.logs)).decode(errors="replace")
+            output = bytes(call(container.logs)).decode(errors="replace")
+            if get is not None and code == 0:
+                _copy_out(call(lambda: container.get_archive(get[0])[0]), get[1])
+            return code, output
         finally:
             call(lambda: container.remove(force=True))
+
+    def copy_from(self, container: str, path: str, dest: Path) -> None:
+        """Copy the file ``path`` of a container (running or not) to ``dest``."""
+        sdk = self._client.sdk
+        _copy_out(
+            self._client.call(lambda: sdk.containers.get(container).get_archive(path)[0]), dest
+        )
 
     def volume_exists(self, name: str) -> bool:
         volumes = self._client.call(lambda: self._client.sdk.volumes.list(filters={"name": name}))
@@ -200,6 +222,21 @@ class Containers:
             lambda: self._client.sdk.containers.get(container).exec_run(list(command))
         )
         return result.exit_code, bytes(result.output).decode(errors="replace")
+
+
+def _copy_out(chunks: Iterator[bytes], dest: Path) -> None:
+    """The one file of an archive ``get_archive`` streams, written to ``dest``."""
+    with tempfile.TemporaryFile() as buffer:
+        for chunk in chunks:
+            buffer.write(chunk)
+        buffer.seek(0)
+        with tarfile.open(fileobj=buffer) as tar:
+            member = tar.next()
+            source = tar.extractfile(member) if member is not None else None
+            if source is None:
+                raise DockerError(f"{dest.name}: the container produced no file to copy out")
+            with dest.open("wb") as out:
+                shutil.copyfileobj(source, out)
 
 
 def _bindings(attrs: dict[str, Any]) -> Iterator[PublishedPort]:

@@ -16,7 +16,8 @@ from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError
 from openclaw_compose.project import CheckedSpec
-from openclaw_compose.runtime.pipeline import check_target, require_images
+from openclaw_compose.runtime.images import require_images
+from openclaw_compose.runtime.pipeline import check_target
 
 DAEMON_CONFIG = Path("/etc/docker/daemon.json")
 DOCKER_PROXY_MIB = 655 / 204
@@ -82,7 +83,7 @@ def diagnose(checked: CheckedSpec, engine: Engine) -> list[Finding]:
 def _images(checked: CheckedSpec, engine: Engine) -> str:
     spec = checked.loaded.spec
     require_images(spec, engine)
-    return ", ".join(sorted({profile.image(spec) for profile in spec.profiles.values()}))
+    return ", ".join(sorted({profile.image_ref(spec) for profile in spec.profiles.values()}))
 
 
 def _target_preflight(checked: CheckedSpec, engine: Engine) -> str:

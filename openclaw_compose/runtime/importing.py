@@ -22,7 +22,7 @@ from openclaw_compose.core.native import native_at
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ImportRefused, UsageError
 from openclaw_compose.project import check_loaded
-from openclaw_compose.runtime.pipeline import require_images
+from openclaw_compose.runtime.images import require_images
 from openclaw_compose.runtime.volumes import empty_trees, profile_trees, write_tree
 
 STATE_MARKS = ("state", "agents")

@@ -14,48 +14,15 @@ import time
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
-from openclaw_compose.core.contract import SECRETS_LABEL
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
-from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE, Spec
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import DockerError, ImageMissing, NotReadyError
+from openclaw_compose.errors import NotReadyError
 from openclaw_compose.project import CheckedSpec, generate
+from openclaw_compose.runtime.images import require_images
 from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
-
-BUILD_HINTS = {
-    DEFAULT_IMAGE: "make image (images/build.sh)",
-    DEFAULT_BROWSER_IMAGE: "make browser-image (images/build.sh --browser)",
-}
-
-
-def require_images(spec: Spec, engine: Engine) -> None:
-    """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
-    missing image and how to build it (nothing is pulled: no registry is assumed). An image
-    whose entrypoint does not export the token and secrets from their files (built from an
-    older images/gateway/) would start a gateway without its token: refused too."""
-    users: dict[str, list[str]] = {}
-    for name, profile in spec.profiles.items():
-        users.setdefault(profile.image(spec), []).append(name)
-    labels = {image: engine.containers.image_labels(image) for image in sorted(users)}
-    missing = [image for image, found in labels.items() if found is None]
-    for image, found in labels.items():
-        if found is not None and SECRETS_LABEL not in found:
-            raise DockerError(
-                f"image {image} cannot read its token and secrets from files (it has no "
-                f"{SECRETS_LABEL} label: built from an older images/gateway/); rebuild it with "
-                + BUILD_HINTS.get(image, "images/build.sh")
-            )
-    if missing:
-        raise ImageMissing(
-            "image(s) not present on the Docker engine (nothing was written or started):\n"
-            + "\n".join(
-                f"  {image} (profiles {', '.join(users[image])}): build it with "
-                + BUILD_HINTS.get(image, "your own build, or set the image in the profiles file")
-                for image in missing
-            )
-        )
 
 
 def check_target(

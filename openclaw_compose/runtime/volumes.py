@@ -1,15 +1,17 @@
-"""Moving files into a profile's state, config and workspace, wherever they live.
+"""Moving files into and out of a profile's state, config and workspace, wherever they live.
 
 A profile's trees are named volumes (``<project>_<profile>-<role>``) or host directories
 (``state_dir`` and the like). Both are reached the same way: a one-shot container of the
-profile's own image with the three trees mounted where the gateway sees them, running as the
+profile's own image, with the three trees mounted where the gateway sees them, running as the
 gateway's user (uid 1000), without network. So files land owned by the user that reads them,
-and nothing runs on the host as root over a user's data. Missing named volumes are created
-with Compose's labels, so that ``docker compose up`` adopts them and ``down --volumes``
-removes them.
+host permissions never matter, and nothing runs on the host as root on a user's data.
 
-(The same API as the ``upgrades`` branch's module of this name, which also copies files out;
-one of the two is kept when both are merged.)
+The API is three functions over :class:`ProfileTrees` (built by :func:`profile_trees`):
+:func:`empty_trees` says which trees hold files, :func:`write_tree` extracts (part of) a tar
+archive into one tree, :func:`run_on_trees` runs a command with the trees mounted, optionally
+copying one file out afterwards (``openclaw backup create`` uses it). Missing named volumes are
+created with Compose's labels, so that ``docker compose up`` adopts them and ``down --volumes``
+removes them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import shlex
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -62,41 +64,52 @@ def profile_trees(spec: Spec, profile: str, image: str | None = None) -> Profile
         role: str(paths[role]) if role in paths else f"{spec.project}_{profile}-{role}"
         for role in ROLES
     }
-    return ProfileTrees(spec.project, profile, image or settings.image(spec), sources)
+    return ProfileTrees(spec.project, profile, image or settings.image_ref(spec), sources)
 
 
 def _ensure(engine: Engine, trees: ProfileTrees) -> None:
+    """Create what is missing: named volumes with Compose's labels, host directories owned by
+    the container user."""
     for role, volume in trees.volumes().items():
         if not engine.containers.volume_exists(volume):
             labels = {PROJECT_LABEL: trees.project, VOLUME_LABEL: f"{trees.profile}-{role}"}
             engine.containers.create_volume(volume, labels)
-    make_bind_dirs(tuple(Path(src) for src in trees.sources.values() if src.startswith("/")))
+    make_bind_dirs(tuple(Path(src) for role, src in trees.sources.items() if src.startswith("/")))
 
 
-def _run(engine: Engine, trees: ProfileTrees, script: str, put: Path | None = None) -> str:
+def run_on_trees(
+    engine: Engine,
+    trees: ProfileTrees,
+    command: Sequence[str],
+    *,
+    get: tuple[str, Path] | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> str:
+    """Run ``command`` (a list, no shell) with the trees mounted; its output. ``get``
+    (container path, local path) copies one file out when it succeeded. Raises
+    :class:`DockerError` with the output when it fails."""
     _ensure(engine, trees)
+    env = "".join(f"{k}={shlex.quote(v)} " for k, v in (environment or {}).items())
+    script = f"{env}exec {shlex.join(command)}" if env else shlex.join(command)
     code, output = engine.containers.run_once(
-        trees.image,
-        ["sh", "-c", script],
-        mounts=trees.mounts(),
-        user=USER,
-        put=(_INBOX, put) if put is not None else None,
+        trees.image, ["sh", "-c", script], mounts=trees.mounts(), user=USER, get=get
     )
     if code != 0:
-        tail = "\n".join(f"  {line}" for line in output.rstrip().splitlines()[-20:])
         raise DockerError(
-            f"writing the trees of profile {trees.profile!r} failed (exit code {code}):\n{tail}"
+            f"{shlex.join(command)} failed for profile {trees.profile!r} (exit code {code}):\n"
+            + _indent(output)
         )
     return output
 
 
 def empty_trees(engine: Engine, trees: ProfileTrees) -> dict[str, bool]:
     """Role -> True when that tree holds no file (a missing volume or directory is empty)."""
-    script = "; ".join(
-        f'[ -z "$(ls -A {MOUNTS[role]})" ] && echo {role}=empty || echo {role}=full'
+    checks = "; ".join(
+        f'if [ -z "$(ls -A {MOUNTS[role]})" ]; then echo {role}=empty; else echo {role}=full; fi'
         for role in ROLES
     )
-    found = dict(line.split("=", 1) for line in _run(engine, trees, script).split() if "=" in line)
+    output = run_on_trees(engine, trees, ["sh", "-c", checks])
+    found = dict(line.split("=", 1) for line in output.split() if "=" in line)
     return {role: found.get(role) == "empty" for role in ROLES}
 
 
@@ -104,32 +117,56 @@ def write_tree(
     engine: Engine,
     trees: ProfileTrees,
     archive: Path,
-    members: Mapping[str, str],
+    members: Mapping[str, str | None],
     *,
     replace: bool,
 ) -> None:
-    """Unpack ``archive`` (a tar) into the trees: ``members`` maps a role to the directory in
-    the archive whose contents become that tree (owned by uid 1000). With ``replace`` those
-    trees are emptied first; without it a tree that holds files is refused."""
+    """Extract ``archive`` (tar, optionally gzipped) into the trees: ``members`` maps a role to
+    the directory inside the archive whose contents become that tree (files owned by uid 1000),
+    or to None (the tree only gets emptied). With ``replace`` the trees named in ``members`` are
+    emptied first; without it a tree that holds files is refused."""
+    _ensure(engine, trees)
     steps = ["set -eu"]
     for role, member in members.items():
         target = MOUNTS[role]
-        inner = PurePosixPath(member.strip("/"))
         steps.append(
             f"find {target} -mindepth 1 -delete"
             if replace
             else f'[ -z "$(ls -A {target})" ] || {{ echo "{role} is not empty" >&2; exit 3; }}'
         )
-        steps.append(
-            f"tar -xf {_INBOX}/{shlex.quote(archive.name)} -C {target} --no-same-owner "
-            f"--strip-components={len(inner.parts)} {shlex.quote(str(inner))}"
-        )
+        if member is not None:
+            depth = len(PurePosixPath(member.strip("/")).parts)
+            steps.append(
+                f"tar -xf {_INBOX}/{shlex.quote(archive.name)} -C {target} --no-same-owner "
+                f"--strip-components={depth} {shlex.quote(member.strip('/'))}"
+            )
     with tempfile.TemporaryDirectory() as tmp:
-        wrapper = Path(tmp) / "inbox.tar"
-        with tarfile.open(wrapper, "w") as tar:
-            info = tar.gettarinfo(str(archive), arcname=archive.name)
-            info.uid = info.gid = CONTAINER_UID
-            info.mode = 0o600
-            with archive.open("rb") as source:
-                tar.addfile(info, source)
-        _run(engine, trees, "\n".join(steps), put=wrapper)
+        wrapper = Path(tmp) / "in.tar"
+        _wrap(archive, wrapper)
+        code, output = engine.containers.run_once(
+            trees.image,
+            ["sh", "-c", "\n".join(steps)],
+            mounts=trees.mounts(),
+            user=USER,
+            put=(_INBOX, wrapper),
+        )
+    if code != 0:
+        raise DockerError(
+            f"writing {', '.join(members)} of profile {trees.profile!r} failed "
+            f"(exit code {code}):\n" + _indent(output)
+        )
+
+
+def _wrap(archive: Path, wrapper: Path) -> None:
+    """A tar holding ``archive`` as one file (what the Engine API's archive upload takes)."""
+    with tarfile.open(wrapper, "w") as tar:
+        info = tar.gettarinfo(str(archive), arcname=archive.name)
+        info.uid = info.gid = CONTAINER_UID
+        info.mode = 0o600
+        with archive.open("rb") as source:
+            tar.addfile(info, source)
+
+
+def _indent(text: str, lines: int = 20) -> str:
+    tail: Iterable[str] = text.rstrip().splitlines()[-lines:]
+    return "\n".join(f"  {line}" for line in tail)

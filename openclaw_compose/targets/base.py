@@ -41,11 +41,14 @@ class GatewayStatus:
     """Where the token is: the ``.env`` variable or the swarm secret, never the token itself."""
     node: str | None = None
     """Swarm: the hostname of the node its task runs on."""
+    version: str | None = None
+    """The OpenClaw version of the container's image (its ``openclaw.version`` label)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "node": self.node,
+            "version": self.version,
             "url": self.url,
             "container": self.container,
             "state": self.state,

@@ -80,7 +80,7 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     environment = gateway_environment(spec, fp)
     service: dict[str, Any] = {
-        "image": literal(spec.profiles[fp.profile].image(spec)),
+        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
         "restart": "unless-stopped",
     }
     if spec.network == "host":

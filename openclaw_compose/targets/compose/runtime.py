@@ -12,6 +12,7 @@ from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import ContainerState, project_label
 from openclaw_compose.errors import DockerError, OutputError
+from openclaw_compose.runtime.images import VERSION_LABEL
 from openclaw_compose.runtime.preflight import taken_ports
 from openclaw_compose.runtime.probes import PROBES, connect_host, probe
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
@@ -64,6 +65,7 @@ class ComposeRuntime:
                     probes={name: probe(url, name) if running else None for name in PROBES},
                     ports=fp.to_json(),
                     token=f"{ENV_FILE}: {token_variable(fp.profile)}",
+                    version=container.labels.get(VERSION_LABEL) if container else None,
                 )
             )
         return result

@@ -129,7 +129,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         for port in range(low, high + 1)  # the stack loader takes no ranges in long syntax
     ]
     return {
-        "image": literal(spec.profiles[fp.profile].image(spec)),
+        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
         "command": ["gateway"],
         "environment": environment,
         "ports": ports,

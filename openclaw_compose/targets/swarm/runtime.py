@@ -31,6 +31,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotFound, Refused
+from openclaw_compose.runtime.images import VERSION_LABEL
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
@@ -173,6 +174,7 @@ class SwarmRuntime:
                     ports=fp.to_json(),
                     token=f"secret {swarm_secret(spec.project, token_ref(spec, fp.profile))}",
                     node=node.hostname if node else None,
+                    version=container.labels.get(VERSION_LABEL) if container else None,
                 )
             )
         return result

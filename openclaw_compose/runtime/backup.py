@@ -1,0 +1,232 @@
+"""Backups of a profile's state, config and workspace, and putting them back.
+
+The copy is OpenClaw's own ``openclaw backup create --verify``: it snapshots its SQLite
+databases consistently while the gateway runs (never copying live ``-wal``/``-shm`` files),
+skips what is regenerable, and verifies the archive it wrote. So a backup needs no downtime: it
+runs in the profile's running container (``docker exec``), or, when the gateway is not running,
+in a one-shot container of its image with its trees mounted (:mod:`.volumes`).
+
+Our archive is a plain tar of two members: ``manifest.json`` (format, project, profile, OpenClaw
+version, time, the SHA-256 and size of the payload) and ``openclaw-backup.tar.gz`` (OpenClaw's
+archive, untouched). A backup holds credentials (OAuth tokens are plaintext in SQLite): it is
+written with mode 0600.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
+from openclaw_compose.core.spec import Spec, version_key
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import ArchiveError, DockerError
+from openclaw_compose.runtime.images import image_version
+from openclaw_compose.runtime.volumes import (
+    ROLES,
+    ProfileTrees,
+    empty_trees,
+    profile_trees,
+    run_on_trees,
+    write_tree,
+)
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+PAYLOAD = "openclaw-backup.tar.gz"
+SUFFIX = ".openclaw-backup.tar"
+_IN_CONTAINER = f"/tmp/{PAYLOAD}"
+_CREATE = ["openclaw", "backup", "create", "--output", _IN_CONTAINER, "--verify", "--json"]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    project: str
+    profile: str
+    openclaw_version: str
+    created: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    manifest: Manifest
+    seconds: float
+    live: bool
+    """Made while the gateway ran (in its container), else in a one-shot container."""
+
+
+def backup_profile(spec: Spec, profile: str, engine: Engine, out_dir: Path) -> Backup:
+    """Back up one profile into ``out_dir``: consistent, verified, checksummed."""
+    start = time.monotonic()
+    container = engine.containers.project_containers(spec.project).get(profile)
+    live = container is not None and container.status == "running"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
+        payload = Path(tmp) / PAYLOAD
+        if container is not None and live:
+            code, output = engine.containers.exec(container.name, _CREATE)
+            if code != 0:
+                raise DockerError(
+                    f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
+                    + output[-2000:]
+                )
+            engine.containers.copy_from(container.name, _IN_CONTAINER, payload)
+            engine.containers.exec(container.name, ["rm", "-f", _IN_CONTAINER])
+        else:
+            trees = profile_trees(spec, profile)
+            run_on_trees(
+                engine, trees, _CREATE, get=(_IN_CONTAINER, payload), environment=_env(trees)
+            )
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        manifest = Manifest(
+            format=FORMAT,
+            project=spec.project,
+            profile=profile,
+            openclaw_version=_payload_manifest(payload)["runtimeVersion"],
+            created=stamp,
+            sha256=_sha256(payload),
+            size=payload.stat().st_size,
+        )
+        name = f"{spec.project}-{profile}-{stamp}-openclaw-{manifest.openclaw_version}{SUFFIX}"
+        staged = Path(tmp) / name
+        _write_archive(staged, manifest, payload)
+        path = out_dir / name
+        os.replace(staged, path)
+    return Backup(path, manifest, time.monotonic() - start, live)
+
+
+def _env(trees: ProfileTrees) -> dict[str, str]:
+    """What the gateway's container sets too (the image pins the paths already)."""
+    return {"OPENCLAW_PROFILE": trees.profile}
+
+
+def _write_archive(path: Path, manifest: Manifest, payload: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+        data = (json.dumps(asdict(manifest), indent=2) + "\n").encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
+        with tempfile.TemporaryFile() as buffer:
+            buffer.write(data)
+            buffer.seek(0)
+            tar.addfile(info, buffer)
+        tar.add(payload, arcname=PAYLOAD)
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _payload_manifest(payload: Path) -> dict[str, Any]:
+    """OpenClaw's own manifest inside its archive (``<root>/manifest.json``)."""
+    try:
+        with tarfile.open(payload) as tar:
+            for member in tar:
+                if PurePosixPath(member.name).parts[1:] == ("manifest.json",):
+                    stream = tar.extractfile(member)
+                    if stream is not None:
+                        data: dict[str, Any] = json.load(stream)
+                        return data
+    except (OSError, tarfile.TarError, ValueError) as exc:
+        raise ArchiveError(f"{payload.name}: not a readable OpenClaw backup: {exc}") from None
+    raise ArchiveError(f"{payload.name}: OpenClaw's manifest.json is missing from it")
+
+
+def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path]:
+    """Our manifest and the payload extracted into ``into``, its checksum verified."""
+    try:
+        with tarfile.open(archive) as tar:
+            stream = tar.extractfile(MANIFEST)
+            if stream is None:
+                raise KeyError(MANIFEST)
+            manifest = Manifest(**json.load(stream))
+            tar.extract(PAYLOAD, into, filter="data")
+    except FileNotFoundError:
+        raise ArchiveError(f"{archive}: no such file") from None
+    except (OSError, tarfile.TarError, KeyError, TypeError, ValueError) as exc:
+        raise ArchiveError(f"{archive}: not an openclaw-compose backup ({exc})") from None
+    if manifest.format != FORMAT:
+        raise ArchiveError(f"{archive}: backup format {manifest.format}, expected {FORMAT}")
+    payload = into / PAYLOAD
+    if _sha256(payload) != manifest.sha256:
+        raise ArchiveError(
+            f"{archive}: checksum mismatch (the archive is damaged or was altered); "
+            "nothing was restored"
+        )
+    return manifest, payload
+
+
+def restore_profile(
+    spec: Spec,
+    profile: str,
+    archive: Path,
+    engine: Engine,
+    *,
+    force: bool,
+    stop: Callable[[], None],
+    image: str | None = None,
+) -> Manifest:
+    """Put ``archive`` back into ``profile``'s trees (through ``image``, default the profile's).
+
+    Refuses, with nothing changed: a damaged archive, an archive from a newer OpenClaw than the
+    image, and trees that hold files unless ``force``. ``stop`` is called first when the
+    profile's gateway runs (it must not write while its state is replaced)."""
+    trees = profile_trees(spec, profile, image)
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest, payload = read_archive(archive, Path(tmp))
+        target = image_version(engine, trees.image)
+        if target is None:
+            raise ArchiveError(
+                f"{trees.image} has no openclaw.version label: cannot tell whether "
+                f"{archive.name} (OpenClaw {manifest.openclaw_version}) is too new for it"
+            )
+        if version_key(manifest.openclaw_version) > version_key(target):
+            raise ArchiveError(
+                f"{archive.name}: made by OpenClaw {manifest.openclaw_version}, newer than "
+                f"{trees.image} (OpenClaw {target}); a state migrated by a newer "
+                "version cannot go back. Restore it with an image of that version "
+                "(openclaw_version in the profiles file)"
+            )
+        occupied = [role for role, empty in empty_trees(engine, trees).items() if not empty]
+        if occupied and not force:
+            raise ArchiveError(
+                f"profile {profile!r}: {', '.join(occupied)} already hold(s) files; nothing was "
+                "restored. Use --force to replace them with the archive's contents"
+            )
+        container = engine.containers.project_containers(spec.project).get(profile)
+        if container is not None and container.status in ("running", "restarting"):
+            stop()
+        write_tree(engine, trees, payload, _members(_payload_manifest(payload)), replace=True)
+    return manifest
+
+
+def _members(payload_manifest: Mapping[str, Any]) -> dict[str, str | None]:
+    """Role -> the directory in OpenClaw's archive that holds its tree (None: none, the tree
+    ends up empty)."""
+    members: dict[str, str | None] = dict.fromkeys(ROLES)
+    for asset in payload_manifest.get("assets", []):
+        source, path = asset.get("sourcePath", ""), asset.get("archivePath", "")
+        for role, mount in MOUNTS.items():
+            if source == mount:
+                members[role] = path
+            elif role == "config" and source == CONFIG_PATH:
+                members[role] = str(PurePosixPath(path).parent)
+    return members

@@ -1,0 +1,123 @@
+"""The gateway images a spec needs: which are missing, and building them with images/build.sh.
+
+Every image named from ``openclaw_version`` is built here from local material only (the script
+installs node and openclaw with npm on the host and runs ``docker build``), and cached by tag:
+the script itself decides, in a fraction of a second, that a current image needs nothing, and
+rebuilds one made from another Dockerfile, entrypoint or base. Images of your own (``image:``)
+are never built here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from openclaw_compose.core.contract import SECRETS_LABEL
+from openclaw_compose.core.spec import Spec
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import DockerError, ImageMissing
+
+BUILD_SCRIPT_VARIABLE = "OPENCLAW_COMPOSE_BUILD_SCRIPT"
+"""Where images/build.sh is, when this package is not run from its repository."""
+VERSION_LABEL = "openclaw.version"
+"""Set by images/gateway/Dockerfile; containers inherit their image's labels."""
+Recipe = tuple[str, bool]
+"""``(openclaw version, browser)``: what images/build.sh needs to build one image."""
+
+
+def build_script() -> Path:
+    configured = os.environ.get(BUILD_SCRIPT_VARIABLE)
+    script = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "images" / "build.sh"
+    )
+    if not script.is_file():
+        raise DockerError(
+            f"{script}: no such build script; run openclaw-compose from its repository, or set "
+            f"{BUILD_SCRIPT_VARIABLE} to the path of images/build.sh"
+        )
+    return script
+
+
+def build_command(recipe: Recipe) -> str:
+    """The shell command that builds one image, as the user would type it."""
+    version, browser = recipe
+    return f"OPENCLAW_VERSION={version} images/build.sh" + (" --browser" if browser else "")
+
+
+def missing_images(spec: Spec, engine: Engine) -> dict[str, Recipe | None]:
+    """The images the spec runs that are not on this engine, with their build recipe."""
+    return {
+        image: recipe
+        for image, recipe in spec.images().items()
+        if engine.containers.image_labels(image) is None
+    }
+
+
+def require_images(spec: Spec, engine: Engine) -> None:
+    """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
+    missing image, its profiles and exactly how to build it (nothing is pulled: no registry is
+    assumed). An image whose entrypoint does not export the token and secrets from their files
+    (built from an older images/gateway/) would start a gateway without its token: refused too."""
+    images = spec.images()
+    users = {
+        image: [n for n, p in spec.profiles.items() if p.image_ref(spec) == image]
+        for image in images
+    }
+    labels = {image: engine.containers.image_labels(image) for image in sorted(images)}
+    for image, found in labels.items():
+        if found is not None and SECRETS_LABEL not in found:
+            raise DockerError(
+                f"image {image} cannot read its token and secrets from files (it has no "
+                f"{SECRETS_LABEL} label: built from an older images/gateway/): "
+                + _how_to_get(images[image])
+            )
+    missing = {image: images[image] for image, found in labels.items() if found is None}
+    if missing:
+        raise ImageMissing(
+            "image(s) not present on the Docker engine (nothing was written or started):\n"
+            + "\n".join(
+                f"  {image} (profiles {', '.join(users[image])}): {_how_to_get(recipe)}"
+                for image, recipe in sorted(missing.items())
+            )
+        )
+
+
+def _how_to_get(recipe: Recipe | None) -> str:
+    if recipe is None:
+        return "an image of your own: build or load it, or change 'image:' in the profiles file"
+    return f"build it with 'openclaw-compose build' (it runs {build_command(recipe)})"
+
+
+def build(
+    recipes: Mapping[str, Recipe], progress: Callable[[str], None], *, rebuild: bool = False
+) -> None:
+    """Run images/build.sh for each image (it builds what is missing or stale)."""
+    script = build_script()
+    for image, (version, browser) in sorted(recipes.items()):
+        progress(f"{image}: {build_command((version, browser))}")
+        args = [str(script), *(["--browser"] if browser else []), *(["--rebuild"] * rebuild)]
+        env = {**os.environ, "OPENCLAW_VERSION": version, "IMAGE": image}
+        try:
+            completed = subprocess.run(args, env=env, check=False)
+        except OSError as exc:
+            raise DockerError(f"cannot run {script}: {exc.strerror}") from None
+        if completed.returncode != 0:
+            raise DockerError(
+                f"building {image} failed ({build_command((version, browser))} exited with "
+                f"{completed.returncode}; its output is above)"
+            )
+
+
+def buildable(spec: Spec) -> dict[str, Recipe]:
+    """The images of the spec that ``openclaw-compose build`` makes."""
+    return {image: recipe for image, recipe in spec.images().items() if recipe is not None}
+
+
+def image_version(engine: Engine, image: str) -> str | None:
+    """The OpenClaw version an image holds, from its label; None when it has none."""
+    labels = engine.containers.image_labels(image)
+    return (labels or {}).get(VERSION_LABEL)

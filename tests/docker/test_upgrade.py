@@ -1,0 +1,272 @@
+"""Versions, backups and upgrades against the real engine and two real OpenClaw releases.
+
+One project (main + rescue, started on the previous release) goes through, in order: a backup,
+``down --volumes`` and a restore; a failed upgrade to an image whose gateway exits 78; a real
+upgrade to the tested release while a sampler probes both gateways every 0.5 s. It needs the
+image of the previous release: ``make previous-image``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import ExitCode
+from openclaw_compose.runtime.probes import probe
+from openclaw_compose.testing import release_base
+from tests.docker.conftest import spec_with_free_ports
+from tests.helpers import run_cli
+
+PREVIOUS_VERSION = "2026.9.5"
+"""Makefile's PREVIOUS_OPENCLAW: the release the gateways start on."""
+MARKER = "/home/node/.openclaw/upgrade-marker.txt"
+NOTE = "/home/node/workspace/notes.md"
+
+
+@dataclass
+class Project:
+    directory: Path
+    spec_file: Path
+    project: str
+    ports: dict[str, int]
+    contents: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str | Path) -> tuple[int, str, str]:
+        result = run_cli(*args, "-f", self.spec_file, "-o", self.directory)
+        return result.exit_code, result.stdout, result.stderr
+
+    def container(self, engine: Engine, profile: str) -> str:
+        return engine.containers.project_containers(self.project)[profile].name
+
+    def read(self, engine: Engine, profile: str, path: str) -> str:
+        code, output = engine.containers.exec(self.container(engine, profile), ["cat", path])
+        assert code == 0, output
+        return output
+
+    def version(self, engine: Engine, profile: str) -> str:
+        code, output = engine.containers.exec(
+            self.container(engine, profile), ["openclaw", "--version"]
+        )
+        assert code == 0, output
+        return output
+
+
+@pytest.fixture(scope="module")
+def project(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    if engine.containers.image_labels(gateway_image(PREVIOUS_VERSION)) is None:
+        pytest.fail(f"image of OpenClaw {PREVIOUS_VERSION} missing: run 'make previous-image'")
+    directory = tmp_path_factory.mktemp("upgrade")
+    bases: list[int] = []
+    spec_file = spec_with_free_ports(directory, bases, "main", "rescue")
+    text = spec_file.read_text().replace(
+        "profiles:", f'openclaw_version: "{PREVIOUS_VERSION}"\nprofiles:'
+    )
+    spec_file.write_text(text.replace("  rescue:\n", "  rescue:\n    role: rescue\n"))
+    name = text.splitlines()[0].split(": ")[1]
+    made = Project(directory, spec_file, name, {"main": bases[0], "rescue": bases[1]})
+    try:
+        code, out, err = made.cli("up", "--timeout", "300")
+        assert code == 0, out + err
+        for profile in ("main", "rescue"):
+            container = made.container(engine, profile)
+            made.contents[profile] = f"{profile} state from OpenClaw {PREVIOUS_VERSION}\n"
+            script = f"printf %s '{made.contents[profile]}' > {MARKER} && echo {profile} > {NOTE}"
+            code, output = engine.containers.exec(container, ["sh", "-c", script])
+            assert code == 0, output
+        yield made
+    finally:
+        made.cli("down", "--volumes", "--yes")
+        for base in bases:
+            release_base(base)
+
+
+def test_backup_down_volumes_restore_up(engine: Engine, project: Project) -> None:
+    backups = project.directory / "manual-backups"
+    started = time.monotonic()
+    result = run_cli("backup", "--all", "-f", project.spec_file, "-o", backups)
+    assert result.exit_code == 0, result.output
+    seconds = time.monotonic() - started
+    archives = {p.name.split("-")[2]: p for p in backups.iterdir()}
+    assert set(archives) == {"main", "rescue"}, archives
+    for archive in archives.values():
+        assert archive.stat().st_mode & 0o077 == 0, "a backup holds credentials: mode 0600"
+        with tarfile.open(archive) as tar:
+            assert sorted(tar.getnames()) == ["manifest.json", "openclaw-backup.tar.gz"]
+            manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        assert manifest["openclaw_version"] == PREVIOUS_VERSION
+        assert len(manifest["sha256"]) == 64
+    sizes = {profile: archive.stat().st_size for profile, archive in archives.items()}
+    print(f"backup of main + rescue: {seconds:.1f} s, bytes {sizes}")
+
+    code, out, err = project.cli("down", "--volumes", "--yes")
+    assert code == 0, out + err
+    damaged = backups / "damaged.tar"
+    _damage(archives["main"], damaged)
+    code, out, err = project.cli("restore", "main", damaged)
+    assert code == ExitCode.ARCHIVE, out + err
+    assert "checksum mismatch" in err
+    for profile, archive in archives.items():
+        code, out, err = project.cli("restore", profile, archive)
+        assert code == 0, out + err
+    code, out, err = project.cli("restore", "main", archives["main"])
+    assert code == ExitCode.ARCHIVE, out + err
+    assert "--force" in err
+
+    code, out, err = project.cli("up", "--timeout", "300")
+    assert code == 0, out + err
+    for profile in ("main", "rescue"):
+        assert project.read(engine, profile, MARKER) == project.contents[profile]
+        assert project.read(engine, profile, NOTE) == f"{profile}\n"
+
+
+def _damage(archive: Path, damaged: Path) -> None:
+    """The same archive with one byte of its payload changed (the manifest kept)."""
+    with tarfile.open(archive) as tar:
+        payload = tar.getmember("openclaw-backup.tar.gz")
+    data = bytearray(archive.read_bytes())
+    data[payload.offset_data + payload.size // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+
+
+class Sampler:
+    """Every 0.5 s, probes ``/startupz`` of every gateway at the same time (one thread each) and
+    keeps the answers. A gateway has PROBE_TIMEOUT seconds to answer: on a loaded 2-core machine
+    a healthy gateway next to one that is starting can take more than 2 s."""
+
+    PROBE_TIMEOUT = 5.0
+
+    def __init__(self, ports: dict[str, int]) -> None:
+        self.ports = ports
+        self.samples: list[dict[str, int | None]] = []
+        self.times: list[dict[str, tuple[float, float]]] = []
+        """Per sample and gateway: when the probe started (s from the first) and its latency."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(self.ports)) as pool:
+            while not self._stop.is_set():
+                answers = {
+                    p: pool.submit(self._timed, f"http://127.0.0.1:{port}", start)
+                    for p, port in self.ports.items()
+                }
+                results = {p: answer.result() for p, answer in answers.items()}
+                self.samples.append({p: code for p, (code, _, _) in results.items()})
+                self.times.append({p: (at, took) for p, (_, at, took) in results.items()})
+                self._stop.wait(0.5)
+
+    def _timed(self, url: str, start: float) -> tuple[int | None, float, float]:
+        begun = time.monotonic()
+        code = probe(url, "startupz", self.PROBE_TIMEOUT)
+        return code, begun - start, time.monotonic() - begun
+
+    def misses(self) -> list[str]:
+        """The samples where no gateway answered 200: when, and how long each probe took (a
+        timeout, or refused at once)."""
+        return [
+            f"{self.times[i]}: {sample}"
+            for i, sample in enumerate(self.samples)
+            if 200 not in sample.values()
+        ]
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture
+def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """The real image of the previous release, but its gateway exits 78 (OpenClaw's "cannot
+    migrate this state")."""
+    tag = f"octest-exit78:{tmp_path.name[-8:].lower()}"
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {gateway_image(PREVIOUS_VERSION)}\n"
+        'ENTRYPOINT ["sh", "-c", "echo state cannot be migrated safely >&2; exit 78", "--"]\n'
+    )
+    docker = shutil.which("docker")
+    assert docker
+    env = {"DOCKER_BUILDKIT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    subprocess.run(
+        [docker, "build", "-q", "-t", tag, str(tmp_path)], check=True, env=env, capture_output=True
+    )
+    try:
+        yield tag
+    finally:
+        subprocess.run([docker, "rmi", "-f", tag], check=False, capture_output=True)
+
+
+def test_failed_upgrade_restores_the_rescue_and_never_stops_main(
+    engine: Engine, project: Project, broken_image: str
+) -> None:
+    main_started = engine.containers.project_containers(project.project)["main"].started_at
+    spec_before = project.spec_file.read_text()
+    with Sampler({"main": project.ports["main"]}) as sampler:
+        code, out, err = project.cli("upgrade", "--image", broken_image, "--timeout", "120")
+    assert code == ExitCode.UPGRADE_FAILED, out + err
+    assert "profile 'rescue' failed" in err, err
+    assert "exited with code 78" in err
+    assert "state cannot be migrated safely" in err, "the gateway's last log lines are shown"
+    assert "runs openclaw-compose/gateway:2026.9.5 again" in err, err
+    assert sampler.samples
+    assert all(s["main"] == 200 for s in sampler.samples), sampler.samples
+    containers = engine.containers.project_containers(project.project)
+    assert containers["main"].started_at == main_started, "main was stopped"
+    assert PREVIOUS_VERSION in project.version(engine, "rescue")
+    assert project.read(engine, "rescue", MARKER) == project.contents["rescue"]
+    assert project.spec_file.read_text() == spec_before
+
+
+def test_upgrade_keeps_one_gateway_answering_and_the_state(
+    engine: Engine, project: Project
+) -> None:
+    started = time.monotonic()
+    with Sampler(project.ports) as sampler:
+        code, out, err = project.cli("upgrade", "--to", OPENCLAW_VERSION, "--timeout", "300")
+    seconds = time.monotonic() - started
+    assert code == 0, out + err
+    print(f"upgrade of rescue + main: {seconds:.1f} s, {len(sampler.samples)} samples")
+    misses = sampler.misses()
+    assert not misses, (
+        f"{len(misses)} of {len(sampler.samples)} samples with no gateway answering: "
+        f"{misses}\n{err}"
+    )
+    assert any(s["rescue"] != 200 for s in sampler.samples), "rescue was never restarted"
+    assert any(s["main"] != 200 for s in sampler.samples), "main was never restarted"
+    for profile in ("main", "rescue"):
+        assert f"OpenClaw {OPENCLAW_VERSION}" in project.version(engine, profile)
+        assert project.read(engine, profile, MARKER) == project.contents[profile]
+        assert project.read(engine, profile, NOTE) == f"{profile}\n"
+    assert f'openclaw_version: "{OPENCLAW_VERSION}"' in project.spec_file.read_text()
+    status = json.loads(run_cli("status", "--json", "-f", project.spec_file).stdout)
+    assert {p["profile"]: p["version"] for p in status["profiles"]} == {
+        "main": OPENCLAW_VERSION,
+        "rescue": OPENCLAW_VERSION,
+    }
+    # A backup of the new version cannot go back onto the old image.
+    newer = project.directory / "newer"
+    assert run_cli("backup", "main", "-f", project.spec_file, "-o", newer).exit_code == 0
+    old_spec = project.directory / "old.yaml"
+    old_spec.write_text(project.spec_file.read_text().replace(OPENCLAW_VERSION, PREVIOUS_VERSION))
+    (archive,) = newer.iterdir()
+    refused = run_cli(
+        "restore", "main", archive, "-f", old_spec, "-o", project.directory, "--force"
+    )
+    assert refused.exit_code == ExitCode.ARCHIVE, refused.output
+    assert "newer than" in refused.stderr
