@@ -216,6 +216,10 @@ class Engine:
         finally:
             self._call(lambda: container.remove(force=True))
 
+    def kill(self, container: str) -> None:
+        """SIGKILL a container's main process (tests: a gateway that crashes)."""
+        self._call(lambda: self.client.containers.get(container).kill())
+
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""
         result = self._call(lambda: self.client.containers.get(container).exec_run(list(command)))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
@@ -123,6 +125,33 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
         container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["main"]]
     )
     assert "Connectivity probe: ok" not in refused
+
+
+RECOVERY_LIMIT = 30.0
+"""Seconds from a gateway's death to its replacement's /startupz 200 (issue 12)."""
+
+
+def test_a_killed_gateway_is_back_within_30_s_with_its_state(
+    engine: Engine, stack: Deployed
+) -> None:
+    killed = engine.stack_containers(stack.project)["main"].name
+    marker = f"{STATE_DIR}/recovery-marker"
+    code, output = engine.exec(killed, ["sh", "-c", f"echo {killed} > {marker}"])
+    assert code == 0, output
+    url = f"http://127.0.0.1:{stack.bases['main']}"
+    engine.kill(killed)
+    start = time.monotonic()
+    while probe(url, "startupz", timeout=1) != 200:
+        assert time.monotonic() - start < RECOVERY_LIMIT, engine.logs(killed, tail=20)
+        time.sleep(0.5)
+    recovered = time.monotonic() - start
+    replacement = engine.stack_containers(stack.project)["main"].name
+    started = engine.inspect_container(replacement)["State"]["StartedAt"]
+    print(f"\nrecovery: /startupz 200 {recovered:.1f} s after the kill; new container {started}")
+    assert replacement != killed
+    code, output = engine.exec(replacement, ["cat", marker])
+    assert (code, output.strip()) == (0, killed)
+    assert "owner lease is still active" not in engine.logs(replacement, tail=200)
 
 
 def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:

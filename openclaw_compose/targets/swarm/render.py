@@ -7,6 +7,12 @@ gateway to its node, where its volumes live; the gateway port published in ``mod
 that node only (the routing mesh would publish every profile on every node, and one node's port
 plan would then be every node's); one overlay network per profile, as isolated as the profiles.
 
+Each service has a fixed ``hostname:``. The gateway holds an owner lease on its state directory
+that records the hostname, and takes over a dead owner's lease only from the same hostname. A
+swarm task is a new container each time, and without a fixed hostname a killed gateway's
+replacement waited for the 300 s lease to expire; with it, it starts at once (as Compose's
+restarted container, which keeps its hostname, always did).
+
 Swarm cannot publish on 127.0.0.1: a published port listens on every address of the node. So
 every gateway needs its token (the checks enforce token auth), the token is a swarm secret
 (mounted as a file, read by the image's entrypoint through ``OPENCLAW_GATEWAY_TOKEN_FILE``, so it
@@ -50,6 +56,11 @@ TOKEN_FILE_VARIABLE = "OPENCLAW_GATEWAY_TOKEN_FILE"
 CONTAINER_USER = "1000"
 TOKEN_MODE = 0o400
 """Written as 256 (the emitter writes decimal; the stack loader reads a plain number)."""
+RESTART_DELAY = "1s"
+"""Between a task's death and its replacement: short, so that a gateway is back within 30 s
+(its own start takes 10 to 20 s); a crash loop is still paced by the gateway's start."""
+HOSTNAME_MAX = 63
+"""One DNS label: what a Linux hostname and every resolver accept."""
 UNPLACED_CONSTRAINT = "node.role == manager"
 """Where profiles without ``node:`` go: the manager (``deploy`` refuses when there are several)."""
 _NOTES = (
@@ -76,6 +87,16 @@ def token_secret(project: str, profile: str) -> str:
 def seed_config_name(project: str, profile: str, seed: str) -> str:
     """Swarm configs cannot change: a changed seed gets a new name, so redeploying works."""
     return f"{project}_{profile}-seed-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
+
+
+def service_hostname(project: str, profile: str) -> str:
+    """The same for every task of a profile's service (the owner lease needs that), distinct
+    between profiles and stacks; ``_`` is not valid in a hostname, and a name longer than one
+    DNS label is shortened with a digest of the whole."""
+    name = f"{project}-{profile}".replace("_", "-")
+    if len(name) <= HOSTNAME_MAX:
+        return name
+    return f"{name[: HOSTNAME_MAX - 13]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 def placement_constraint(node: str | None) -> str:
@@ -129,6 +150,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     ]
     return {
         "image": spec.profiles[fp.profile].image(spec),
+        "hostname": service_hostname(spec.project, fp.profile),
         "command": ["gateway"],
         "environment": environment,
         "ports": ports,
@@ -148,7 +170,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "labels": labels(fp),
         "deploy": {
             "replicas": 1,
-            "restart_policy": {"condition": "any", "delay": "5s"},
+            "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
             "placement": {"constraints": [placement_constraint(fp.node)]},
         },
     }
