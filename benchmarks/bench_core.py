@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
-from openclaw_compose.core.project import check_spec, generate
+from openclaw_compose.project import check_spec, generate
 
 VALID_SIZES = (10, 100, 500)
 OVERLAPPING = 5_000

@@ -32,8 +32,9 @@ from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.loading import LoadedSpec, validate
-from openclaw_compose.core.project import check_loaded, generate
-from openclaw_compose.engine.client import Engine, userland_proxy
+from openclaw_compose.engine import Engine
+from openclaw_compose.project import check_loaded, generate
+from openclaw_compose.runtime.doctor import userland_proxy
 from openclaw_compose.runtime.probes import probe
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
@@ -201,17 +202,17 @@ def measure_compose(design: str, count: int, engine: Engine) -> Result:
         baseline_carriers, baseline_mib = _carriers(_processes())
         start = time.monotonic()
         try:
-            engine.compose(directory, "up", "--detach")
+            engine.compose.run(directory, "up", "--detach")
             _wait_started([f"http://127.0.0.1:{base}" for base in _bases(count)])
             up = time.monotonic() - start
             time.sleep(3)
             table = _processes()
-            pids = [c.pid for c in engine.project_containers(project).values()]
+            pids = [c.pid for c in engine.containers.project_containers(project).values()]
             gateway_mib = _tree_mib(pids, table)
             carriers, carrier_mib = _carriers(table)
         finally:
             down_start = time.monotonic()
-            engine.compose(directory, "down", "--volumes")
+            engine.compose.run(directory, "down", "--volumes")
             down = time.monotonic() - down_start
     return Result(
         design,

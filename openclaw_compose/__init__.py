@@ -1,9 +1,11 @@
 """openclaw-compose: run several isolated OpenClaw gateways side by side with Docker Compose.
 
-The flow, one module each: :mod:`.spec` (the profiles file) -> :mod:`.loading` -> :mod:`.ports`
-(the port plan) -> :mod:`.checks` -> :mod:`.render` -> :mod:`.writing`; :mod:`.project` chains
-them and :mod:`.cli` is a thin layer on top. Names are imported lazily so that the CLI's
-``--help`` does not pay for pydantic.
+The folders are the architecture: ``core/`` (target-neutral: spec -> loading -> ports ->
+checks -> contract -> writing), ``targets/`` (one folder per target behind one registry: render,
+checks, runtime hooks), :mod:`.project` (load -> plan -> check -> render -> write for a target),
+``runtime/`` (the one pipeline: preflight -> generate -> start -> wait -> status), ``engine/``
+(all Docker access, split by what it touches), and :mod:`.cli`, a thin layer on top. Names are
+imported lazily so that the CLI's ``--help`` does not pay for pydantic.
 """
 
 from __future__ import annotations
@@ -13,33 +15,32 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
-    from openclaw_compose.core.contract import RenderedProject, render_project
+    from openclaw_compose.core.contract import RenderedProject
     from openclaw_compose.core.loading import LoadedSpec, load_spec
     from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
-    from openclaw_compose.core.project import CheckedSpec, check_spec, generate
     from openclaw_compose.core.spec import ProfileSpec, Spec
     from openclaw_compose.errors import ExitCode, OpenclawComposeError, SpecError
+    from openclaw_compose.project import CheckedSpec, check_spec, generate
 
 _EXPORTS = {
-    "HostFacts": "checks",
-    "Problem": "checks",
-    "Report": "checks",
-    "run_checks": "checks",
+    "HostFacts": "core.checks",
+    "Problem": "core.checks",
+    "Report": "core.checks",
+    "run_checks": "core.checks",
     "ExitCode": "errors",
     "OpenclawComposeError": "errors",
     "SpecError": "errors",
-    "LoadedSpec": "loading",
-    "load_spec": "loading",
-    "Footprint": "ports",
-    "PortPlan": "ports",
-    "plan_ports": "ports",
+    "LoadedSpec": "core.loading",
+    "load_spec": "core.loading",
+    "Footprint": "core.ports",
+    "PortPlan": "core.ports",
+    "plan_ports": "core.ports",
     "CheckedSpec": "project",
     "check_spec": "project",
     "generate": "project",
-    "RenderedProject": "render",
-    "render_project": "render",
-    "ProfileSpec": "spec",
-    "Spec": "spec",
+    "RenderedProject": "core.contract",
+    "ProfileSpec": "core.spec",
+    "Spec": "core.spec",
 }
 __all__ = [
     "CheckedSpec",
@@ -59,7 +60,6 @@ __all__ = [
     "generate",
     "load_spec",
     "plan_ports",
-    "render_project",
     "run_checks",
 ]
 

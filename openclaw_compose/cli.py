@@ -12,16 +12,18 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from openclaw_compose.errors import ExitCode, OpenclawComposeError
+from openclaw_compose.targets import DEFAULT_TARGET, target_names
 
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import Report
     from openclaw_compose.core.ports import PortPlan
-    from openclaw_compose.targets.compose.runtime import GatewayStatus
+    from openclaw_compose.engine import Engine
+    from openclaw_compose.targets.base import GatewayStatus
 
 app = typer.Typer(
     name="openclaw-compose",
@@ -48,11 +50,11 @@ ProjectDir = Annotated[
 ]
 
 TargetOption = Annotated[
-    Literal["compose", "swarm"],
+    str,
     typer.Option(
         "--target",
         "-t",
-        help="compose: one host (compose.yaml); swarm: a Docker Swarm stack (stack.yaml).",
+        help=f"What to generate and run: {', '.join(target_names())}.",
     ),
 ]
 
@@ -135,14 +137,14 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 @app.command()
 @_handled
 def check(
-    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
+    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = DEFAULT_TARGET
 ) -> None:
     """Check the profiles for port overlaps (per node), shared paths and CDP endpoints.
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
-    from openclaw_compose.core.project import check_spec, spec_error_report
     from openclaw_compose.errors import SpecError
+    from openclaw_compose.project import check_spec, spec_error_report
 
     try:
         report = check_spec(file, target=target).report
@@ -174,11 +176,10 @@ def generate(
     file: SpecFile = None,
     output: ProjectDir = Path(),
     force: ForceFlag = False,
-    target: TargetOption = "compose",
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
-    from openclaw_compose.core.contract import COMPOSE_FILE, STACK_FILE
-    from openclaw_compose.core.project import check_spec, generate
+    from openclaw_compose.project import check_spec, generate
 
     checked = check_spec(file, target=target)
     result = generate(checked, output, force=force)
@@ -190,8 +191,7 @@ def generate(
     for name in result.kept:
         typer.echo(f"kept {output / name}: its profile is gone but it was edited by hand")
     if not result.written:
-        document = STACK_FILE if target == "swarm" else COMPOSE_FILE
-        typer.echo(f"{output / document} is up to date")
+        typer.echo(f"{output / checked.target.document} is up to date")
 
 
 @app.command()
@@ -225,6 +225,25 @@ def schema() -> None:
     _print_json(Spec.model_json_schema())
 
 
+def connect() -> Engine:
+    """The Docker engine the commands use (``DOCKER_HOST`` or the local socket)."""
+    from openclaw_compose.engine import Engine
+
+    return Engine()
+
+
+def _start(file: Path | None, output: Path, timeout: float, force: bool, target: str) -> None:
+    from openclaw_compose.project import check_spec
+    from openclaw_compose.runtime import pipeline
+
+    checked = check_spec(file, target=target)
+    _print_warnings(checked.report)
+    gateways = pipeline.up(
+        checked, output, connect(), timeout=timeout, progress=_progress, force=force
+    )
+    typer.echo(_status_table(gateways))
+
+
 @app.command()
 @_handled
 def up(
@@ -232,18 +251,10 @@ def up(
     output: ProjectDir = Path(),
     timeout: ReadyTimeout = 180,
     force: ForceFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
-    """Check, preflight the host, generate, start every gateway and wait until ready."""
-    from openclaw_compose.core.project import check_spec
-    from openclaw_compose.engine.client import Engine
-    from openclaw_compose.targets.compose.runtime import up as lifecycle_up
-
-    checked = check_spec(file)
-    _print_warnings(checked.report)
-    gateways = lifecycle_up(
-        checked, output, Engine(), timeout=timeout, progress=_progress, force=force
-    )
-    typer.echo(_status_table(gateways))
+    """Check, preflight, generate, start every gateway and wait until ready."""
+    _start(file, output, timeout, force, target)
 
 
 @app.command()
@@ -254,49 +265,57 @@ def deploy(
     timeout: ReadyTimeout = 180,
     force: ForceFlag = False,
 ) -> None:
-    """Check (swarm target), place on the swarm's nodes, preflight this node, generate
+    """Swarm: 'up --target swarm': check, place on the swarm's nodes, preflight, generate
     stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
-    from openclaw_compose.core.project import check_spec
-    from openclaw_compose.engine.client import Engine
-    from openclaw_compose.targets.swarm.runtime import deploy as swarm_deploy
+    _start(file, output, timeout, force, "swarm")
 
-    checked = check_spec(file, target="swarm")
-    _print_warnings(checked.report)
-    gateways = swarm_deploy(
-        checked, output, Engine(), timeout=timeout, progress=_progress, force=force
-    )
-    typer.echo(_status_table(gateways))
+
+def _stop(file: Path | None, output: Path, volumes: bool, yes: bool, target: str) -> None:
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.runtime import pipeline
+    from openclaw_compose.targets import get_target
+
+    chosen = get_target(target)
+    spec = load_spec(file).spec
+    if volumes and not yes:
+        typer.confirm(
+            f"Delete every volume of project {spec.project!r} (state, config, workspace; "
+            f"target {chosen.name})?",
+            abort=True,
+        )
+    typer.echo(pipeline.down(spec, output, connect(), chosen, volumes=volumes, progress=_progress))
+
+
+VolumesFlag = Annotated[
+    bool,
+    typer.Option("--volumes", help="Also delete state, config and workspace volumes (this node)."),
+]
+
+
+@app.command()
+@_handled
+def down(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    volumes: VolumesFlag = False,
+    yes: YesFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
+) -> None:
+    """Stop and remove the gateways; volumes are kept unless --volumes."""
+    _stop(file, output, volumes, yes, target)
 
 
 @app.command()
 @_handled
 def undeploy(
     file: SpecFile = None,
-    volumes: Annotated[
-        bool,
-        typer.Option("--volumes", help="Also delete the stack's volumes on this node."),
-    ] = False,
+    output: ProjectDir = Path(),
+    volumes: VolumesFlag = False,
     yes: YesFlag = False,
 ) -> None:
-    """Remove the swarm stack: services, networks, seeds, token secrets; volumes are kept
-    unless --volumes."""
-    from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.engine.client import Engine
-    from openclaw_compose.targets.swarm.runtime import undeploy as swarm_undeploy
-
-    spec = load_spec(file).spec
-    if volumes and not yes:
-        _confirm_volume_deletion(f"stack {spec.project!r} on this node")
-    swarm_undeploy(spec, Engine(), volumes=volumes, progress=_progress)
-    typer.echo(
-        f"stack {spec.project!r} is removed"
-        + ("; its volumes on this node deleted" if volumes else "; volumes kept")
-    )
-
-
-def _confirm_volume_deletion(owner: str) -> None:
-    """Ask before deleting data; no answer (no terminal) aborts with exit code 1."""
-    typer.confirm(f"Delete every volume of {owner} (state, config, workspace)?", abort=True)
+    """Swarm: 'down --target swarm': remove the stack (services, networks, seeds, token
+    secrets); volumes are kept unless --volumes."""
+    _stop(file, output, volumes, yes, "swarm")
 
 
 def _progress(message: str) -> None:
@@ -327,41 +346,18 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
 
 @app.command()
 @_handled
-def down(
-    file: SpecFile = None,
-    output: ProjectDir = Path(),
-    volumes: Annotated[
-        bool, typer.Option("--volumes", help="Also delete state, config and workspace volumes.")
-    ] = False,
-    yes: YesFlag = False,
-) -> None:
-    """Stop and remove the gateways; volumes are kept unless --volumes."""
-    from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.engine.client import Engine
-    from openclaw_compose.targets.compose.runtime import down as lifecycle_down
-
-    spec = load_spec(file).spec
-    if volumes and not yes:
-        _confirm_volume_deletion(f"project {spec.project!r}")
-    lifecycle_down(spec, output, Engine(), volumes=volumes)
-    typer.echo(f"project {spec.project!r} is down" + ("; volumes deleted" if volumes else ""))
-
-
-@app.command()
-@_handled
 def status(
-    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = "compose"
+    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = DEFAULT_TARGET
 ) -> None:
     """Per profile: container (swarm: task) state, /healthz /startupz /readyz, URL and ports."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.ports import plan_ports
-    from openclaw_compose.engine.client import Engine
-    from openclaw_compose.targets.compose.runtime import status as lifecycle_status
-    from openclaw_compose.targets.swarm.runtime import status as swarm_status
+    from openclaw_compose.runtime import pipeline
+    from openclaw_compose.targets import get_target
 
+    chosen = get_target(target)
     spec = load_spec(file).spec
-    of = swarm_status if target == "swarm" else lifecycle_status
-    gateways = of(spec, plan_ports(spec), Engine())
+    gateways = pipeline.status(spec, plan_ports(spec), connect(), chosen)
     if as_json:
         _print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
     else:
@@ -378,11 +374,10 @@ def logs(
     tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
 ) -> None:
     """Show a gateway's logs."""
-    from openclaw_compose.engine.client import Engine
 
     _known_profile(file, profile)
     args = ["logs", "--no-log-prefix", "--tail", str(tail)] + (["--follow"] if follow else [])
-    raise typer.Exit(Engine().compose_passthrough(output, *args, profile))
+    raise typer.Exit(connect().compose.passthrough(output, *args, profile))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -394,11 +389,10 @@ def cli(
     output: ProjectDir = Path(),
 ) -> None:
     """Run the openclaw CLI in a profile's container: cli rescue -- gateway status."""
-    from openclaw_compose.engine.client import Engine
 
     _known_profile(file, profile)
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
-    code = Engine().compose_passthrough(output, "exec", *tty, profile, "openclaw", *ctx.args)
+    code = connect().compose.passthrough(output, "exec", *tty, profile, "openclaw", *ctx.args)
     raise typer.Exit(code)
 
 
@@ -413,11 +407,12 @@ def _known_profile(file: Path | None, profile: str) -> None:
 
 @app.command()
 @_handled
-def doctor(file: SpecFile = None) -> None:
-    """Check the engine, Compose v2, the image and the host ports; exit 1 if any fails."""
+def doctor(file: SpecFile = None, target: TargetOption = DEFAULT_TARGET) -> None:
+    """Check the engine, Compose v2, every image and the target's ports; exit 1 if any fails."""
+    from openclaw_compose.project import check_spec
     from openclaw_compose.runtime.doctor import diagnose
 
-    findings = diagnose(file)
+    findings = diagnose(check_spec(file, target=target), connect())
     for finding in findings:
         typer.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.detail}")
     if not all(finding.ok for finding in findings):

@@ -1,6 +1,6 @@
 """Every error a user can cause, and the exit code it ends the program with.
 
-The CLI has exactly one handler (``cli._run``) that turns these into a message on stderr and an
+The CLI has exactly one handler (``cli._handled``) that turns these into a message on stderr and an
 exit code; nothing else prints errors or exits. Messages say what is wrong, where (file, profile,
 field, port) and what to do about it.
 """
@@ -92,6 +92,22 @@ class DockerError(OpenclawComposeError):
     """The Docker engine or Compose refused, failed or is missing."""
 
     exit_code = ExitCode.DOCKER
+
+
+class EngineUnreachable(DockerError):
+    """No Docker engine answers (not running, wrong ``DOCKER_HOST``, no permission)."""
+
+
+class NotFound(DockerError):
+    """The engine has no such object (container, image, volume, secret, ...)."""
+
+
+class CommandFailed(DockerError):
+    """A ``docker`` CLI command (compose, stack) exited non-zero, or could not be run."""
+
+
+class ImageMissing(DockerError):
+    """An image the spec needs is not on the engine (and no registry is asked for it)."""
 
 
 class NotReadyError(OpenclawComposeError):

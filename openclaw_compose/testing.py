@@ -27,15 +27,17 @@ from typing import Any
 import pytest
 from testcontainers.compose import DockerCompose
 
-from openclaw_compose.core.contract import COMPOSE_FILE
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
-from openclaw_compose.core.project import check_loaded
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
+from openclaw_compose.project import check_loaded
+from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.runtime.preflight import can_bind
-from openclaw_compose.targets.compose.runtime import ProgressFn, base_url, prepare, wait_ready
+from openclaw_compose.targets.base import ProgressFn
+from openclaw_compose.targets.compose.render import COMPOSE_FILE
+from openclaw_compose.targets.compose.runtime import base_url
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
 PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"
@@ -96,11 +98,11 @@ def openclaw_gateways(
             spec_file.write_text(json.dumps(spec_obj.to_document(), indent=2) + "\n")
             checked = check_loaded(LoadedSpec(spec_obj, str(spec_file), directory))
             engine = Engine()
-            prepare(checked, directory, engine, force=False)
+            found = prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
             try:
                 compose.start()
-                wait_ready(checked, engine, timeout=timeout, progress=progress or _quiet)
+                wait_ready(checked, engine, found, timeout=timeout, progress=progress or _quiet)
                 yield GatewayProject(
                     project, directory, _endpoints(checked.plan.footprints, spec_obj, directory)
                 )

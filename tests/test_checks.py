@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from openclaw_compose.core.checks import HostFacts, Problem, Report, cdp_endpoint, run_checks
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
+from openclaw_compose.targets import get_target
 
 from .test_ports import spec_of
 
@@ -17,13 +18,16 @@ NO_HOST = HostFacts()
 PORT_CODES = {"port-overlap", "cdp-port-collision"}
 
 
-def check(spec: Spec, host: HostFacts = NO_HOST) -> Report:
-    return run_checks(spec, plan_ports(spec), host)
+def check(spec: Spec, host: HostFacts = NO_HOST, target: str = "compose") -> Report:
+    """The checks ``check --target TARGET`` runs: the core ones and the target's."""
+    plan = plan_ports(spec)
+    core = run_checks(spec, plan, host).problems
+    return Report(core + tuple(get_target(target).checks(spec, plan)))
 
 
 def per_node(spec: Spec) -> tuple[Problem, ...]:
     """The problems of the swarm target, without its one spec-wide warning."""
-    report = run_checks(spec, plan_ports(spec), NO_HOST, "swarm")
+    report = check(spec, target="swarm")
     return tuple(p for p in report.problems if p.code != "swarm-publish-address")
 
 
@@ -195,7 +199,7 @@ def test_overlaps_are_found_on_each_node_and_say_which() -> None:
         }
     )
     problems = per_node(spec)
-    by_code = {(p.code, p.profiles): p for p in problems}
+    by_code = {(str(p.code), p.profiles): p for p in problems}
     overlap = by_code[("port-overlap", ("a", "b"))]
     assert overlap.nodes == ("gw-1",)
     assert overlap.message.startswith("node 'gw-1': profiles 'a' (18789-18899) and 'b'")
@@ -235,7 +239,7 @@ def test_compose_target_refuses_profiles_on_several_nodes() -> None:
 
 
 def swarm_check(spec: Spec) -> Report:
-    return run_checks(spec, plan_ports(spec), NO_HOST, "swarm")
+    return check(spec, target="swarm")
 
 
 def test_swarm_target_says_it_publishes_on_every_address() -> None:

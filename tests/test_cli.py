@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import typer
 
+from openclaw_compose.cli import app
 from openclaw_compose.errors import ExitCode
 
 from .helpers import run_cli, snapshot, write_tree
@@ -12,11 +15,20 @@ from .helpers import run_cli, snapshot, write_tree
 OVERLAPPING = "profiles:\n  a: {port: 20000}\n  b: {port: 20020}\n"
 
 
-def test_help_lists_commands() -> None:
-    result = run_cli("--help")
+COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_help_of_every_command(name: str) -> None:
+    """Listed as its own row of --help, and its own --help shows its summary."""
+    listing = run_cli("--help")
+    assert listing.exit_code == 0
+    assert re.search(rf"^\s+{name}\s+\S", listing.stdout, re.M), f"{name} not listed"
+    result = run_cli(name, "--help")
     assert result.exit_code == 0
-    for command in ("ports", "check", "generate", "init", "schema"):
-        assert command in result.stdout
+    summary = (COMMANDS[name].help or "").split("\n")[0].strip()
+    assert summary
+    assert " ".join(summary.split()[:4]) in " ".join(result.stdout.split())
 
 
 @pytest.mark.usefixtures("workdir")

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openclaw_compose.core.checks import HostFacts
+import pytest
+
+from openclaw_compose.core.checks import CheckCode, HostFacts
 from openclaw_compose.core.loading import load_spec
-from openclaw_compose.core.project import check_spec, generate
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA
+from openclaw_compose.errors import ExitCode
+from openclaw_compose.project import check_spec, generate
+from openclaw_compose.targets import get_target, target_names
 
 from .helpers import snapshot
 
 ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
 
 
 def test_committed_compose_dir_is_what_generate_writes(tmp_path: Path) -> None:
@@ -28,15 +33,20 @@ def test_starter_file_matches_embedded_default() -> None:
     assert ports == {name: p["port"] for name, p in DEFAULT_SPEC_DATA["profiles"].items()}
 
 
-def test_readme_documents_every_check_code_and_exit_code() -> None:
-    readme = (ROOT / "README.md").read_text()
-    source = "".join(path.read_text() for path in (ROOT / "openclaw_compose").rglob("*.py"))
-    codes = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)",\n\s+"(?:error|warning)"', source))
-    codes |= set(re.findall(r'^CODE = "([a-z-]+)"', source, re.M))
-    assert codes, "no check codes found"
-    for code in sorted(codes | {"schema", "yaml"}):
-        assert f"`{code}`" in readme, f"README does not document check code {code}"
-    for line in re.findall(
-        r"^\s+([A-Z_]+) = (\d+)", (ROOT / "openclaw_compose/errors.py").read_text(), re.M
-    ):
-        assert f"| {line[1]} |" in readme, f"README does not document exit code {line[1]}"
+@pytest.mark.parametrize("code", list(CheckCode))
+def test_readme_documents_every_check_code(code: CheckCode) -> None:
+    table_row = re.compile(rf"^\| `{re.escape(code)}` \| (error|warning)", re.M)
+    assert table_row.search(README), f"README's checks table has no row for {code}"
+
+
+@pytest.mark.parametrize("code", list(ExitCode))
+def test_readme_documents_every_exit_code(code: ExitCode) -> None:
+    assert re.search(rf"^\| {int(code)} \| \S", README, re.M), f"exit code {int(code)}"
+
+
+@pytest.mark.parametrize("name", target_names())
+def test_every_target_is_documented_and_writes_its_own_document(name: str) -> None:
+    target = get_target(name)
+    assert f"`{target.document}`" in README
+    others = [get_target(other).document for other in target_names() if other != name]
+    assert target.document not in others

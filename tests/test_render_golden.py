@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from openclaw_compose.core.checks import HostFacts
-from openclaw_compose.core.contract import render_project
-from openclaw_compose.core.project import check_spec, generate
-from openclaw_compose.core.spec import Target
+from openclaw_compose.project import check_spec, generate
 from openclaw_compose.targets.swarm.render import service_hostname
 
 from .helpers import snapshot, write_tree
@@ -75,7 +75,7 @@ SWARM_CASES = {
 
 
 def _generated(tmp_path: Path, case: str) -> dict[str, bytes]:
-    target: Target = "swarm" if case in SWARM_CASES else "compose"
+    target = "swarm" if case in SWARM_CASES else "compose"
     text = (SWARM_CASES if target == "swarm" else CASES)[case]
     spec_path = None
     if text is not None:
@@ -143,11 +143,35 @@ def test_no_token_in_compose_file(tmp_path: Path) -> None:
         assert all(token.encode() not in data for data in files.values())
 
 
-def test_render_is_deterministic(tmp_path: Path) -> None:
-    checked = check_spec(None, HostFacts())
-    first = render_project(checked.loaded, checked.plan, tmp_path)
-    second = render_project(checked.loaded, checked.plan, tmp_path)
-    assert first == second
+@pytest.mark.parametrize(("target", "case"), [("compose", "full"), ("swarm", "swarm-nodes")])
+def test_output_is_the_same_in_two_processes(tmp_path: Path, target: str, case: str) -> None:
+    """Two processes with different hash seeds (so set and dict orders of anything hashed
+    differ) write the same bytes."""
+    write_tree(tmp_path, {"openclaw-compose.yaml": {**CASES, **SWARM_CASES}[case] or ""})
+    spec = tmp_path / "openclaw-compose.yaml"
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "openclaw_compose",
+                "generate",
+                "-f",
+                spec,
+                "-o",
+                out,
+                "-t",
+                target,
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+        )
+        outputs.append({k: v for k, v in snapshot(out).items() if k != ".env"})
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 2
 
 
 def test_host_network_binds_loopback_without_publishing(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.checks import HostFacts
-from openclaw_compose.core.project import check_spec, generate
 from openclaw_compose.core.writing import SUMS_FILE
 from openclaw_compose.errors import ChecksFailed, OutputError
+from openclaw_compose.project import check_spec, generate
 
 from .helpers import snapshot, write_tree
 

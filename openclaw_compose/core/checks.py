@@ -6,7 +6,7 @@ well under a second. Each problem names its profiles, ports or paths, and what t
 Ports and host paths belong to a node: they are checked among the profiles placed on the same
 node (``node:``; profiles without one share a node), and may repeat across nodes. What a target
 adds (a Compose project runs on one host; a swarm stack publishes on every address) is checked
-by :func:`target_problems`.
+by the target (``targets/<name>/checks.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
@@ -29,17 +30,43 @@ from openclaw_compose.core.ports import (
     PortRange,
     format_range,
 )
-from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec, Target
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import ChecksFailed
 
 Severity = Literal["error", "warning"]
+
+
+class CheckCode(StrEnum):
+    """Every problem code, of the core checks, the targets' checks and the preflights: what
+    ``check --json`` prints and the README's checks table documents (a test walks this)."""
+
+    YAML = "yaml"
+    SCHEMA = "schema"
+    PORT_OVERLAP = "port-overlap"
+    PORT_OUT_OF_RANGE = "port-out-of-range"
+    CDP_PORT_COLLISION = "cdp-port-collision"
+    CDP_URL_SHARED = "cdp-url-shared"
+    CDP_URL_INVALID = "cdp-url-invalid"
+    PATH_SHARED = "path-shared"
+    PORT_PRIVILEGED = "port-privileged"
+    PORT_EPHEMERAL = "port-ephemeral"
+    SPACING = "spacing"
+    PORT_IN_USE = "port-in-use"
+    PUBLISH_ADDRESS_UNAVAILABLE = "publish-address-unavailable"
+    COMPOSE_NODES = "compose-nodes"
+    SWARM_AUTH = "swarm-auth"
+    SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
+    SWARM_BROWSER_PORTS = "swarm-browser-ports"
+    NODE_PLACEMENT = "node-placement"
+
+
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 PRIVILEGED_BELOW = 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    code: str
+    code: CheckCode
     severity: Severity
     profiles: tuple[str, ...]
     message: str
@@ -106,7 +133,8 @@ class HostFacts:
         return cls(ephemeral=(int(low), int(high)))
 
 
-def run_checks(spec: Spec, plan: PortPlan, host: HostFacts, target: Target = "compose") -> Report:
+def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:
+    """The target-neutral checks (a target adds its own: :mod:`openclaw_compose.targets`)."""
     nodes = plan.by_node()
     problems: list[Problem] = []
     problems += _out_of_range(plan)
@@ -119,11 +147,10 @@ def run_checks(spec: Spec, plan: PortPlan, host: HostFacts, target: Target = "co
     problems += _ephemeral(plan, host)
     for node, footprints in nodes.items():
         problems += _spacing(footprints, node)
-    problems += target_problems(spec, plan, target)
     return Report(tuple(problems))
 
 
-def _at(node: str | None) -> str:
+def at_node(node: str | None) -> str:
     """Message prefix naming a profile's node; none for the node of profiles without one."""
     return f"node {node!r}: " if node is not None else ""
 
@@ -137,10 +164,10 @@ def _out_of_range(plan: PortPlan) -> Iterator[Problem]:
         low, high = fp.span
         if low < PORT_MIN or high > PORT_MAX:
             yield Problem(
-                "port-out-of-range",
+                CheckCode.PORT_OUT_OF_RANGE,
                 "error",
                 (fp.profile,),
-                f"{_at(fp.node)}profile {fp.profile!r}: base port {fp.base} puts its ports at "
+                f"{at_node(fp.node)}profile {fp.profile!r}: base port {fp.base} puts its ports at "
                 f"{format_range(low, high)}, outside {PORT_MIN}-{PORT_MAX}; choose a base port "
                 f"from {PORT_MIN} to {PORT_MAX - (high - low)}",
                 ports=(fp.base,),
@@ -149,10 +176,10 @@ def _out_of_range(plan: PortPlan) -> Iterator[Problem]:
         for browser, port in fp.cdp_ports.items():
             if not PORT_MIN <= port <= PORT_MAX:
                 yield Problem(
-                    "port-out-of-range",
+                    CheckCode.PORT_OUT_OF_RANGE,
                     "error",
                     (fp.profile,),
-                    f"{_at(fp.node)}profile {fp.profile!r}: browser profile {browser!r} has "
+                    f"{at_node(fp.node)}profile {fp.profile!r}: browser profile {browser!r} has "
                     f"cdpPort {port}, outside {PORT_MIN}-{PORT_MAX}",
                     ports=(port,),
                     nodes=(fp.node,),
@@ -168,10 +195,10 @@ def _own_cdp_ports(plan: PortPlan) -> Iterator[Problem]:
             owners[port].append(browser)
             if services_low <= port <= services_high:
                 yield Problem(
-                    "cdp-port-collision",
+                    CheckCode.CDP_PORT_COLLISION,
                     "error",
                     (fp.profile,),
-                    f"{_at(fp.node)}profile {fp.profile!r}: cdpPort {port} of browser profile "
+                    f"{at_node(fp.node)}profile {fp.profile!r}: cdpPort {port} of browser profile "
                     f"{browser!r} falls on the gateway's own service ports "
                     f"{format_range(services_low, services_high)} (gateway, browser control, "
                     f"extension relay); use a port in {format_range(*fp.cdp)} or outside "
@@ -182,10 +209,10 @@ def _own_cdp_ports(plan: PortPlan) -> Iterator[Problem]:
         for port, browsers in owners.items():
             if len(browsers) > 1:
                 yield Problem(
-                    "cdp-port-collision",
+                    CheckCode.CDP_PORT_COLLISION,
                     "error",
                     (fp.profile,),
-                    f"{_at(fp.node)}profile {fp.profile!r}: cdpPort {port} is used by browser "
+                    f"{at_node(fp.node)}profile {fp.profile!r}: cdpPort {port} is used by browser "
                     f"profiles {', '.join(map(repr, browsers))}; give each its own port",
                     ports=(port,),
                     nodes=(fp.node,),
@@ -242,10 +269,10 @@ def _overlap_problem(first: _Interval, second: _Interval, node: str | None) -> P
     profiles = (first.owner, second.owner)
     if not (first.browser or second.browser):
         return Problem(
-            "port-overlap",
+            CheckCode.PORT_OVERLAP,
             "error",
             profiles,
-            f"{_at(node)}profiles {_describe(first)} and {_describe(second)} share ports "
+            f"{at_node(node)}profiles {_describe(first)} and {_describe(second)} share ports "
             f"{shared}: a "
             f"gateway uses its base port through base+110 (browser control, extension relay, "
             f"CDP). Move {second.owner!r} to port {first.high + 1} or higher "
@@ -255,10 +282,10 @@ def _overlap_problem(first: _Interval, second: _Interval, node: str | None) -> P
             nodes=(node,),
         )
     return Problem(
-        "cdp-port-collision",
+        CheckCode.CDP_PORT_COLLISION,
         "error",
         profiles,
-        f"{_at(node)}{_describe(first)} and {_describe(second)} both claim port {shared}; give "
+        f"{at_node(node)}{_describe(first)} and {_describe(second)} both claim port {shared}; give "
         "the cdpPort a port outside every gateway's base..base+110 and not used by another "
         "cdpPort",
         ports=_ports(low, high),
@@ -293,7 +320,7 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
             endpoint = cdp_endpoint(url)
             if endpoint is None:
                 yield Problem(
-                    "cdp-url-invalid",
+                    CheckCode.CDP_URL_INVALID,
                     "error",
                     (name,),
                     f"profiles.{name}.openclaw.{key}: {url!r} is not an http(s) or ws(s) URL "
@@ -307,7 +334,7 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
             places = ", ".join(f"profiles.{name}.openclaw.{key}" for name, key in where)
             profiles = tuple(dict.fromkeys(name for name, _ in where))
             yield Problem(
-                "cdp-url-shared",
+                CheckCode.CDP_URL_SHARED,
                 "error",
                 profiles,
                 f"{places} all point at the CDP endpoint {host}:{port}; one browser cannot "
@@ -358,10 +385,10 @@ def _path_problem(
 ) -> Problem:
     relation = "the same" if outer[0] == inner[0] else "nested"
     return Problem(
-        "path-shared",
+        CheckCode.PATH_SHARED,
         "error",
         (outer[1], inner[1]),
-        f"{_at(node)}profiles.{outer[1]}.{outer[2]} ({outer[0]}) and "
+        f"{at_node(node)}profiles.{outer[1]}.{outer[2]} ({outer[0]}) and "
         f"profiles.{inner[1]}.{inner[2]} ({inner[0]}) are {relation} {kind}: every gateway "
         "needs its own state, config and workspace; give each profile a separate directory",
         paths=(str(outer[0]), str(inner[0])),
@@ -373,10 +400,10 @@ def _privileged(plan: PortPlan) -> Iterator[Problem]:
     for fp in plan.footprints:
         if PORT_MIN <= fp.base < PRIVILEGED_BELOW:
             yield Problem(
-                "port-privileged",
+                CheckCode.PORT_PRIVILEGED,
                 "warning",
                 (fp.profile,),
-                f"{_at(fp.node)}profile {fp.profile!r}: ports {format_range(*fp.span)} start "
+                f"{at_node(fp.node)}profile {fp.profile!r}: ports {format_range(*fp.span)} start "
                 f"below {PRIVILEGED_BELOW}; binding them may need privileges. Prefer a base port "
                 "of 1024 or more",
                 ports=_ports(fp.base, min(fp.span[1], PRIVILEGED_BELOW - 1)),
@@ -394,10 +421,10 @@ def _ephemeral(plan: PortPlan, host: HostFacts) -> Iterator[Problem]:
         in_range = sorted(set(range(low, high + 1)) | extra)
         if in_range:
             yield Problem(
-                "port-ephemeral",
+                CheckCode.PORT_EPHEMERAL,
                 "warning",
                 (fp.profile,),
-                f"{_at(fp.node)}profile {fp.profile!r}: ports "
+                f"{at_node(fp.node)}profile {fp.profile!r}: ports "
                 f"{format_range(min(in_range), max(in_range))} lie in the host's ephemeral range "
                 f"{eph_low}-{eph_high} (net.ipv4.ip_local_port_range), where outgoing "
                 "connections can take them first; prefer ports outside it",
@@ -411,114 +438,13 @@ def _spacing(footprints: Sequence[Footprint], node: str | None) -> Iterator[Prob
     for lower, upper in pairwise(ordered):
         if lower.span[1] < upper.base < lower.base + RECOMMENDED_SPACING:
             yield Problem(
-                "spacing",
+                CheckCode.SPACING,
                 "warning",
                 (lower.profile, upper.profile),
-                f"{_at(node)}profiles {lower.profile!r} ({lower.base}) and {upper.profile!r} "
+                f"{at_node(node)}profiles {lower.profile!r} ({lower.base}) and {upper.profile!r} "
                 f"({upper.base}) do not overlap but are {upper.base - lower.base} ports apart; "
                 f"upstream recommends at least {RECOMMENDED_SPACING}: consider port "
                 f"{lower.base + RECOMMENDED_SPACING} for {upper.profile!r}",
                 ports=(lower.base, upper.base),
                 nodes=(node,),
             )
-
-
-def target_problems(spec: Spec, plan: PortPlan, target: Target) -> Iterator[Problem]:
-    """What the chosen target adds to the checks above."""
-    if target == "compose":
-        yield from _compose_on_one_host(plan)
-    else:
-        yield from _swarm_exposure(spec, plan)
-
-
-def _node_text(node: str | None) -> str:
-    return f"node {node!r}" if node is not None else "no node"
-
-
-def _compose_on_one_host(plan: PortPlan) -> Iterator[Problem]:
-    """Ports are only checked node by node, but Compose runs every profile on this host."""
-    nodes = plan.by_node()
-    if len(nodes) > 1:
-        where = "; ".join(
-            f"{_node_text(node)}: {', '.join(fp.profile for fp in footprints)}"
-            for node, footprints in nodes.items()
-        )
-        yield Problem(
-            "compose-nodes",
-            "error",
-            tuple(fp.profile for fp in plan.footprints),
-            f"the profiles are placed on {len(nodes)} nodes ({where}), but a Compose project "
-            "runs every profile on this host: use --target swarm, or give every profile the "
-            "same node (or none)",
-            nodes=tuple(nodes),
-        )
-
-
-def _swarm_exposure(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
-    """Swarm publishes on every address of a node: token auth everywhere, browser opt-in."""
-    yield Problem(
-        "swarm-publish-address",
-        "warning",
-        tuple(spec.profiles),
-        "swarm publishes ports on every address of their node (0.0.0.0), not on "
-        f"publish_address {spec.publish_address}: every gateway port is reachable from the "
-        "networks its node is on, protected by the gateway's token (required for every profile)",
-        nodes=tuple(plan.by_node()),
-    )
-    for fp in plan.footprints:
-        profile = spec.profiles[fp.profile]
-        auth = profile.auth()
-        mode = auth.get("mode") if isinstance(auth, dict) else auth
-        field = f"profiles.{fp.profile}.openclaw.gateway.auth"
-        if mode != DEFAULT_AUTH_MODE:
-            yield Problem(
-                "swarm-auth",
-                "error",
-                (fp.profile,),
-                f"{field}.mode is {mode!r}, but swarm publishes port {fp.base} on every "
-                "address of its node, so every gateway must use token auth: remove the setting "
-                "(token is the default)",
-                ports=(fp.base,),
-                nodes=(fp.node,),
-            )
-        elif isinstance(auth, dict) and "token" in auth:
-            yield Problem(
-                "swarm-auth",
-                "error",
-                (fp.profile,),
-                f"{field}.token is set: it would be stored in plain text in the seed config, a "
-                "swarm config anyone with access to the swarm can read; remove it: the "
-                "gateway's token comes from .env, as a swarm secret",
-                nodes=(fp.node,),
-            )
-        yield from _browser_exposure(spec, fp)
-
-
-def _browser_exposure(spec: Spec, fp: Footprint) -> Iterator[Problem]:
-    ranges = fp.relayed()
-    shown = ", ".join(format_range(*r) for r in ranges)
-    ports = tuple(port for low, high in ranges for port in range(low, high + 1))
-    if spec.swarm.publish_browser_ports:
-        yield Problem(
-            "swarm-browser-ports",
-            "warning",
-            (fp.profile,),
-            f"{_at(fp.node)}profile {fp.profile!r}: swarm.publish_browser_ports publishes "
-            f"browser control and CDP ports {shown} on every address of its node; browser "
-            "control needs the token, but CDP has no authentication: whoever reaches those "
-            "ports controls the browser",
-            ports=ports,
-            nodes=(fp.node,),
-        )
-    elif spec.profiles[fp.profile].browser or fp.cdp_ports:
-        yield Problem(
-            "swarm-browser-ports",
-            "warning",
-            (fp.profile,),
-            f"{_at(fp.node)}profile {fp.profile!r} uses a browser, but its browser control and "
-            f"CDP ports {shown} are not published: swarm would publish them on every address "
-            "of the node, and CDP has no authentication. The gateway still uses them inside its "
-            "container; set swarm.publish_browser_ports: true to publish them anyway",
-            ports=ports,
-            nodes=(fp.node,),
-        )

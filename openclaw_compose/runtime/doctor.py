@@ -1,16 +1,23 @@
-"""``openclaw-compose doctor``: is this host ready to run the project?"""
+"""``openclaw-compose doctor``: is this host ready to run the project?
+
+Each finding runs one step of the pipeline's preflight on its own (engine, Compose, images,
+the target's ports and placement), so that doctor reports all of them instead of stopping at
+the first.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.project import CheckedSpec, check_spec
-from openclaw_compose.engine.client import Engine, UserlandProxy, userland_proxy
+from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError
-from openclaw_compose.targets.compose.runtime import host_report, require_image
+from openclaw_compose.project import CheckedSpec
+from openclaw_compose.runtime.pipeline import check_target, require_images
 
+DAEMON_CONFIG = Path("/etc/docker/daemon.json")
 DOCKER_PROXY_MIB = 655 / 204
 """Measured here: 204 docker-proxy processes held 655 MiB (openclaw-facts.md)."""
 RELAY_MIB = 5.9
@@ -24,6 +31,28 @@ class Finding:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class UserlandProxy:
+    """The daemon's userland-proxy setting: one ``docker-proxy`` process per published port."""
+
+    enabled: bool
+    source: str
+
+    def __str__(self) -> str:
+        return f"{str(self.enabled).lower()} ({self.source})"
+
+
+def userland_proxy() -> UserlandProxy:
+    """The setting as configured in /etc/docker/daemon.json (enabled unless it says false)."""
+    try:
+        config = json.loads(DAEMON_CONFIG.read_text())
+    except FileNotFoundError:
+        return UserlandProxy(True, f"the default; no {DAEMON_CONFIG}")
+    except (OSError, ValueError) as exc:
+        return UserlandProxy(True, f"assumed; {DAEMON_CONFIG} unreadable: {exc}")
+    return UserlandProxy(config.get("userland-proxy", True) is not False, str(DAEMON_CONFIG))
+
+
 def _finding(name: str, probe: Callable[[], str]) -> Finding:
     try:
         return Finding(name, True, probe())
@@ -31,22 +60,32 @@ def _finding(name: str, probe: Callable[[], str]) -> Finding:
         return Finding(name, False, exc.message)
 
 
-def diagnose(file: Path | None) -> list[Finding]:
-    engine = Engine()
-    checked = check_spec(file)
+def diagnose(checked: CheckedSpec, engine: Engine) -> list[Finding]:
     findings = [
-        _finding("engine", lambda: f"Docker {engine.version()}"),
-        _finding("compose", lambda: f"Compose {engine.compose_version()}"),
+        _finding("engine", lambda: f"Docker {engine.containers.version()}"),
+        _finding("compose", lambda: f"Compose {engine.compose.version()}"),
     ]
     if not findings[0].ok:
         return findings
+    proxy = userland_proxy()
     return [
         *findings,
-        _finding("image", lambda: require_image(checked.loaded.spec, engine)),
-        _finding("ports", lambda: _ports_free(checked, engine)),
-        Finding("userland-proxy", True, str(userland_proxy())),
-        Finding("port carriers", True, projected_overhead(checked, userland_proxy())),
+        _finding("images", lambda: _images(checked, engine)),
+        _finding("ports", lambda: _target_preflight(checked, engine)),
+        Finding("userland-proxy", True, str(proxy)),
+        Finding("port carriers", True, projected_overhead(checked, proxy)),
     ]
+
+
+def _images(checked: CheckedSpec, engine: Engine) -> str:
+    spec = checked.loaded.spec
+    require_images(spec, engine)
+    return ", ".join(sorted({profile.image(spec) for profile in spec.profiles.values()}))
+
+
+def _target_preflight(checked: CheckedSpec, engine: Engine) -> str:
+    check_target(checked, engine)
+    return f"{len(checked.plan.footprints)} profile(s), every port they publish is free"
 
 
 def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
@@ -67,8 +106,3 @@ def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
         f"{processes} processes, about {mib:.0f} MiB for {len(footprints)} gateway(s): "
         f"{proxies} docker-proxy, {len(footprints)} relay{advice}"
     )
-
-
-def _ports_free(checked: CheckedSpec, engine: Engine) -> str:
-    host_report(checked, engine).fail_unless_ok()
-    return f"{len(checked.plan.footprints)} profile(s), every port they publish is free"

@@ -22,10 +22,11 @@ from contextlib import suppress
 from ipaddress import ip_address
 from pathlib import Path
 
-from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.engine.client import Engine, PublishedPort
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import PublishedPort
 
 WILDCARDS = {"0.0.0.0", "::"}
 SWARM_ADDRESS = "0.0.0.0"
@@ -48,9 +49,11 @@ def planned_ports(
 def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
     """Compose: ports the project needs that something else holds; its own containers' are
     skipped."""
-    running = set(engine.project_containers(spec.project))
-    planned = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=running)
     address = str(spec.publish_address)
+    if not address_available(address):
+        return [_unavailable(spec, plan, address)]
+    running = set(engine.containers.project_containers(spec.project))
+    planned = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=running)
     return _taken(plan, planned, address, engine, lambda p: p.project == spec.project, stack=None)
 
 
@@ -59,7 +62,7 @@ def taken_stack_ports(
 ) -> list[Problem]:
     """Swarm: the same for the profiles placed on this node (``here``); the stack's own
     running tasks hold their ports."""
-    running = set(engine.stack_containers(spec.project))
+    running = set(engine.containers.stack_containers(spec.project))
     browser = spec.swarm.publish_browser_ports
     planned = planned_ports(
         plan,
@@ -83,14 +86,14 @@ def _taken(
     processes; ``stack``: our own stack, whose services' ports are ours."""
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     ours: set[int] = set()
-    for published in engine.published_ports():
+    for published in engine.containers.published_ports():
         if published.port not in planned or not _same_address(published.host_ip, address):
             continue
         if ours_if(published):
             ours.add(published.port)
         else:
             holders[(planned[published.port], _container_holder(published))].append(published.port)
-    for service in engine.service_ports():
+    for service in engine.swarm.service_ports():
         if service.port in planned and service.mode == "ingress" and service.stack != stack:
             holder = f"swarm service {service.service!r} (routing mesh: every node)"
             holders[(planned[service.port], holder)].append(service.port)
@@ -116,6 +119,30 @@ def _container_holder(published: PublishedPort) -> str:
     return f"container {published.container!r} ({published.status}){project}"
 
 
+def address_available(address: str) -> bool:
+    """Whether this host has ``address`` (a wildcard always): binding port 0 on it works."""
+    family = socket.AF_INET6 if ip_address(address).version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return False
+            raise
+    return True
+
+
+def _unavailable(spec: Spec, plan: PortPlan, address: str) -> Problem:
+    return Problem(
+        CheckCode.PUBLISH_ADDRESS_UNAVAILABLE,
+        "error",
+        tuple(spec.profiles),
+        f"publish_address {address} is not an address of this host, so no port can be "
+        "published on it; use one of this host's addresses (see 'ip addr'), or 127.0.0.1",
+        nodes=tuple(plan.by_node()),
+    )
+
+
 def can_bind(address: str, port: int) -> bool:
     family = socket.AF_INET6 if ip_address(address).version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -134,7 +161,7 @@ def _problem(
 ) -> Problem:
     shown = ", ".join(format_range(low, high) for low, high in _runs(ports))
     return Problem(
-        "port-in-use",
+        CheckCode.PORT_IN_USE,
         "error",
         (profile,),
         f"profile {profile!r}: {address} port(s) {shown} already taken by {holder}; stop it, "

@@ -36,16 +36,20 @@ def wait_started(
     timeout: float,
     on_ready: Callable[[str, float], None],
     interval: float = 1.0,
+    since: float | None = None,
 ) -> list[str]:
-    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did."""
-    start = time.monotonic()
+    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did.
+
+    Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now)."""
+    start = time.monotonic() if since is None else since
+    deadline = time.monotonic() + timeout
     pending = dict(urls)
     while pending:
         for profile, url in list(pending.items()):
             if probe(url, "startupz") == 200:
                 on_ready(profile, time.monotonic() - start)
                 del pending[profile]
-        if not pending or time.monotonic() - start > timeout:
+        if not pending or time.monotonic() > deadline:
             break
         time.sleep(interval)
     return sorted(pending)

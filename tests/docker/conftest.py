@@ -15,18 +15,21 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine.client import Engine, SwarmState
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import DockerError
 from openclaw_compose.testing import free_base, release_base
+
+from . import dockerkit
 
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     engine = Engine()
     try:
-        engine.version()
-        engine.compose_version()
-        if not engine.image_exists(DEFAULT_IMAGE):
+        engine.containers.version()
+        engine.compose.version()
+        if not engine.containers.image_labels(DEFAULT_IMAGE) is not None:
             raise DockerError(f"image {DEFAULT_IMAGE} missing: run 'make image'")
     except DockerError as exc:
         if os.environ.get("CI") == "true":
@@ -76,18 +79,18 @@ def swarm(engine: Engine) -> Iterator[SwarmState]:
 
 
 def _swarm_session(engine: Engine) -> Iterator[SwarmState]:
-    state = engine.swarm()
+    state = engine.swarm.state()
     if state.state != "inactive" and not state.manager:
         pytest.skip(f"the engine is in a swarm (state {state.state}) but not a manager")
     initialised = state.state == "inactive"
-    networks = engine.network_names()
+    networks = dockerkit.network_names()
     if initialised:
-        engine.swarm_init(advertise_addr="127.0.0.1")
+        dockerkit.swarm_init(advertise_addr="127.0.0.1")
     try:
-        yield engine.swarm()
+        yield engine.swarm.state()
     finally:
         if initialised:
-            engine.swarm_leave()
-            if GWBRIDGE not in networks and GWBRIDGE in engine.network_names():
+            dockerkit.swarm_leave()
+            if GWBRIDGE not in networks and GWBRIDGE in dockerkit.network_names():
                 with suppress(DockerError):  # still in use by something else: keep it
-                    engine.remove_network(GWBRIDGE)
+                    dockerkit.remove_network(GWBRIDGE)

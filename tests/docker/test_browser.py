@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import websocket
 
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.testing import GatewayEndpoint, GatewayProject, openclaw_gateways
 
 EXTRA_CDP_OFFSET = 115  # outside the instance's CDP range: published and relayed on its own

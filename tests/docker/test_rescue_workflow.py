@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
 from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
 from tests.helpers import run_cli
+
+from . import dockerkit
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +37,10 @@ def test_both_gateways_started_on_their_own_ports(gateways: GatewayProject) -> N
 
 
 def test_each_container_sees_only_its_own_volumes(engine: Engine, gateways: GatewayProject) -> None:
-    containers = engine.project_containers(gateways.project)
+    containers = engine.containers.project_containers(gateways.project)
     seen = {}
     for profile in ("main", "rescue"):
-        mounts = engine.mounts(containers[profile].name)
+        mounts = dockerkit.mounts(containers[profile].name)
         volumes = {m["Name"] for m in mounts if m["Type"] == "volume"}
         assert volumes == {
             f"{gateways.project}_{profile}-{role}" for role in ("state", "config", "workspace")
@@ -54,14 +56,14 @@ def test_each_gateway_has_its_own_token(engine: Engine, gateways: GatewayProject
     compose_text = (gateways.directory / "compose.yaml").read_text()
     assert main.token not in compose_text
     assert rescue.token not in compose_text
-    container = engine.project_containers(gateways.project)["rescue"].name
+    container = engine.containers.project_containers(gateways.project)["rescue"].name
     url = f"ws://127.0.0.1:{rescue.port}"
-    ok, output = engine.exec(
+    ok, output = engine.containers.exec(
         container, ["openclaw", "gateway", "status", "--url", url, "--token", rescue.token]
     )
     assert ok == 0, output
     assert "Connectivity probe: ok" in output
-    _, refused = engine.exec(
+    _, refused = engine.containers.exec(
         container, ["openclaw", "gateway", "status", "--url", url, "--token", main.token]
     )
     assert "Connectivity probe: ok" not in refused
@@ -97,7 +99,7 @@ def test_rescue_keeps_answering_while_main_crashes_and_returns(
     watcher = threading.Thread(target=watch_rescue)
     watcher.start()
     try:
-        main = engine.project_containers(gateways.project)["main"]
+        main = engine.containers.project_containers(gateways.project)["main"]
         os.kill(main.pid, signal.SIGKILL)  # a crash, not a stop: the restart policy applies
         spec_file = gateways.directory / "openclaw-compose.yaml"
         deadline = time.monotonic() + 30
@@ -112,7 +114,7 @@ def test_rescue_keeps_answering_while_main_crashes_and_returns(
         while probe(gateways["main"].base_url, "startupz") != 200:
             assert time.monotonic() < deadline, "main did not come back by its restart policy"
             time.sleep(1)
-        assert engine.project_containers(gateways.project)["main"].restarts >= 1
+        assert engine.containers.project_containers(gateways.project)["main"].restarts >= 1
     finally:
         stop.set()
         watcher.join()

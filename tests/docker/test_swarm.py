@@ -19,13 +19,16 @@ from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine.client import Engine, SwarmState
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import stack_label
+from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.preflight import SWARM_ADDRESS
 from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 
+from . import dockerkit
 from .conftest import spec_with_free_ports
 
 PROFILES = ("main", "rescue")
@@ -82,7 +85,7 @@ def test_both_gateways_answer_on_their_published_ports(stack: Deployed) -> None:
 
 
 def test_each_service_is_pinned_and_publishes_in_host_mode(engine: Engine, stack: Deployed) -> None:
-    services = engine.stack_services(stack.project)
+    services = engine.swarm.stack_services(stack.project)
     assert sorted(services) == [f"{stack.project}_{profile}" for profile in PROFILES]
     for profile, base in stack.bases.items():
         spec = services[f"{stack.project}_{profile}"]["Spec"]
@@ -94,11 +97,11 @@ def test_each_service_is_pinned_and_publishes_in_host_mode(engine: Engine, stack
 def test_tokens_are_swarm_secrets_only(engine: Engine, stack: Deployed) -> None:
     tokens = stack.tokens()
     assert tokens["main"] != tokens["rescue"]
-    services = json.dumps(engine.stack_services(stack.project))
-    containers = engine.stack_containers(stack.project)
+    services = json.dumps(engine.swarm.stack_services(stack.project))
+    containers = engine.containers.stack_containers(stack.project)
     for profile, token in tokens.items():
         assert token not in services
-        attrs = engine.inspect_container(containers[profile].name)
+        attrs = dockerkit.inspect_container(containers[profile].name)
         assert token not in json.dumps(attrs)
         assert (
             "OPENCLAW_GATEWAY_TOKEN_FILE=/run/secrets/openclaw-gateway-token"
@@ -107,21 +110,21 @@ def test_tokens_are_swarm_secrets_only(engine: Engine, stack: Deployed) -> None:
         for path in stack.directory.rglob("*"):
             if path.is_file() and path.name != ENV_FILE:
                 assert token not in path.read_text(errors="replace"), path
-    assert sorted(engine.stack_secrets(stack.project)) == [
+    assert sorted(engine.swarm.stack_secrets(stack.project)) == [
         f"{stack.project}_{profile}-token" for profile in PROFILES
     ]
 
 
 def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> None:
     tokens = stack.tokens()
-    container = engine.stack_containers(stack.project)["rescue"].name
+    container = engine.containers.stack_containers(stack.project)["rescue"].name
     url = f"ws://127.0.0.1:{stack.bases['rescue']}"
-    code, output = engine.exec(
+    code, output = engine.containers.exec(
         container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["rescue"]]
     )
     assert code == 0, output
     assert "Connectivity probe: ok" in output
-    _, refused = engine.exec(
+    _, refused = engine.containers.exec(
         container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["main"]]
     )
     assert "Connectivity probe: ok" not in refused
@@ -134,32 +137,32 @@ RECOVERY_LIMIT = 30.0
 def test_a_killed_gateway_is_back_within_30_s_with_its_state(
     engine: Engine, stack: Deployed
 ) -> None:
-    killed = engine.stack_containers(stack.project)["main"].name
+    killed = engine.containers.stack_containers(stack.project)["main"].name
     marker = f"{STATE_DIR}/recovery-marker"
-    code, output = engine.exec(killed, ["sh", "-c", f"echo {killed} > {marker}"])
+    code, output = engine.containers.exec(killed, ["sh", "-c", f"echo {killed} > {marker}"])
     assert code == 0, output
     url = f"http://127.0.0.1:{stack.bases['main']}"
-    engine.kill(killed)
+    dockerkit.kill(killed)
     start = time.monotonic()
     while probe(url, "startupz", timeout=1) != 200:
-        assert time.monotonic() - start < RECOVERY_LIMIT, engine.logs(killed, tail=20)
+        assert time.monotonic() - start < RECOVERY_LIMIT, engine.containers.logs(killed, tail=20)
         time.sleep(0.5)
     recovered = time.monotonic() - start
-    replacement = engine.stack_containers(stack.project)["main"].name
-    started = engine.inspect_container(replacement)["State"]["StartedAt"]
+    replacement = engine.containers.stack_containers(stack.project)["main"].name
+    started = dockerkit.inspect_container(replacement)["State"]["StartedAt"]
     print(f"\nrecovery: /startupz 200 {recovered:.1f} s after the kill; new container {started}")
     assert replacement != killed
-    code, output = engine.exec(replacement, ["cat", marker])
+    code, output = engine.containers.exec(replacement, ["cat", marker])
     assert (code, output.strip()) == (0, killed)
-    assert "owner lease is still active" not in engine.logs(replacement, tail=200)
+    assert "owner lease is still active" not in engine.containers.logs(replacement, tail=200)
 
 
 def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:
-    before = {p: c.name for p, c in engine.stack_containers(stack.project).items()}
+    before = {p: c.name for p, c in engine.containers.stack_containers(stack.project).items()}
     again = run_cli("deploy", "-f", stack.spec_file, "-o", stack.directory)
     assert again.exit_code == 0, again.output
     assert "Updating service" in again.stderr
-    after = {p: c.name for p, c in engine.stack_containers(stack.project).items()}
+    after = {p: c.name for p, c in engine.containers.stack_containers(stack.project).items()}
     assert after == before
 
 
@@ -185,29 +188,29 @@ def test_taken_ports_are_refused_before_anything_is_deployed(
     )
     assert f"(running) of swarm stack '{stack.project}'" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-compose.yaml"]
-    assert engine.stack_services(project) == {}
-    assert engine.stack_secrets(project) == {}
+    assert engine.swarm.stack_services(project) == {}
+    assert engine.swarm.stack_secrets(project) == {}
 
 
 def test_undeploy_leaves_nothing_behind(engine: Engine, stack: Deployed) -> None:
-    assert len(engine.stack_volumes(stack.project)) == 6
+    assert len(engine.containers.volumes(stack_label(stack.project))) == 6
     kept = run_cli("undeploy", "-f", stack.spec_file)
     assert kept.exit_code == 0, kept.output
-    assert len(engine.stack_volumes(stack.project)) == 6
+    assert len(engine.containers.volumes(stack_label(stack.project))) == 6
     gone = run_cli("undeploy", "-f", stack.spec_file, "--volumes", "--yes")
     assert gone.exit_code == 0, gone.output
-    assert engine.stack_services(stack.project) == {}
-    assert engine.stack_containers(stack.project) == {}
-    assert engine.stack_networks(stack.project) == []
-    assert engine.stack_secrets(stack.project) == {}
-    assert engine.stack_configs(stack.project) == []
-    assert engine.stack_volumes(stack.project) == []
+    assert engine.swarm.stack_services(stack.project) == {}
+    assert engine.containers.stack_containers(stack.project) == {}
+    assert engine.containers.networks(stack_label(stack.project)) == []
+    assert engine.swarm.stack_secrets(stack.project) == {}
+    assert engine.swarm.stack_configs(stack.project) == []
+    assert engine.containers.volumes(stack_label(stack.project)) == []
     for base in stack.bases.values():
         assert probe(f"http://127.0.0.1:{base}", "healthz", timeout=1) is None
 
 
 def test_the_token_file_variable_and_the_token_exclude_each_other(engine: Engine) -> None:
-    code, output = engine.run(
+    code, output = engine.containers.run(
         DEFAULT_IMAGE,
         {"OPENCLAW_GATEWAY_TOKEN": "x", "OPENCLAW_GATEWAY_TOKEN_FILE": "/etc/hostname"},
     )

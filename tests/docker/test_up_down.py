@@ -10,7 +10,8 @@ import docker
 import pytest
 
 from openclaw_compose.core.loading import load_spec
-from openclaw_compose.engine.client import Engine
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import project_label
 from openclaw_compose.errors import ExitCode
 from tests.helpers import run_cli
 
@@ -26,26 +27,28 @@ def test_state_survives_down_and_up_but_not_down_volumes(
         up = run_cli("up", "--timeout", "300")
         assert up.exit_code == 0, up.output
         assert "running" in up.stdout
-        container = engine.project_containers(project)["main"].name
-        code, output = engine.exec(
+        container = engine.containers.project_containers(project)["main"].name
+        code, output = engine.containers.exec(
             container, ["sh", "-c", 'echo kept > "$OPENCLAW_STATE_DIR/marker"']
         )
         assert code == 0, output
         down = run_cli("down")
         assert down.exit_code == 0, down.output
-        assert engine.project_containers(project) == {}
-        assert len(engine.project_volumes(project)) == 3
+        assert engine.containers.project_containers(project) == {}
+        assert len(engine.containers.volumes(project_label(project))) == 3
         again = run_cli("up", "--timeout", "300")
         assert again.exit_code == 0, again.output
-        container = engine.project_containers(project)["main"].name
-        code, output = engine.exec(container, ["sh", "-c", 'cat "$OPENCLAW_STATE_DIR/marker"'])
+        container = engine.containers.project_containers(project)["main"].name
+        code, output = engine.containers.exec(
+            container, ["sh", "-c", 'cat "$OPENCLAW_STATE_DIR/marker"']
+        )
         assert (code, output.strip()) == (0, "kept")
     finally:
         gone = run_cli("down", "--volumes", "--yes")
     assert gone.exit_code == 0, gone.output
-    assert engine.project_containers(project) == {}
-    assert engine.project_volumes(project) == []
-    assert engine.project_networks(project) == []
+    assert engine.containers.project_containers(project) == {}
+    assert engine.containers.volumes(project_label(project)) == []
+    assert engine.containers.networks(project_label(project)) == []
 
 
 def test_down_volumes_asks_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +76,7 @@ def test_taken_port_is_refused_before_anything_starts(
     )
     assert "nothing was written or started" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-compose.yaml"]
-    assert engine.project_containers(project) == {}
+    assert engine.containers.project_containers(project) == {}
 
 
 @pytest.mark.usefixtures("engine")

@@ -1,158 +1,94 @@
-"""Running a generated project: up (checks, preflight, generate, start, wait), down, status.
-
-The CLI and :mod:`openclaw_compose.testing` share these, so a test brings gateways up exactly
-the way a user does.
-"""
+"""The compose target's runtime hooks: ``docker compose`` on the generated project, and this
+host's containers for state and logs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from openclaw_compose.core.checks import Report
-from openclaw_compose.core.contract import COMPOSE_FILE
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import Footprint, PortPlan
-from openclaw_compose.core.project import CheckedSpec, generate
 from openclaw_compose.core.spec import Spec, token_variable
-from openclaw_compose.engine.client import ContainerState, Engine
-from openclaw_compose.errors import DockerError, NotReadyError, OutputError
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import ContainerState, project_label
+from openclaw_compose.errors import DockerError, OutputError
 from openclaw_compose.runtime.preflight import taken_ports
-from openclaw_compose.runtime.probes import PROBES, connect_host, probe, wait_started
-
-ProgressFn = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class GatewayStatus:
-    profile: str
-    url: str
-    container: str | None
-    state: str
-    health: str | None
-    probes: dict[str, int | None]
-    ports: dict[str, Any]
-    token: str
-    """Where the token is: the ``.env`` variable, never the token itself."""
-    node: str | None = None
-    """Swarm: the hostname of the node its task runs on."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "profile": self.profile,
-            "node": self.node,
-            "url": self.url,
-            "container": self.container,
-            "state": self.state,
-            "health": self.health,
-            "probes": self.probes,
-            "ports": self.ports,
-            "token": self.token,
-        }
+from openclaw_compose.runtime.probes import PROBES, connect_host, probe
+from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.targets.compose.render import COMPOSE_FILE
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:
     return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
 
 
-def require_image(spec: Spec, engine: Engine) -> str:
-    if not engine.image_exists(spec.image):
-        raise DockerError(
-            f"image {spec.image} is not present; build it with 'make image' "
-            "(or set 'image:' in the profiles file to one you have)"
-        )
-    return spec.image
+class ComposeRuntime:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-
-def host_report(checked: CheckedSpec, engine: Engine) -> Report:
-    """The spec's checks plus the host preflight: every port it publishes must be free."""
-    spec, plan = checked.loaded.spec, checked.plan
-    return Report(checked.report.problems + tuple(taken_ports(spec, plan, engine)))
-
-
-def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> None:
-    """Everything before starting: image present, checks and host ports clean, files written."""
-    require_image(checked.loaded.spec, engine)
-    host_report(checked, engine).fail_unless_ok()
-    generate(checked, directory, force=force)
-
-
-def up(
-    checked: CheckedSpec,
-    directory: Path,
-    engine: Engine,
-    *,
-    timeout: float,
-    progress: ProgressFn,
-    force: bool = False,
-) -> list[GatewayStatus]:
-    prepare(checked, directory, engine, force=force)
-    spec = checked.loaded.spec
-    progress(f"starting {len(checked.plan.footprints)} gateway(s) of project {spec.project!r}")
-    engine.compose(directory, "up", "--detach", "--remove-orphans")
-    wait_ready(checked, engine, timeout=timeout, progress=progress)
-    return status(spec, checked.plan, engine)
-
-
-def wait_ready(
-    checked: CheckedSpec, engine: Engine, *, timeout: float, progress: ProgressFn
-) -> None:
-    """Wait until every profile's /startupz answers 200; else say why, with its last logs."""
-    spec = checked.loaded.spec
-    urls = {fp.profile: base_url(spec, fp) for fp in checked.plan.footprints}
-    progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(urls)}")
-    failed = wait_started(
-        urls, timeout, lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s")
-    )
-    if failed:
-        containers = engine.project_containers(spec.project)
-        raise NotReadyError(
-            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running; "
-            "see 'openclaw-compose status' and 'openclaw-compose logs PROFILE'.\n"
-            + "\n".join(_last_logs(engine, containers.get(profile), profile) for profile in failed)
+    def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
+        """Every port the project binds on this host is free (its own containers' excepted)."""
+        return Preflight(
+            tuple(taken_ports(spec, plan, self._engine)),
+            {fp.profile: base_url(spec, fp) for fp in plan.footprints},
         )
 
+    def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        del spec, progress  # compose reads the project from the directory and says nothing
+        self._engine.compose.run(directory, "up", "--detach", "--remove-orphans")
 
-def _last_logs(engine: Engine, container: ContainerState | None, profile: str) -> str:
-    if container is None:
-        return f"--- {profile}: no container"
-    lines = engine.logs(container.name, tail=20).rstrip()
-    return f"--- last log lines of {profile} ({container.name}, {container.status}):\n{lines}"
+    def settled(self, spec: Spec) -> bool:
+        del spec  # compose replaces a container before it returns
+        return True
 
-
-def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
-    containers = engine.project_containers(spec.project)
-    result = []
-    for fp in plan.footprints:
-        container = containers.get(fp.profile)
-        url = base_url(spec, fp)
-        running = container is not None and container.status == "running"
-        result.append(
-            GatewayStatus(
-                profile=fp.profile,
-                url=url,
-                container=container.name if container else None,
-                state=container.status if container else "missing",
-                health=container.health if container else None,
-                probes={name: probe(url, name) if running else None for name in PROBES},
-                ports=fp.to_json(),
-                token=f"{ENV_FILE}: {token_variable(fp.profile)}",
+    def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
+        containers = self._engine.containers.project_containers(spec.project)
+        result = []
+        for fp in plan.footprints:
+            container = containers.get(fp.profile)
+            url = base_url(spec, fp)
+            running = container is not None and container.status == "running"
+            result.append(
+                GatewayStatus(
+                    profile=fp.profile,
+                    url=url,
+                    container=container.name if container else None,
+                    state=container.status if container else "missing",
+                    health=container.health if container else None,
+                    probes={name: probe(url, name) if running else None for name in PROBES},
+                    ports=fp.to_json(),
+                    token=f"{ENV_FILE}: {token_variable(fp.profile)}",
+                )
             )
-        )
-    return result
+        return result
 
-
-def down(spec: Spec, directory: Path, engine: Engine, *, volumes: bool) -> None:
-    if not (directory / COMPOSE_FILE).exists():
-        raise OutputError(
-            f"{directory / COMPOSE_FILE}: not found; run 'down' where the project was "
-            "generated, or pass -o DIR"
+    def explain(self, spec: Spec, profiles: Sequence[str]) -> str:
+        containers = self._engine.containers.project_containers(spec.project)
+        return "\n".join(
+            [
+                "See 'openclaw-compose status' and 'openclaw-compose logs PROFILE'.",
+                *(self._last_logs(containers.get(profile), profile) for profile in profiles),
+            ]
         )
-    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
-    engine.compose(directory, *args)
-    if volumes:
-        leftover = engine.project_volumes(spec.project)
+
+    def _last_logs(self, container: ContainerState | None, profile: str) -> str:
+        if container is None:
+            return f"--- {profile}: no container"
+        lines = self._engine.containers.logs(container.name, tail=20).rstrip()
+        return f"--- last log lines of {profile} ({container.name}, {container.status}):\n{lines}"
+
+    def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
+        del progress  # compose down prints nothing worth repeating
+        if not (directory / COMPOSE_FILE).exists():
+            raise OutputError(
+                f"{directory / COMPOSE_FILE}: not found; run 'down' where the project was "
+                "generated, or pass -o DIR"
+            )
+        args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
+        self._engine.compose.run(directory, *args)
+        if not volumes:
+            return f"project {spec.project!r} is down; volumes kept"
+        leftover = self._engine.containers.volumes(project_label(spec.project))
         if leftover:
             raise DockerError(f"volumes still present after down --volumes: {', '.join(leftover)}")
+        return f"project {spec.project!r} is down; volumes deleted"

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import node_label
-from openclaw_compose.engine.client import SwarmNode
-
-CODE = "node-placement"
+from openclaw_compose.engine.swarm import SwarmNode
 
 
 def resolve_nodes(
@@ -57,7 +55,13 @@ def _who(name: str | None, footprints: Sequence[Footprint]) -> str:
 
 
 def _problem(name: str | None, footprints: Sequence[Footprint], message: str) -> Problem:
-    return Problem(CODE, "error", tuple(fp.profile for fp in footprints), message, nodes=(name,))
+    return Problem(
+        CheckCode.NODE_PLACEMENT,
+        "error",
+        tuple(fp.profile for fp in footprints),
+        message,
+        nodes=(name,),
+    )
 
 
 def _unresolved(
@@ -118,7 +122,7 @@ def _same_node(found: dict[str | None, SwarmNode], plan: PortPlan) -> Iterator[P
         footprints = [fp for name in same for fp in groups[name]]
         described = "; ".join(_who(name, groups[name]) for name in same)
         yield Problem(
-            CODE,
+            CheckCode.NODE_PLACEMENT,
             "error",
             tuple(fp.profile for fp in footprints),
             f"{described} are all node {host} ({node_id[:12]}): ports are checked by node name "

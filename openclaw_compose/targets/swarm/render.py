@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
-    COMPOSE_FILE,
     RELAY_PORTS_VARIABLE,
-    STACK_FILE,
     RenderedProject,
     gateway_environment,
     gateway_mounts,
@@ -48,6 +46,7 @@ from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec, node_label
 from openclaw_compose.core.yamlout import emit
 
+STACK_FILE = "stack.yaml"
 STACK_VERSION = "3.8"
 """The newest format the docker CLI's stack loader and engine 20.10 (API 1.41) both honour."""
 TOKEN_SECRET_TARGET = "openclaw-gateway-token"
@@ -76,7 +75,7 @@ def render_stack(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedP
     text = header(loaded, out_dir, "generate --target swarm", _NOTES) + emit(
         stack_document(loaded.spec, plan, out_dir)
     )
-    return project_files(loaded.spec, STACK_FILE, text, others=(COMPOSE_FILE,))
+    return project_files(loaded.spec, STACK_FILE, text)
 
 
 def token_secret(project: str, profile: str) -> str:

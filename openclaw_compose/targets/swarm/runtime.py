@@ -1,5 +1,5 @@
-"""Running a stack on Docker Swarm: deploy, undeploy, status, as :mod:`.lifecycle` does for
-Compose (and through the same checks, preflight, writer and readiness probe).
+"""The swarm target's runtime hooks: deploy, undeploy and status of a stack, driven by the one
+pipeline (:mod:`openclaw_compose.runtime.pipeline`) like the compose target.
 
 ``deploy``: the checks for the swarm target; every ``node:`` resolved against the real swarm
 (:mod:`.placement`); the host preflight for the profiles placed on this node (the others'
@@ -21,19 +21,19 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from openclaw_compose.core.checks import Report
-from openclaw_compose.core.contract import PROFILE_LABEL, STACK_FILE, seed_text
+from openclaw_compose.core.contract import PROFILE_LABEL, seed_text
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.ports import PortPlan
-from openclaw_compose.core.project import CheckedSpec, generate
 from openclaw_compose.core.spec import Spec, token_variable
-from openclaw_compose.engine.client import STACK_LABEL, Engine, SwarmNode, SwarmState, TaskState
-from openclaw_compose.errors import DockerError, NotReadyError
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import STACK_LABEL, stack_label
+from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
+from openclaw_compose.errors import DockerError, NotFound
 from openclaw_compose.runtime.preflight import taken_stack_ports
-from openclaw_compose.runtime.probes import PROBES, probe, wait_started
-from openclaw_compose.targets.compose.runtime import GatewayStatus, ProgressFn, require_image
+from openclaw_compose.runtime.probes import PROBES, probe
+from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
 from openclaw_compose.targets.swarm.placement import resolve_nodes
-from openclaw_compose.targets.swarm.render import seed_config_name, token_secret
+from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, token_secret
 
 TOKEN_DIGEST_LABEL = "io.openclaw-compose.token-sha256"
 """On each token secret: notices a token changed in .env (the digest of 32 random bytes tells
@@ -41,130 +41,180 @@ nothing about them)."""
 LOCAL_HOST = "127.0.0.1"
 TOKEN_FILE_LABEL = "openclaw-compose.token-file"
 """Set by images/gateway/Dockerfile: the entrypoint reads OPENCLAW_GATEWAY_TOKEN_FILE."""
+STARTED = frozenset({"starting", "running"})
 
 
-def require_manager(engine: Engine) -> SwarmState:
-    swarm = engine.swarm()
-    if not swarm.manager:
-        raise DockerError(
-            f"this Docker engine is not a swarm manager (swarm: {swarm.state}); run this on a "
-            "manager, or make this host a one-node swarm with 'docker swarm init'"
-        )
-    return swarm
+class SwarmRuntime:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-
-def require_token_file(spec: Spec, engine: Engine) -> None:
-    """Images built from an older entrypoint would refuse to start (no token): say so now."""
-    for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
-        labels = engine.image_labels(image)
-        if labels is not None and TOKEN_FILE_LABEL not in labels:
+    def _manager(self) -> SwarmState:
+        swarm = self._engine.swarm.state()
+        if not swarm.manager:
             raise DockerError(
-                f"image {image} cannot read its token from a swarm secret (it has no "
-                f"{TOKEN_FILE_LABEL} label: built from an older images/gateway/); rebuild it "
-                "with 'make image' ('images/build.sh --browser' for the browser image)"
+                f"this Docker engine is not a swarm manager (swarm: {swarm.state}); run this on "
+                "a manager, or make this host a one-node swarm with 'docker swarm init'"
             )
+        return swarm
 
+    def _require_token_file(self, spec: Spec) -> None:
+        """Images built from an older entrypoint would refuse to start (no token): say so."""
+        for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
+            labels = self._engine.containers.image_labels(image)
+            if labels is not None and TOKEN_FILE_LABEL not in labels:
+                raise DockerError(
+                    f"image {image} cannot read its token from a swarm secret (it has no "
+                    f"{TOKEN_FILE_LABEL} label: built from an older images/gateway/); rebuild "
+                    "it with 'make image' ('images/build.sh --browser' for the browser image)"
+                )
 
-def placement_report(
-    checked: CheckedSpec, engine: Engine
-) -> tuple[Report, dict[str, SwarmNode], SwarmState]:
-    """The checks, the placement and the preflight of this node: what ``deploy`` refuses on."""
-    spec, plan = checked.loaded.spec, checked.plan
-    swarm = require_manager(engine)
-    placed, problems = resolve_nodes(plan, engine.swarm_nodes())
-    here = [name for name, node in placed.items() if node.id == swarm.node_id]
-    problems += taken_stack_ports(spec, plan, engine, here)
-    return Report(checked.report.problems + tuple(problems)), placed, swarm
+    def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
+        """The placement on the swarm's real nodes, and this node's ports for the profiles
+        placed on it (the other nodes cannot be probed from here)."""
+        swarm = self._manager()
+        self._require_token_file(spec)
+        placed, problems = resolve_nodes(plan, self._engine.swarm.nodes())
+        here = [name for name, node in placed.items() if node.id == swarm.node_id]
+        problems += taken_stack_ports(spec, plan, self._engine, here)
+        urls = {name: _url(node, swarm, plan, name) for name, node in placed.items()}
+        return Preflight(tuple(problems), urls)
 
+    def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        """The token secrets, ``docker stack deploy``, then the configs no seed uses."""
+        self._token_secrets(spec, directory, progress)
+        output = self._engine.swarm.stack_deploy(directory, STACK_FILE, spec.project)
+        for line in output.splitlines():
+            progress(f"docker stack deploy: {line}")
+        self._remove_unused(spec)
 
-def deploy(
-    checked: CheckedSpec,
-    directory: Path,
-    engine: Engine,
-    *,
-    timeout: float,
-    progress: ProgressFn,
-    force: bool = False,
-) -> list[GatewayStatus]:
-    spec = checked.loaded.spec
-    require_image(spec, engine)
-    require_token_file(spec, engine)
-    report, placed, swarm = placement_report(checked, engine)
-    report.fail_unless_ok()
-    generate(checked, directory, force=force)
-    _token_secrets(spec, directory, engine, progress)
-    progress(f"deploying stack {spec.project!r}: {len(checked.plan.footprints)} gateway(s)")
-    output = engine.stack_deploy(directory, STACK_FILE, spec.project)
-    for line in output.splitlines():
-        progress(f"docker stack deploy: {line}")
-    _remove_unused(spec, engine)
-    urls = {name: _url(node, swarm, checked.plan, name) for name, node in placed.items()}
-    progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(urls)}")
-    start = time.monotonic()
-    _wait_until(lambda: _replaced(spec, engine), timeout)  # else wait_started says who
-    failed = wait_started(
-        urls,
-        timeout - (time.monotonic() - start),
-        lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
-    )
-    if failed:
-        raise NotReadyError(
-            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The stack keeps running; "
-            "see 'openclaw-compose status --target swarm', 'docker service ps "
-            f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'"
-            ".\n" + _why(spec, engine, failed)
-        )
-    return status(spec, checked.plan, engine)
+    def _token_secrets(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        """One secret per profile, from its token in ``.env``."""
+        swarm = self._engine.swarm
+        tokens = read_env((directory / ENV_FILE).read_text())
+        existing = swarm.stack_secrets(spec.project)
+        services = swarm.stack_services(spec.project)
+        for profile in spec.profiles:
+            name = token_secret(spec.project, profile)
+            token = tokens[token_variable(profile)]
+            digest = token_digest(token)
+            if name in existing:
+                if existing[name].get(TOKEN_DIGEST_LABEL) == digest:
+                    continue
+                if f"{spec.project}_{profile}" in services:
+                    raise DockerError(
+                        f"the token of profile {profile!r} in {directory / ENV_FILE} "
+                        f"({token_variable(profile)}) is not the one in swarm secret {name!r}, "
+                        "which its running service uses, and swarm secrets cannot change: run "
+                        "'openclaw-compose undeploy' first (volumes are kept), then deploy again"
+                    )
+                swarm.remove_secret(name)
+            labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile, TOKEN_DIGEST_LABEL: digest}
+            swarm.create_secret(name, token, labels)
+            progress(f"created swarm secret {name} from {ENV_FILE} ({token_variable(profile)})")
+
+    def _remove_unused(self, spec: Spec) -> None:
+        """After deploying: secrets of removed profiles (their services are pruned), and seeds
+        of earlier deploys (configs are named after their content)."""
+        swarm = self._engine.swarm
+        secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
+        for name in set(swarm.stack_secrets(spec.project)) - secrets:
+            with suppress(DockerError):  # still held by a task shutting down: goes with the stack
+                swarm.remove_secret(name)
+        seeds = {
+            seed_config_name(spec.project, name, seed_text(profile))
+            for name, profile in spec.profiles.items()
+        }
+        for name in set(swarm.stack_configs(spec.project)) - seeds:
+            with suppress(DockerError):
+                swarm.remove_config(name)
+
+    def settled(self, spec: Spec) -> bool:
+        """Every service's current task started and no task it replaces still running: until
+        then, a probe could be answered by the gateway of the previous deploy."""
+        tasks = self._engine.swarm.stack_tasks(spec.project)
+        current = current_tasks(tasks)
+        services = [f"{spec.project}_{profile}" for profile in spec.profiles]
+        return all(
+            service in current and current[service].state in STARTED for service in services
+        ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
+
+    def explain(self, spec: Spec, profiles: Sequence[str]) -> str:
+        """Each task's state, the error of its current task, this node's last log lines."""
+        tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
+        containers = self._engine.containers.stack_containers(spec.project)
+        lines = [
+            "See 'openclaw-compose status --target swarm', 'docker service ps "
+            f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'."
+        ]
+        for profile in profiles:
+            lines.append(
+                f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}"
+            )
+            container = containers.get(profile)
+            if container is not None:
+                lines.append(self._engine.containers.logs(container.name, tail=20).rstrip())
+        return "\n".join(lines)
+
+    def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
+        swarm = self._manager()
+        nodes = {node.id: node for node in self._engine.swarm.nodes()}
+        tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
+        containers = self._engine.containers.stack_containers(spec.project)
+        result = []
+        for fp in plan.footprints:
+            task = tasks.get(f"{spec.project}_{fp.profile}")
+            node = nodes.get(task.node_id) if task else None
+            url = _url(node, swarm, plan, fp.profile)
+            running = task is not None and task.state in STARTED
+            container = containers.get(fp.profile) if node and node.id == swarm.node_id else None
+            result.append(
+                GatewayStatus(
+                    profile=fp.profile,
+                    url=url,
+                    container=container.name if container else None,
+                    state=_task_state(task),
+                    health=container.health if container else None,
+                    probes={name: probe(url, name) if running else None for name in PROBES},
+                    ports=fp.to_json(),
+                    token=f"secret {token_secret(spec.project, fp.profile)}",
+                    node=node.hostname if node else None,
+                )
+            )
+        return result
+
+    def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
+        """Remove the stack (services, networks, configs, token secrets) and wait until its
+        containers are gone on this node; with ``volumes``, this node's volumes of the stack."""
+        del directory  # a stack is removed by name
+        self._manager()
+        swarm, containers = self._engine.swarm, self._engine.containers
+        for line in swarm.stack_rm(spec.project).splitlines():
+            progress(f"docker stack rm: {line}")
+        label = stack_label(spec.project)
+        timeout = 120
+        if not _wait_until(
+            lambda: (
+                not containers.stack_containers(spec.project) and not containers.networks(label)
+            ),
+            timeout,
+        ):
+            raise DockerError(
+                f"containers or networks of stack {spec.project!r} still present after "
+                f"{timeout} s; see 'docker ps -a' and 'docker network ls'"
+            )
+        for name in swarm.stack_secrets(spec.project):
+            with suppress(NotFound):  # removed meanwhile
+                swarm.remove_secret(name)
+        if not volumes:
+            return f"stack {spec.project!r} is removed; volumes kept"
+        for name in containers.volumes(label):
+            containers.remove_volume(name)
+            progress(f"removed volume {name}")
+        return f"stack {spec.project!r} is removed; its volumes on this node deleted"
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _token_secrets(spec: Spec, directory: Path, engine: Engine, progress: ProgressFn) -> None:
-    """One secret per profile, from its token in ``.env``; stale ones of removed profiles go."""
-    tokens = read_env((directory / ENV_FILE).read_text())
-    existing = engine.stack_secrets(spec.project)
-    services = engine.stack_services(spec.project)
-    wanted = set()
-    for profile in spec.profiles:
-        name = token_secret(spec.project, profile)
-        wanted.add(name)
-        token = tokens[token_variable(profile)]
-        digest = token_digest(token)
-        if name in existing:
-            if existing[name].get(TOKEN_DIGEST_LABEL) == digest:
-                continue
-            if f"{spec.project}_{profile}" in services:
-                raise DockerError(
-                    f"the token of profile {profile!r} in {directory / ENV_FILE} "
-                    f"({token_variable(profile)}) is not the one in swarm secret {name!r}, which "
-                    "its running service uses, and swarm secrets cannot change: run "
-                    "'openclaw-compose undeploy' first (volumes are kept), then deploy again"
-                )
-            engine.remove_secret(name)
-        labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile, TOKEN_DIGEST_LABEL: digest}
-        engine.create_secret(name, token, labels)
-        progress(f"created swarm secret {name} from {ENV_FILE} ({token_variable(profile)})")
-
-
-def _remove_unused(spec: Spec, engine: Engine) -> None:
-    """After deploying: secrets of removed profiles (their services are pruned), and seeds of
-    earlier deploys (configs are named after their content)."""
-    secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
-    for name in set(engine.stack_secrets(spec.project)) - secrets:
-        with suppress(DockerError):  # still held by a task shutting down: goes with the stack
-            engine.remove_secret(name)
-    seeds = {
-        seed_config_name(spec.project, name, seed_text(profile))
-        for name, profile in spec.profiles.items()
-    }
-    for name in set(engine.stack_configs(spec.project)) - seeds:
-        with suppress(DockerError):
-            engine.remove_config(name)
-
-
-STARTED = frozenset({"starting", "running"})
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
@@ -177,17 +227,6 @@ def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
     return current
 
 
-def _replaced(spec: Spec, engine: Engine) -> bool:
-    """Every service's current task started and no task it replaces still running: until
-    then, a probe could be answered by the gateway of the previous deploy."""
-    tasks = engine.stack_tasks(spec.project)
-    current = current_tasks(tasks)
-    services = [f"{spec.project}_{profile}" for profile in spec.profiles]
-    return all(
-        service in current and current[service].state in STARTED for service in services
-    ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
-
-
 def _url(node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str) -> str:
     """Published on every address of its node: loopback here, the node's address elsewhere."""
     host = LOCAL_HOST if node is None or node.id == swarm.node_id else node.address
@@ -195,88 +234,10 @@ def _url(node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str
     return f"http://{host}:{base}"
 
 
-def _why(spec: Spec, engine: Engine, profiles: Sequence[str]) -> str:
-    """Each task's state, the last error of the service's tasks, this node's last log lines."""
-    tasks = engine.stack_tasks(spec.project)
-    current = current_tasks(tasks)
-    containers = engine.stack_containers(spec.project)
-    lines = []
-    for profile in profiles:
-        service = f"{spec.project}_{profile}"
-        lines.append(f"--- {profile}: task {_task_state(current.get(service))}")
-        errors = [task.error for task in tasks if task.service == service and task.error]
-        if errors:
-            lines.append(f"last failed task: {errors[-1]}")
-        container = containers.get(profile)
-        if container is not None:
-            lines.append(engine.logs(container.name, tail=20).rstrip())
-    return "\n".join(lines)
-
-
 def _task_state(task: TaskState | None) -> str:
     if task is None:
         return "missing"
     return task.state + (f": {task.error}" if task.error else "")
-
-
-def status(spec: Spec, plan: PortPlan, engine: Engine) -> list[GatewayStatus]:
-    swarm = require_manager(engine)
-    nodes = {node.id: node for node in engine.swarm_nodes()}
-    tasks = current_tasks(engine.stack_tasks(spec.project))
-    containers = engine.stack_containers(spec.project)
-    result = []
-    for fp in plan.footprints:
-        task = tasks.get(f"{spec.project}_{fp.profile}")
-        node = nodes.get(task.node_id) if task else None
-        url = _url(node, swarm, plan, fp.profile)
-        running = task is not None and task.state in STARTED
-        container = containers.get(fp.profile) if node and node.id == swarm.node_id else None
-        result.append(
-            GatewayStatus(
-                profile=fp.profile,
-                url=url,
-                container=container.name if container else None,
-                state=_task_state(task),
-                health=container.health if container else None,
-                probes={name: probe(url, name) if running else None for name in PROBES},
-                ports=fp.to_json(),
-                token=f"secret {token_secret(spec.project, fp.profile)}",
-                node=node.hostname if node else None,
-            )
-        )
-    return result
-
-
-def undeploy(
-    spec: Spec,
-    engine: Engine,
-    *,
-    volumes: bool,
-    progress: ProgressFn,
-    timeout: float = 120,
-) -> None:
-    """Remove the stack (services, networks, configs, token secrets) and wait until its
-    containers are gone on this node; with ``volumes``, this node's volumes of the stack too."""
-    require_manager(engine)
-    for line in engine.stack_rm(spec.project).splitlines():
-        progress(f"docker stack rm: {line}")
-    gone = _wait_until(
-        lambda: (
-            not engine.stack_containers(spec.project) and not engine.stack_networks(spec.project)
-        ),
-        timeout,
-    )
-    if not gone:
-        raise DockerError(
-            f"containers or networks of stack {spec.project!r} still present after "
-            f"{timeout:.0f} s; see 'docker ps -a' and 'docker network ls'"
-        )
-    for name in engine.stack_secrets(spec.project):
-        engine.remove_secret(name)
-    if volumes:
-        for name in engine.stack_volumes(spec.project):
-            engine.remove_volume(name)
-            progress(f"removed volume {name}")
 
 
 def _wait_until(done: Callable[[], bool], timeout: float) -> bool:

@@ -1,0 +1,170 @@
+"""What the engine holds on one host: images, containers, volumes, networks (through the SDK).
+
+Compose projects and swarm stacks are both found here by their labels: a stack's task
+containers, volumes and networks on this node are ordinary objects carrying the stack's label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw_compose.engine.client import Client
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+STACK_LABEL = "com.docker.stack.namespace"
+SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
+TASK_LABEL = "com.docker.swarm.task.id"
+
+
+def project_label(project: str) -> str:
+    return f"{PROJECT_LABEL}={project}"
+
+
+def stack_label(stack: str) -> str:
+    return f"{STACK_LABEL}={stack}"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPort:
+    """A host port that a container publishes (or will, once started)."""
+
+    host_ip: str
+    port: int
+    container: str
+    project: str | None
+    service: str | None
+    status: str
+    stack: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerState:
+    name: str
+    service: str
+    status: str  # created, running, restarting, exited, ...
+    health: str | None  # starting, healthy, unhealthy, or None without a healthcheck
+    restarts: int
+    pid: int
+
+
+class Containers:
+    """Images, containers, volumes and networks of one engine."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def version(self) -> str:
+        data = self._client.call(self._client.sdk.version)
+        return f"{data.get('Version', '?')} (API {data.get('ApiVersion', '?')})"
+
+    def image_labels(self, tag: str) -> dict[str, str] | None:
+        """The labels of a local image; None when it is not here."""
+        images = self._client.call(lambda: self._client.sdk.images.list(name=tag))
+        return dict(images[0].labels or {}) if images else None
+
+    def published_ports(self) -> list[PublishedPort]:
+        """Host ports bound by every container, running or stopped."""
+        containers = self._client.call(lambda: self._client.sdk.containers.list(all=True))
+        return [port for container in containers for port in _bindings(container.attrs)]
+
+    def project_containers(self, project: str) -> dict[str, ContainerState]:
+        """A compose project's containers by service name."""
+        return self._containers(project_label(project), lambda labels: labels.get(SERVICE_LABEL))
+
+    def stack_containers(self, stack: str) -> dict[str, ContainerState]:
+        """A stack's task containers on this node, by service name without the stack prefix;
+        the running one when a service has several (old tasks linger until pruned)."""
+        prefix = f"{stack}_"
+        return self._containers(
+            stack_label(stack),
+            lambda labels: labels.get(SWARM_SERVICE_LABEL, "").removeprefix(prefix) or None,
+        )
+
+    def _containers(
+        self, label: str, service_of: Callable[[Mapping[str, str]], str | None]
+    ) -> dict[str, ContainerState]:
+        containers = self._client.call(
+            lambda: self._client.sdk.containers.list(all=True, filters={"label": label})
+        )
+        states: dict[str, ContainerState] = {}
+        for container in sorted(containers, key=lambda c: c.attrs.get("Created", "")):
+            attrs = container.attrs
+            state = attrs.get("State", {})
+            service = service_of(attrs["Config"]["Labels"]) or container.name
+            known = states.get(service)
+            if known is not None and known.status == "running":
+                continue
+            states[service] = ContainerState(
+                name=container.name,
+                service=service,
+                status=state.get("Status", "unknown"),
+                health=(state.get("Health") or {}).get("Status"),
+                restarts=attrs.get("RestartCount", 0),
+                pid=state.get("Pid", 0),
+            )
+        return states
+
+    def volumes(self, label: str) -> list[str]:
+        """Names of the volumes carrying ``label`` (``project_label`` / ``stack_label``)."""
+        volumes = self._client.call(lambda: self._client.sdk.volumes.list(filters={"label": label}))
+        return sorted(volume.name for volume in volumes)
+
+    def remove_volume(self, name: str) -> None:
+        self._client.call(lambda: self._client.sdk.volumes.get(name).remove())
+
+    def networks(self, label: str) -> list[str]:
+        """Names of the networks carrying ``label``."""
+        networks = self._client.call(
+            lambda: self._client.sdk.networks.list(filters={"label": label})
+        )
+        return sorted(network.name for network in networks)
+
+    def logs(self, container: str, tail: int = 40) -> str:
+        data = self._client.call(lambda: self._client.sdk.containers.get(container).logs(tail=tail))
+        return bytes(data).decode(errors="replace")
+
+    def run(self, image: str, environment: Mapping[str, str]) -> tuple[int, str]:
+        """Run ``image`` once, to its end; its exit code and output (the container is removed)."""
+        sdk = self._client.sdk
+        container = self._client.call(
+            lambda: sdk.containers.run(image, environment=dict(environment), detach=True)
+        )
+        try:
+            code = self._client.call(lambda: container.wait(timeout=120))["StatusCode"]
+            return int(code), bytes(self._client.call(container.logs)).decode(errors="replace")
+        finally:
+            self._client.call(lambda: container.remove(force=True))
+
+    def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
+        """Run ``command`` in a running container; its exit code and combined output."""
+        result = self._client.call(
+            lambda: self._client.sdk.containers.get(container).exec_run(list(command))
+        )
+        return result.exit_code, bytes(result.output).decode(errors="replace")
+
+
+def _bindings(attrs: dict[str, Any]) -> Iterator[PublishedPort]:
+    """A container's port bindings; none for a stopped swarm task (swarm never restarts a
+    task's container: it starts a new task)."""
+    labels = attrs.get("Config", {}).get("Labels") or {}
+    status = attrs.get("State", {}).get("Status", "unknown")
+    if TASK_LABEL in labels and status != "running":
+        return
+    bindings = attrs.get("HostConfig", {}).get("PortBindings") or {}
+    for bound in bindings.values():
+        for binding in bound or []:
+            if binding.get("HostPort"):
+                low, _, high = binding["HostPort"].partition("-")
+                for port in range(int(low), int(high or low) + 1):
+                    yield PublishedPort(
+                        host_ip=binding.get("HostIp") or "0.0.0.0",
+                        port=port,
+                        container=attrs.get("Name", "?").lstrip("/"),
+                        project=labels.get(PROJECT_LABEL),
+                        service=labels.get(SERVICE_LABEL),
+                        status=status,
+                        stack=labels.get(STACK_LABEL),
+                    )

@@ -1,0 +1,170 @@
+"""Docker Swarm: the node's swarm state, nodes, services, tasks, secrets and configs (SDK), and
+``docker stack deploy`` / ``rm`` (CLI: its loader turns stack files into services, which the SDK
+has no equivalent for)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openclaw_compose.engine.client import Client, run_docker
+from openclaw_compose.engine.containers import STACK_LABEL, stack_label
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmState:
+    state: str  # inactive, pending, active, error, locked
+    node_id: str
+    manager: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SwarmNode:
+    id: str
+    hostname: str
+    role: str  # manager, worker
+    labels: Mapping[str, str]
+    state: str  # ready, down, unknown, disconnected
+    availability: str  # active, pause, drain
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """One task (one attempt to run a service's container) of a stack."""
+
+    service: str
+    state: str  # new, pending, assigned, ..., starting, running, shutdown, failed, rejected, ...
+    desired: str  # running, shutdown, ...
+    error: str | None
+    node_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    """A port a swarm service publishes: ``ingress`` (the routing mesh: every node) or
+    ``host`` (the nodes its tasks run on)."""
+
+    port: int
+    mode: str
+    service: str
+    stack: str | None
+
+
+class Swarm:
+    """The swarm as this engine sees it (a manager sees all of it)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def state(self) -> SwarmState:
+        info = self._client.call(self._client.sdk.info).get("Swarm") or {}
+        return SwarmState(
+            state=info.get("LocalNodeState") or "inactive",
+            node_id=info.get("NodeID") or "",
+            manager=bool(info.get("ControlAvailable")),
+        )
+
+    def nodes(self) -> list[SwarmNode]:
+        nodes = self._client.call(self._client.sdk.nodes.list)
+        return [_swarm_node(node.attrs) for node in nodes]
+
+    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]:
+        """The stack's services by name, as ``docker service inspect`` shows them."""
+        services = self._client.call(
+            lambda: self._client.sdk.services.list(filters={"label": stack_label(stack)})
+        )
+        return {service.name: service.attrs for service in services}
+
+    def stack_tasks(self, stack: str) -> list[TaskState]:
+        """Every task of the stack's services (old ones included), oldest first."""
+        tasks = self._client.call(
+            lambda: self._client.sdk.api.tasks(filters={"label": stack_label(stack)})
+        )
+        services = {s["ID"]: name for name, s in self.stack_services(stack).items()}
+        return [
+            TaskState(
+                service=services[task["ServiceID"]],
+                state=task.get("Status", {}).get("State", "unknown"),
+                desired=task.get("DesiredState", "unknown"),
+                error=task.get("Status", {}).get("Err") or None,
+                node_id=task.get("NodeID", ""),
+            )
+            for task in sorted(tasks, key=lambda task: str(task.get("CreatedAt", "")))
+            if task.get("ServiceID") in services
+        ]
+
+    def service_ports(self) -> list[ServicePort]:
+        """Ports published by every swarm service (none when this engine is no manager)."""
+        if not self.state().manager:
+            return []
+        services = self._client.call(self._client.sdk.services.list)
+        return [
+            ServicePort(
+                port=port["PublishedPort"],
+                mode=port.get("PublishMode", "ingress"),
+                service=service.name,
+                stack=(service.attrs["Spec"].get("Labels") or {}).get(STACK_LABEL),
+            )
+            for service in services
+            for port in (service.attrs.get("Endpoint", {}).get("Ports") or [])
+            if port.get("PublishedPort")
+        ]
+
+    def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
+        """The stack's secrets (names and labels; their data cannot be read back)."""
+        secrets = self._client.call(
+            lambda: self._client.sdk.secrets.list(filters={"label": stack_label(stack)})
+        )
+        return {s.name: dict(s.attrs["Spec"].get("Labels") or {}) for s in secrets}
+
+    def create_secret(self, name: str, data: str, labels: Mapping[str, str]) -> None:
+        """Through the API: the data is in no file and on no command line."""
+        self._client.call(
+            lambda: self._client.sdk.secrets.create(
+                name=name, data=data.encode(), labels=dict(labels)
+            )
+        )
+
+    def remove_secret(self, name: str) -> None:
+        self._client.call(lambda: self._client.sdk.secrets.get(name).remove())
+
+    def stack_configs(self, stack: str) -> list[str]:
+        configs = self._client.call(
+            lambda: self._client.sdk.configs.list(filters={"label": stack_label(stack)})
+        )
+        return sorted(config.name for config in configs)
+
+    def remove_config(self, name: str) -> None:
+        self._client.call(lambda: self._client.sdk.configs.get(name).remove())
+
+    def stack_deploy(self, directory: Path, stack_file: str, stack: str) -> str:
+        """``docker stack deploy``; what it printed (stdout and stderr: warnings are there).
+
+        ``--resolve-image never``: the images are local, and asking a registry would fail with
+        a warning; ``--prune`` removes the services of profiles no longer in the file;
+        ``--detach=true``: readiness is the gateways' own ``/startupz``, waited for by the caller.
+        """
+        args = ["stack", "deploy", "--resolve-image", "never", "--prune", "--detach=true"]
+        completed = run_docker([*args, "--compose-file", stack_file, stack], cwd=directory)
+        return completed.stdout + completed.stderr
+
+    def stack_rm(self, stack: str) -> str:
+        """``docker stack rm``, waiting until its tasks are shut down."""
+        completed = run_docker(["stack", "rm", "--detach=false", stack], cwd=None)
+        return completed.stdout + completed.stderr
+
+
+def _swarm_node(attrs: dict[str, Any]) -> SwarmNode:
+    spec, status = attrs.get("Spec", {}), attrs.get("Status", {})
+    return SwarmNode(
+        id=attrs["ID"],
+        hostname=attrs.get("Description", {}).get("Hostname", ""),
+        role=spec.get("Role", "worker"),
+        labels=dict(spec.get("Labels") or {}),
+        state=status.get("State", "unknown"),
+        availability=spec.get("Availability", "active"),
+        address=status.get("Addr", ""),
+    )

@@ -1,0 +1,133 @@
+"""The one runtime pipeline, for every target: preflight -> generate -> start -> wait -> status.
+
+``up`` (compose) and ``deploy`` (swarm) are the same function here; so are ``down`` and
+``undeploy``, and both ``status`` commands. The order of the steps, and the promise that nothing
+is written or started when any check or preflight finds an error, live only here; a target
+supplies its hooks (:class:`openclaw_compose.targets.base.Runtime`). The CLI and
+:mod:`openclaw_compose.testing` share these functions, so a test brings gateways up exactly the
+way a user does.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from openclaw_compose.core.checks import Report
+from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE, Spec
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import ImageMissing, NotReadyError
+from openclaw_compose.project import CheckedSpec, generate
+from openclaw_compose.runtime.probes import wait_started
+from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
+
+BUILD_HINTS = {
+    DEFAULT_IMAGE: "make image (images/build.sh)",
+    DEFAULT_BROWSER_IMAGE: "make browser-image (images/build.sh --browser)",
+}
+
+
+def require_images(spec: Spec, engine: Engine) -> None:
+    """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
+    missing image and how to build it (nothing is pulled: no registry is assumed)."""
+    users: dict[str, list[str]] = {}
+    for name, profile in spec.profiles.items():
+        users.setdefault(profile.image(spec), []).append(name)
+    missing = [image for image in sorted(users) if engine.containers.image_labels(image) is None]
+    if missing:
+        raise ImageMissing(
+            "image(s) not present on the Docker engine (nothing was written or started):\n"
+            + "\n".join(
+                f"  {image} (profiles {', '.join(users[image])}): build it with "
+                + BUILD_HINTS.get(image, "your own build, or set the image in the profiles file")
+                for image in missing
+            )
+        )
+
+
+def check_target(checked: CheckedSpec, engine: Engine) -> Preflight:
+    """The spec's checks and the target's engine-side checks together; raises when any fails."""
+    found = checked.target.runtime(engine).preflight(checked.loaded.spec, checked.plan)
+    Report(checked.report.problems + found.problems).fail_unless_ok()
+    return found
+
+
+def preflight(checked: CheckedSpec, engine: Engine) -> Preflight:
+    """Everything that must hold before a file is written: images, checks, the target's."""
+    require_images(checked.loaded.spec, engine)
+    return check_target(checked, engine)
+
+
+def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> Preflight:
+    """Everything before starting: the preflight, then the files written."""
+    found = preflight(checked, engine)
+    generate(checked, directory, force=force)
+    return found
+
+
+def up(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    timeout: float,
+    progress: ProgressFn,
+    force: bool = False,
+) -> list[GatewayStatus]:
+    """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
+    found = prepare(checked, directory, engine, force=force)
+    spec = checked.loaded.spec
+    progress(
+        f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
+        f"project {spec.project!r}"
+    )
+    checked.target.runtime(engine).start(spec, directory, progress)
+    wait_ready(checked, engine, found, timeout=timeout, progress=progress)
+    return status(spec, checked.plan, engine, checked.target)
+
+
+def wait_ready(
+    checked: CheckedSpec,
+    engine: Engine,
+    found: Preflight,
+    *,
+    timeout: float,
+    progress: ProgressFn,
+) -> None:
+    """Wait until the start has settled and every ``/startupz`` answers 200, all within
+    ``timeout`` (ready times count from the start of the wait); else say why."""
+    spec = checked.loaded.spec
+    runtime = checked.target.runtime(engine)
+    progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(found.urls)}")
+    start = time.monotonic()
+    while not runtime.settled(spec) and time.monotonic() - start < timeout:
+        time.sleep(1)
+    failed = wait_started(
+        found.urls,
+        timeout - (time.monotonic() - start),
+        lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
+        since=start,
+    )
+    if failed:
+        raise NotReadyError(
+            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running.\n"
+            + runtime.explain(spec, failed)
+        )
+
+
+def status(spec: Spec, plan: PortPlan, engine: Engine, target: Target) -> list[GatewayStatus]:
+    return target.runtime(engine).gateways(spec, plan)
+
+
+def down(
+    spec: Spec,
+    directory: Path,
+    engine: Engine,
+    target: Target,
+    *,
+    volumes: bool,
+    progress: ProgressFn,
+) -> str:
+    """``down`` / ``undeploy``: stop and remove the gateways; volumes only with ``volumes``."""
+    return target.runtime(engine).stop(spec, directory, volumes=volumes, progress=progress)

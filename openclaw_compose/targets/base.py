@@ -1,0 +1,117 @@
+"""What a target is: how a checked spec becomes files (render, extra checks) and how those files
+run on an engine (the runtime hooks). :mod:`openclaw_compose.runtime.pipeline` owns the order of
+the steps; a target supplies only what differs.
+
+A third target (Kubernetes manifests, say) is a folder ``targets/<name>/`` with the same inner
+shape (``render.py``, ``checks.py``, ``runtime.py``, and an object satisfying :class:`Target` in
+its ``__init__.py``), added to the registry in :mod:`openclaw_compose.targets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from openclaw_compose.core.checks import Problem
+from openclaw_compose.core.contract import RenderedProject
+from openclaw_compose.core.loading import LoadedSpec
+from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.spec import Spec
+
+if TYPE_CHECKING:
+    from openclaw_compose.engine import Engine
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GatewayStatus:
+    """One profile's gateway as ``status`` shows it, whatever runs it."""
+
+    profile: str
+    url: str
+    container: str | None
+    state: str
+    health: str | None
+    probes: Mapping[str, int | None]
+    ports: Mapping[str, Any]
+    token: str
+    """Where the token is: the ``.env`` variable or the swarm secret, never the token itself."""
+    node: str | None = None
+    """Swarm: the hostname of the node its task runs on."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "node": self.node,
+            "url": self.url,
+            "container": self.container,
+            "state": self.state,
+            "health": self.health,
+            "probes": dict(self.probes),
+            "ports": dict(self.ports),
+            "token": self.token,
+        }
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a runtime found before anything is written or started: its problems (a taken port,
+    a node that does not exist), and where each profile's gateway will answer from here."""
+
+    problems: tuple[Problem, ...] = ()
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+
+class Runtime(Protocol):
+    """A target's hooks on one engine."""
+
+    def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
+        """The target's engine-side checks (ports on the nodes that publish them, placement,
+        images it cannot run); writes and starts nothing."""
+        ...
+
+    def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        """Start (or update) every gateway of the written project, without waiting for them."""
+        ...
+
+    def settled(self, spec: Spec) -> bool:
+        """True once no gateway of an earlier start can still answer a probe in a new one's
+        place (swarm: replaced tasks gone); the wait for readiness starts then."""
+        ...
+
+    def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
+        """Every profile's state, health and probes."""
+        ...
+
+    def explain(self, spec: Spec, profiles: Sequence[str]) -> str:
+        """Why ``profiles`` are not ready: their state and last log lines."""
+        ...
+
+    def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
+        """Stop and remove the gateways (volumes too with ``volumes``); what was done."""
+        ...
+
+
+class Target(Protocol):
+    """A kind of generated project: its document, its checks, its runtime."""
+
+    name: str
+    document: str
+    """The file it writes next to ``seeds/`` and ``.env`` (``compose.yaml``, ``stack.yaml``)."""
+    summary: str
+    """One line for ``--help``."""
+
+    def render(self, loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
+        """The files of the project (pure: no I/O)."""
+        ...
+
+    def checks(self, spec: Spec, plan: PortPlan) -> Iterator[Problem]:
+        """What this target adds to the core checks."""
+        ...
+
+    def runtime(self, engine: Engine) -> Runtime:
+        """Its hooks on ``engine``."""
+        ...

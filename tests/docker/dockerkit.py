@@ -1,0 +1,51 @@
+"""Docker access that only tests need (inspecting containers, making and leaving a swarm):
+kept out of the package, on the SDK directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from openclaw_compose.engine.client import run_docker
+
+
+def _sdk() -> Any:
+    return docker.from_env(version="auto", timeout=30)
+
+
+def inspect_container(container: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = _sdk().containers.get(container).attrs
+    return attrs
+
+
+def kill(container: str) -> None:
+    """SIGKILL a container's main process: a gateway that crashes."""
+    _sdk().containers.get(container).kill()
+
+
+def mounts(container: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = inspect_container(container).get("Mounts", [])
+    return found
+
+
+def network_names() -> set[str]:
+    return {network.name for network in _sdk().networks.list()}
+
+
+def remove_network(name: str) -> None:
+    _sdk().networks.get(name).remove()
+
+
+def swarm_init(advertise_addr: str) -> None:
+    _sdk().swarm.init(advertise_addr=advertise_addr)
+
+
+def swarm_leave() -> None:
+    _sdk().swarm.leave(force=True)
+
+
+def stack_config(directory: Path, stack_file: str) -> str:
+    """The stack file as ``docker stack deploy`` reads it (its loader's validation)."""
+    return run_docker(["stack", "config", "--compose-file", stack_file], cwd=directory).stdout
