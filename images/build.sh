@@ -335,10 +335,10 @@ build_gateway() {
 }
 
 # --- d. the swarm node image (tests only) ------------------------------------------
-# Current if it carries this revision and the hash of its entrypoint.
+# Current if it carries this revision and the hash of its entrypoint and registry config.
 build_node() {
     local sha label start=$SECONDS
-    sha="$(sha256sum "$HERE/node/entrypoint.sh" | cut -d' ' -f1)"
+    sha="$(cat "$HERE/node/entrypoint.sh" "$HERE/node/registry.yml" | sha256sum | cut -d' ' -f1)"
     label="$(docker image inspect -f "{{index .Config.Labels \"$ENTRYPOINT_LABEL\"}}" "$NODE_IMAGE" 2>/dev/null || true)"
     if [ "$REBUILD" -eq 0 ] && [ "$label" = "$sha" ] && base_current "$NODE_IMAGE"; then
         say "node: $NODE_IMAGE already built"
@@ -346,10 +346,11 @@ build_node() {
     fi
     debootstrap_rootfs "$NODE_PACKAGES"
     install -m 0755 "$HERE/node/entrypoint.sh" "$ROOTFS/usr/local/bin/node-entrypoint"
+    install -m 0644 "$HERE/node/registry.yml" "$ROOTFS/etc/docker/registry/test.yml"
     import_rootfs "$NODE_IMAGE" "debootstrap --variant=minbase bookworm $MIRROR + ${NODE_PACKAGES//,/, }" \
         --change "LABEL $ENTRYPOINT_LABEL=$sha" \
         --change 'ENTRYPOINT ["/usr/local/bin/node-entrypoint"]' \
-        --change 'VOLUME /var/lib/docker'
+        --change 'VOLUME ["/var/lib/docker", "/var/lib/docker-registry"]'
     say "node: built $NODE_IMAGE in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 }
 

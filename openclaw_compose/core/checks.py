@@ -58,6 +58,7 @@ class CheckCode(StrEnum):
     SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
     NODE_PLACEMENT = "node-placement"
+    NODE_IMAGE = "node-image"
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")

@@ -37,6 +37,7 @@ DEFAULT_AUTH_MODE = "token"
 _PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _NODE_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 
 
@@ -83,6 +84,18 @@ Network = Literal["host", "bridge"]
 Target = Literal["compose", "swarm"]
 """What ``generate`` writes: a Compose project (one host) or a Swarm stack (one or more nodes)."""
 ProjectName = Annotated[str, AfterValidator(_project_name)]
+
+
+def _registry(registry: str) -> str:
+    if not _REGISTRY.fullmatch(registry):
+        raise ValueError(
+            f"registry {registry!r} is not a registry address: use HOST or HOST:PORT (no "
+            "scheme, no path), e.g. registry.example:5000"
+        )
+    return registry
+
+
+Registry = Annotated[str, AfterValidator(_registry)]
 
 
 def token_variable(profile: str) -> str:
@@ -226,6 +239,11 @@ class Spec(_Strict):
     swarm: SwarmOptions = Field(
         default_factory=SwarmOptions, description="Settings of the swarm target only."
     )
+    registry: Registry | None = Field(
+        default=None,
+        description="Swarm only: HOST:PORT of a Docker registry every node pulls from. "
+        "'push' and 'deploy' push every image there, and the stack names each by digest.",
+    )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
     def to_document(self) -> dict[str, Any]:
@@ -248,6 +266,7 @@ class Spec(_Strict):
             "network": self.network,
             "publish_address": str(self.publish_address),
             "swarm": self.swarm.model_dump(),
+            **({"registry": self.registry} if self.registry else {}),
             "profiles": profiles,
         }
 

@@ -11,6 +11,8 @@ way a user does.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Report
@@ -59,11 +61,35 @@ def preflight(checked: CheckedSpec, engine: Engine) -> Preflight:
     return check_target(checked, engine)
 
 
-def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> Preflight:
-    """Everything before starting: the preflight, then the files written."""
+def prepare(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    force: bool,
+    progress: ProgressFn = lambda _: None,
+) -> Preflight:
+    """Everything before starting: the preflight, the images where they run (checked there),
+    then the files written, naming the images as the target distributed them."""
     found = preflight(checked, engine)
+    spec = checked.loaded.spec
+    distributed = checked.target.runtime(engine).distribute(spec, checked.plan, progress)
+    Report(distributed.problems).fail_unless_ok()
+    if distributed.images:
+        pinned = pin_images(spec, distributed.images)
+        checked = replace(checked, loaded=replace(checked.loaded, spec=pinned))
     generate(checked, directory, force=force)
     return found
+
+
+def pin_images(spec: Spec, images: Mapping[str, str]) -> Spec:
+    """The spec with its images replaced by the references the nodes pull."""
+    return spec.model_copy(
+        update={
+            "image": images.get(spec.image, spec.image),
+            "browser_image": images.get(spec.browser_image, spec.browser_image),
+        }
+    )
 
 
 def up(
@@ -76,7 +102,7 @@ def up(
     force: bool = False,
 ) -> list[GatewayStatus]:
     """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
-    found = prepare(checked, directory, engine, force=force)
+    found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
         f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
