@@ -26,6 +26,9 @@ image: engine ## Build the gateway image once (cached by tag)
 browser-image: engine ## Build the gateway image with Chromium once (cached by tag)
 	images/build.sh --browser
 
+node-image: engine ## Build the swarm node image for the multi-node tests once (cached by tag)
+	images/build.sh --node
+
 up: setup image ## Set everything up and start main + rescue (the main job)
 	$(BIN)/openclaw-compose up
 
@@ -37,7 +40,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup image browser-image lint ## Set everything up, lint, and run all tests (Docker ones included)
+test: setup image browser-image node-image lint ## Set everything up, lint, and run all tests (Docker ones included)
 	$(BIN)/pytest
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
@@ -49,4 +52,4 @@ compose: setup ## Regenerate compose/ (the project for the embedded default)
 golden: setup ## Rewrite tests/golden after an intended change to rendered output
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
 
-.PHONY: help setup engine image browser-image up down lint test bench compose golden
+.PHONY: help setup engine image browser-image node-image up down lint test bench compose golden
