@@ -28,6 +28,8 @@ from typing import Any
 import docker
 import docker.errors
 
+from openclaw_compose.engine.client import run_docker
+
 NODE_IMAGE = "openclaw-compose/node:bookworm"
 ENGINE_PORT = 2375
 REGISTRY_PORT = 5000
@@ -101,13 +103,13 @@ def three_node_swarm(prefix: str, image: str) -> Iterator[Cluster]:
     machine the images are built on, which pushes them), and remove it all at the end."""
     host = docker.from_env()
     network, subnet = _network(host, prefix)
-    third = subnet.rsplit(".", 2)[0]
+    third = subnet.rsplit(".", 1)[0]
     nodes = tuple(Node(f"{prefix}-n{i}", f"{third}.{i + 1}") for i in range(1, 4))
     cluster = Cluster(network.name, nodes)
     try:
         start = time.monotonic()
         for node in nodes:
-            _run_node(host, node, network.name, cluster.registry)
+            _run_node(node, network.name, cluster.registry)
         for node in nodes:
             _wait(lambda node=node: node.sdk().version(), f"engine of {node.name}")
         _make_swarm(cluster)
@@ -148,21 +150,23 @@ def _network(host: Any, prefix: str) -> tuple[Any, str]:
     raise RuntimeError("no free 10.213.X.0/24 subnet for the test network")
 
 
-def _run_node(host: Any, node: Node, network: str, registry: str) -> None:
-    host.containers.run(
-        NODE_IMAGE,
-        name=node.name,
-        hostname=node.name,
-        detach=True,
-        cap_add=["ALL"],
-        cap_drop=["SYS_RESOURCE"],
-        security_opt=["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"],
-        device_cgroup_rules=["a *:* rwm"],
-        volumes={str(CGROUP_ROOT): {"bind": str(CGROUP_ROOT), "mode": "rw"}},
-        environment={"NODE_CGROUP_PARENT": node.name, "NODE_INSECURE_REGISTRY": registry},
-        network=network,
-        networking_config={network: host.api.create_endpoint_config(ipv4_address=node.address)},
-    )
+def _run_node(node: Node, network: str, registry: str) -> None:
+    """With the docker CLI: ``systempaths=unconfined`` (no masked /proc paths) is a CLI
+    option the SDK does not have."""
+    run_docker(
+        [
+            "run", "--detach", "--name", node.name, "--hostname", node.name,
+            "--network", network, "--ip", node.address,
+            "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+            "--security-opt", "systempaths=unconfined", "--device-cgroup-rule", "a *:* rwm",
+            "--volume", f"{CGROUP_ROOT}:{CGROUP_ROOT}:rw",
+            "--env", f"NODE_CGROUP_PARENT={node.name}",
+            "--env", f"NODE_INSECURE_REGISTRY={registry}",
+            NODE_IMAGE,
+        ],
+        cwd=None,
+    )  # fmt: skip
 
 
 def _make_swarm(cluster: Cluster) -> None:

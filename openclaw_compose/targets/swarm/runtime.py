@@ -115,6 +115,7 @@ class SwarmRuntime:
         checked = sorted({placed[p].hostname for p in placed if p not in skip})
         if checked:
             progress(f"preflight on node(s) {', '.join(checked)}: ports and image")
+        start = time.monotonic()
         problems = node_problems(
             spec,
             plan,
@@ -124,6 +125,8 @@ class SwarmRuntime:
             images=images,
             timeout=NODE_PREFLIGHT_TIMEOUT,
         )
+        if checked:
+            progress(f"preflight on node(s) done in {time.monotonic() - start:.1f} s")
         return Distribution(tuple(problems), images)
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
