@@ -32,7 +32,7 @@ from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.loading import LoadedSpec, validate
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.doctor import userland_proxy
 from openclaw_compose.runtime.probes import probe
@@ -236,7 +236,7 @@ def main() -> int:
     parser.add_argument("--designs", nargs="+", default=["native", "host", "bridge"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per design and size")
     args = parser.parse_args()
-    engine = Engine()
+    engine = DockerEngine()
     if "native" in args.designs:
         measure_native(1)  # warms Node's compile cache in /tmp, as any gateway's second start
     runs: dict[tuple[str, int], list[Result]] = defaultdict(list)

@@ -227,9 +227,9 @@ def schema() -> None:
 
 def connect() -> Engine:
     """The Docker engine the commands use (``DOCKER_HOST`` or the local socket)."""
-    from openclaw_compose.engine import Engine
+    from openclaw_compose.engine import DockerEngine
 
-    return Engine()
+    return DockerEngine()
 
 
 def _start(file: Path | None, output: Path, timeout: float, force: bool, target: str) -> None:

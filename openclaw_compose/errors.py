@@ -102,6 +102,10 @@ class NotFound(DockerError):
     """The engine has no such object (container, image, volume, secret, ...)."""
 
 
+class Refused(DockerError):
+    """The engine answered and refused (an object in use, a bad request, a conflict)."""
+
+
 class CommandFailed(DockerError):
     """A ``docker`` CLI command (compose, stack) exited non-zero, or could not be run."""
 

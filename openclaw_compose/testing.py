@@ -31,7 +31,7 @@ from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import DockerEngine
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.runtime.preflight import can_bind
@@ -97,7 +97,7 @@ def openclaw_gateways(
             spec_file = directory / DEFAULT_SPEC_FILE
             spec_file.write_text(json.dumps(spec_obj.to_document(), indent=2) + "\n")
             checked = check_loaded(LoadedSpec(spec_obj, str(spec_file), directory))
-            engine = Engine()
+            engine = DockerEngine()
             found = prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
             try:

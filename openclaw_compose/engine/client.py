@@ -1,8 +1,8 @@
 """The connection to the Docker engine: the SDK client, opened lazily, and the ``docker`` CLI.
 
 Every Docker failure leaves the engine package as one of the typed errors of
-:mod:`openclaw_compose.errors` (:class:`EngineUnreachable`, :class:`NotFound`,
-:class:`CommandFailed`, or :class:`DockerError` for any other refusal), with a message that says
+:mod:`openclaw_compose.errors` (:class:`EngineUnreachable`, :class:`NotFound`, :class:`Refused`,
+:class:`CommandFailed`, or :class:`DockerError` for anything else), with a message that says
 what to do, never as a traceback. Callers that mean "not found" catch :class:`NotFound` only, so
 an unreachable engine is never mistaken for a missing object.
 """
@@ -22,7 +22,13 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from openclaw_compose.errors import CommandFailed, DockerError, EngineUnreachable, NotFound
+from openclaw_compose.errors import (
+    CommandFailed,
+    DockerError,
+    EngineUnreachable,
+    NotFound,
+    Refused,
+)
 
 T = TypeVar("T")
 NOT_RUNNING = (
@@ -67,8 +73,10 @@ class Client:
             return action()
         except docker.errors.NotFound as exc:
             raise NotFound(f"not found in Docker: {first_line(exc)}") from None
+        except docker.errors.APIError as exc:
+            raise Refused(f"Docker refused: {first_line(exc)}") from None
         except docker.errors.DockerException as exc:
-            raise DockerError(f"Docker refused: {first_line(exc)}") from None
+            raise DockerError(f"Docker failed: {first_line(exc)}") from None
         except requests.exceptions.ConnectionError as exc:
             raise EngineUnreachable(NOT_RUNNING.format(reason=first_line(exc))) from None
 

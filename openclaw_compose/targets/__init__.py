@@ -1,7 +1,7 @@
 """The target registry: every kind of generated project, by the name ``--target`` takes.
 
 Names map to modules, imported on first use, so that listing the names (for ``--help``) costs
-nothing. Each module exposes ``TARGET``, an object satisfying
+nothing. Each module exposes ``TARGET``, a
 :class:`openclaw_compose.targets.base.Target`. Nothing outside this registry compares target
 names: code asks the target object instead.
 """

@@ -3,8 +3,8 @@ run on an engine (the runtime hooks). :mod:`openclaw_compose.runtime.pipeline` o
 the steps; a target supplies only what differs.
 
 A third target (Kubernetes manifests, say) is a folder ``targets/<name>/`` with the same inner
-shape (``render.py``, ``checks.py``, ``runtime.py``, and an object satisfying :class:`Target` in
-its ``__init__.py``), added to the registry in :mod:`openclaw_compose.targets`.
+shape (``render.py``, ``checks.py``, ``runtime.py``, and ``TARGET = Target(...)`` in its
+``__init__.py``), added to the registry in :mod:`openclaw_compose.targets`.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ class Runtime(Protocol):
         ...
 
 
-class Target(Protocol):
+@dataclass(frozen=True)
+class Target:
     """A kind of generated project: its document, its checks, its runtime."""
 
     name: str
@@ -122,15 +123,9 @@ class Target(Protocol):
     """The file it writes next to ``seeds/`` and ``.env`` (``compose.yaml``, ``stack.yaml``)."""
     summary: str
     """One line for ``--help``."""
-
-    def render(self, loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
-        """The files of the project (pure: no I/O)."""
-        ...
-
-    def checks(self, spec: Spec, plan: PortPlan) -> Iterator[Problem]:
-        """What this target adds to the core checks."""
-        ...
-
-    def runtime(self, engine: Engine) -> Runtime:
-        """Its hooks on ``engine``."""
-        ...
+    render: Callable[[LoadedSpec, PortPlan, Path], RenderedProject]
+    """The files of the project (pure: no I/O)."""
+    checks: Callable[[Spec, PortPlan], Iterator[Problem]]
+    """What this target adds to the core checks."""
+    runtime: Callable[[Engine], Runtime]
+    """Its hooks on an engine (imported on first use: only commands that run need Docker)."""

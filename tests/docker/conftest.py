@@ -9,13 +9,12 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import DockerError
 from openclaw_compose.testing import free_base, release_base
@@ -25,7 +24,7 @@ from . import dockerkit
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    engine = Engine()
+    engine = DockerEngine()
     try:
         engine.containers.version()
         engine.compose.version()
@@ -92,5 +91,4 @@ def _swarm_session(engine: Engine) -> Iterator[SwarmState]:
         if initialised:
             dockerkit.swarm_leave()
             if GWBRIDGE not in networks and GWBRIDGE in dockerkit.network_names():
-                with suppress(DockerError):  # still in use by something else: keep it
-                    dockerkit.remove_network(GWBRIDGE)
+                dockerkit.remove_network_if_unused(GWBRIDGE)

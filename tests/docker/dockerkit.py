@@ -3,10 +3,12 @@ kept out of the package, on the SDK directly."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 
 from openclaw_compose.engine.client import run_docker
 
@@ -34,8 +36,10 @@ def network_names() -> set[str]:
     return {network.name for network in _sdk().networks.list()}
 
 
-def remove_network(name: str) -> None:
-    _sdk().networks.get(name).remove()
+def remove_network_if_unused(name: str) -> None:
+    """Remove ``name`` unless something still uses it (then it is kept)."""
+    with suppress(docker.errors.APIError):
+        _sdk().networks.get(name).remove()
 
 
 def swarm_init(advertise_addr: str) -> None:

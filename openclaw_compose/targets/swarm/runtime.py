@@ -35,7 +35,7 @@ from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
-from openclaw_compose.errors import DockerError, NotFound
+from openclaw_compose.errors import DockerError, NotFound, Refused
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe
 from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
@@ -95,7 +95,7 @@ class SwarmRuntime:
     def _here(self, placed: Mapping[str, SwarmNode], swarm: SwarmState) -> list[str]:
         """The profiles whose node is this machine: placed on the engine's own node, and the
         engine on this machine."""
-        if not self._engine.client.local:
+        if not self._engine.local:
             return []
         return [name for name, node in placed.items() if node.id == swarm.node_id]
 
@@ -168,14 +168,14 @@ class SwarmRuntime:
         swarm = self._engine.swarm
         secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
         for name in set(swarm.stack_secrets(spec.project)) - secrets:
-            with suppress(DockerError):  # still held by a task shutting down: goes with the stack
+            with suppress(Refused):  # still held by a task shutting down: goes with the stack
                 swarm.remove_secret(name)
         seeds = {
             seed_config_name(spec.project, name, seed_text(profile))
             for name, profile in spec.profiles.items()
         }
         for name in set(swarm.stack_configs(spec.project)) - seeds:
-            with suppress(DockerError):
+            with suppress(Refused):  # likewise
                 swarm.remove_config(name)
 
     def settled(self, spec: Spec) -> bool:
@@ -236,7 +236,7 @@ class SwarmRuntime:
     def _url(self, node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str) -> str:
         """Published on every address of its node: its address, or loopback when the node is
         this machine (then its advertised address may be one only the other nodes reach)."""
-        local = node is None or (node.id == swarm.node_id and self._engine.client.local)
+        local = node is None or (node.id == swarm.node_id and self._engine.local)
         host = LOCAL_HOST if local or node is None else node.address
         base = next(fp.base for fp in plan.footprints if fp.profile == profile)
         return f"http://{host}:{base}"

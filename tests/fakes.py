@@ -1,0 +1,174 @@
+"""An in-memory Docker engine for fast tests of the pipeline's logic (and of error paths a real
+engine cannot be made to produce). It satisfies :class:`openclaw_compose.engine.Engine` and
+records what was asked of it; a compose ``up`` makes the project's containers "running"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openclaw_compose.engine.containers import ContainerState, PublishedPort
+from openclaw_compose.engine.swarm import JobResult, ServicePort, SwarmNode, SwarmState, TaskState
+from openclaw_compose.errors import CommandFailed
+
+
+@dataclass
+class FakeContainers:
+    images: dict[str, dict[str, str]] = field(default_factory=dict)
+    containers: dict[str, dict[str, ContainerState]] = field(default_factory=dict)
+    published: list[PublishedPort] = field(default_factory=list)
+    log_text: str = "gateway log line\n"
+
+    def version(self) -> str:
+        return "fake (API 1.41)"
+
+    def image_labels(self, tag: str) -> dict[str, str] | None:
+        return self.images.get(tag)
+
+    def push(self, image: str, repository: str, tag: str) -> str:
+        return "sha256:" + "0" * 64
+
+    def published_ports(self) -> list[PublishedPort]:
+        return list(self.published)
+
+    def project_containers(self, project: str) -> dict[str, ContainerState]:
+        return dict(self.containers.get(project, {}))
+
+    def stack_containers(self, stack: str) -> dict[str, ContainerState]:
+        return {}
+
+    def volumes(self, label: str) -> list[str]:
+        return []
+
+    def remove_volume(self, name: str) -> None:
+        raise CommandFailed(f"fake: no volume {name}")
+
+    def networks(self, label: str) -> list[str]:
+        return []
+
+    def logs(self, container: str, tail: int = 40) -> str:
+        return self.log_text
+
+    def run(self, image: str, environment: Mapping[str, str]) -> tuple[int, str]:
+        return 0, ""
+
+    def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
+        return 0, ""
+
+
+@dataclass
+class FakeCompose:
+    containers: FakeContainers
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+    fail_with: str | None = None
+
+    def version(self) -> str:
+        return "2.26.1"
+
+    def run(self, directory: Path, *args: str) -> str:
+        self.calls.append(args)
+        if self.fail_with is not None:
+            raise CommandFailed(self.fail_with)
+        if args[0] == "up":
+            project = _project_of(directory)
+            services = _services_of(directory)
+            self.containers.containers[project] = {
+                name: ContainerState(f"{project}-{name}-1", name, "running", "starting", 0, 1)
+                for name in services
+            }
+        return ""
+
+    def passthrough(self, directory: Path, *args: str) -> int:
+        self.calls.append(args)
+        return 0
+
+
+@dataclass
+class FakeSwarm:
+    job_results: dict[str, JobResult] = field(default_factory=dict)
+    """By node id: how a probe job placed there ends (default: complete, every port free)."""
+    jobs: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """(node id, image, command) of every job run."""
+
+    def state(self) -> SwarmState:
+        return SwarmState("inactive", "", manager=False)
+
+    def nodes(self) -> list[SwarmNode]:
+        return []
+
+    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]:
+        return {}
+
+    def stack_tasks(self, stack: str) -> list[TaskState]:
+        return []
+
+    def service_ports(self) -> list[ServicePort]:
+        return []
+
+    def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
+        return {}
+
+    def create_secret(self, name: str, data: str, labels: Mapping[str, str]) -> None:
+        raise CommandFailed("fake: no swarm")
+
+    def remove_secret(self, name: str) -> None:
+        raise CommandFailed("fake: no swarm")
+
+    def stack_configs(self, stack: str) -> list[str]:
+        return []
+
+    def remove_config(self, name: str) -> None:
+        raise CommandFailed("fake: no swarm")
+
+    def stack_deploy(self, directory: Path, stack_file: str, stack: str) -> str:
+        raise CommandFailed("fake: no swarm")
+
+    def stack_rm(self, stack: str) -> str:
+        raise CommandFailed("fake: no swarm")
+
+    def run_job(
+        self,
+        name: str,
+        image: str,
+        command: Sequence[str],
+        node_id: str,
+        *,
+        labels: Mapping[str, str],
+        timeout: float,
+    ) -> JobResult:
+        self.jobs.append((node_id, image, list(command)))
+        return self.job_results.get(
+            node_id, JobResult("complete", None, "openclaw-compose-busy []")
+        )
+
+
+@dataclass
+class FakeEngine:
+    containers: FakeContainers = field(default_factory=FakeContainers)
+    compose: FakeCompose = field(init=False)
+    swarm: FakeSwarm = field(default_factory=FakeSwarm)
+
+    local: bool = True
+
+    def __post_init__(self) -> None:
+        self.compose = FakeCompose(self.containers)
+
+    def with_images(self, *tags: str) -> FakeEngine:
+        self.containers.images |= {tag: {} for tag in tags}
+        return self
+
+
+def _project_of(directory: Path) -> str:
+    for line in (directory / "compose.yaml").read_text().splitlines():
+        if line.startswith("name: "):
+            return line.removeprefix("name: ").strip()
+    raise AssertionError("compose.yaml without a name")
+
+
+def _services_of(directory: Path) -> list[str]:
+    from ruamel.yaml import YAML  # noqa: PLC0415
+
+    document = YAML(typ="safe").load((directory / "compose.yaml").read_text())
+    return list(document["services"])

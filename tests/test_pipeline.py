@@ -1,0 +1,155 @@
+"""The runtime pipeline's logic against an in-memory engine: the order of its steps, that
+nothing is written or started when a preflight fails, and the exit codes 4 and 5."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from openclaw_compose import cli
+from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE
+from openclaw_compose.engine.containers import ContainerState, PublishedPort
+from openclaw_compose.errors import ExitCode
+from openclaw_compose.testing import free_base, release_base
+
+from .fakes import FakeEngine
+from .helpers import run_cli, snapshot, write_tree
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    engine = FakeEngine().with_images(DEFAULT_IMAGE)
+    monkeypatch.setattr(cli, "connect", lambda: engine)
+    return engine
+
+
+@pytest.fixture
+def base() -> Iterator[int]:
+    port = free_base()
+    yield port
+    release_base(port)
+
+
+class _Probes(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def gateway(base: int) -> Iterator[int]:
+    """Something that answers the gateway's probes on ``base``, as a started gateway would."""
+    server = ThreadingHTTPServer(("127.0.0.1", base), _Probes)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def _spec(directory: Path, base: int, extra: str = "") -> Path:
+    write_tree(
+        directory, {"spec.yaml": f"project: pipe\nprofiles:\n  solo:\n    port: {base}\n{extra}"}
+    )
+    return directory / "spec.yaml"
+
+
+def test_missing_browser_image_exits_4_naming_it(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    spec = _spec(tmp_path, base, "    browser: true\n")
+    result = run_cli("up", "-f", spec, "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.DOCKER
+    assert DEFAULT_BROWSER_IMAGE in result.stderr
+    assert "make browser-image" in result.stderr
+    assert snapshot(tmp_path / "out") == {}
+    assert fake.compose.calls == []
+    doctor = run_cli("doctor", "-f", spec)
+    assert doctor.exit_code == ExitCode.PROBLEMS
+    assert "FAIL  images: " in doctor.stdout
+    assert DEFAULT_BROWSER_IMAGE in doctor.stdout
+
+
+def test_port_of_another_container_is_refused_before_anything(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    fake.containers.published.append(
+        PublishedPort("127.0.0.1", base + 2, "other-gw-1", "other", "gw", "exited")
+    )
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "[port-in-use]" in result.stderr
+    assert "container 'other-gw-1' (exited) of compose project 'other'" in result.stderr
+    assert snapshot(tmp_path / "out") == {}
+    assert fake.compose.calls == []
+
+
+def test_unavailable_publish_address_is_a_problem(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    spec = _spec(tmp_path, base, "network: bridge\npublish_address: 192.0.2.7\n")
+    result = run_cli("up", "-f", spec, "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "[publish-address-unavailable] publish_address 192.0.2.7" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(tmp_path / "out") == {}
+    doctor = run_cli("doctor", "-f", spec)
+    assert doctor.exit_code == ExitCode.PROBLEMS
+    assert "publish-address-unavailable" in doctor.stdout
+    deploy = run_cli("deploy", "-f", spec, "-o", tmp_path / "out")
+    assert deploy.exit_code == ExitCode.DOCKER  # the fake engine is in no swarm
+    assert "not a swarm manager" in deploy.stderr
+
+
+def test_up_writes_starts_then_waits(tmp_path: Path, fake: FakeEngine, gateway: int) -> None:
+    fake.containers.containers["pipe"] = {
+        "solo": ContainerState("pipe-solo-1", "solo", "running", "healthy", 0, 1)
+    }  # already up: its own ports are its own
+    result = run_cli(
+        "up", "-f", _spec(tmp_path, gateway), "-o", tmp_path / "out", "--timeout", "10"
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert fake.compose.calls == [("up", "--detach", "--remove-orphans")]
+    assert (tmp_path / "out" / "compose.yaml").exists()
+    assert "solo ready in" in result.stderr
+    row = result.stdout.splitlines()[1].split()
+    assert row[:3] == ["solo", f"http://127.0.0.1:{gateway}", "running"]
+
+
+def test_not_ready_exits_5_with_last_logs(tmp_path: Path, fake: FakeEngine, base: int) -> None:
+    fake.containers.log_text = "Refusing to bind gateway\n"
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")
+    assert result.exit_code == ExitCode.NOT_READY
+    assert "not ready after 1 s: solo" in result.stderr
+    assert "Refusing to bind gateway" in result.stderr
+
+
+def test_failing_compose_exits_4(tmp_path: Path, fake: FakeEngine, base: int) -> None:
+    fake.compose.fail_with = "'docker compose up' failed:\n  no space left on device"
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.DOCKER
+    assert "no space left on device" in result.stderr
+
+
+def test_unreachable_engine_exits_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base: int
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{base}")  # a free port: nothing answers
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("status")
+    assert result.exit_code == ExitCode.DOCKER
+    assert "cannot reach the Docker engine" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_target_is_a_usage_error(workdir: Path) -> None:
+    result = run_cli("check", "--target", "kubernetes")
+    assert result.exit_code == ExitCode.USAGE
+    assert "unknown target 'kubernetes'; the targets are: compose, swarm" in result.stderr
