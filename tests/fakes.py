@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import JobResult, ServicePort, SwarmNode, SwarmState, TaskState
+from openclaw_compose.engine.swarm import (
+    Job,
+    JobResult,
+    ServicePort,
+    SwarmNode,
+    SwarmState,
+    TaskState,
+)
 from openclaw_compose.errors import CommandFailed
 
 
@@ -128,19 +135,10 @@ class FakeSwarm:
     def stack_rm(self, stack: str) -> str:
         raise CommandFailed("fake: no swarm")
 
-    def run_job(
-        self,
-        name: str,
-        image: str,
-        command: Sequence[str],
-        node_id: str,
-        *,
-        labels: Mapping[str, str],
-        timeout: float,
-    ) -> JobResult:
-        self.jobs.append((node_id, image, list(command)))
+    def run_job(self, job: Job, timeout: float) -> JobResult:
+        self.jobs.append((job.node_id, job.image, list(job.command)))
         return self.job_results.get(
-            node_id, JobResult("complete", None, "openclaw-compose-busy []")
+            job.node_id, JobResult("complete", None, "openclaw-compose-busy []")
         )
 
 

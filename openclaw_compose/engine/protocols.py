@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import JobResult, ServicePort, SwarmNode, SwarmState, TaskState
+from openclaw_compose.engine.swarm import (
+    Job,
+    JobResult,
+    ServicePort,
+    SwarmNode,
+    SwarmState,
+    TaskState,
+)
 
 
 class ContainerAccess(Protocol):
@@ -53,16 +60,7 @@ class SwarmAccess(Protocol):
     def remove_config(self, name: str) -> None: ...
     def stack_deploy(self, directory: Path, stack_file: str, stack: str) -> str: ...
     def stack_rm(self, stack: str) -> str: ...
-    def run_job(
-        self,
-        name: str,
-        image: str,
-        command: Sequence[str],
-        node_id: str,
-        *,
-        labels: Mapping[str, str],
-        timeout: float,
-    ) -> JobResult: ...
+    def run_job(self, job: Job, timeout: float) -> JobResult: ...
 
 
 class Engine(Protocol):

@@ -48,6 +48,18 @@ class TaskState:
 
 
 @dataclass(frozen=True, slots=True)
+class Job:
+    """A one-off task: ``command`` in ``image`` on node ``node_id``, in that node's own network
+    namespace (the ``host`` network)."""
+
+    name: str
+    image: str
+    command: Sequence[str]
+    node_id: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class JobResult:
     """How a one-off task ended (``complete``, ``failed``, ``rejected``, ... or ``timeout``),
     its error and what it printed."""
@@ -132,31 +144,21 @@ class Swarm:
             if port.get("PublishedPort")
         ]
 
-    def run_job(
-        self,
-        name: str,
-        image: str,
-        command: Sequence[str],
-        node_id: str,
-        *,
-        labels: Mapping[str, str],
-        timeout: float,
-    ) -> JobResult:
-        """Run ``command`` once on node ``node_id``, in that node's own network namespace (the
-        ``host`` network), as a swarm job; wait for it, read its output, remove it. How the
+    def run_job(self, job: Job, timeout: float) -> JobResult:
+        """Run ``job`` once as a swarm job; wait for it, read its output, remove it. How the
         manager looks at another node's ports: the task binds them there."""
         api = self._client.sdk.api
         template = docker.types.TaskTemplate(
-            docker.types.ContainerSpec(image, command=list(command)),
+            docker.types.ContainerSpec(job.image, command=list(job.command)),
             restart_policy=docker.types.RestartPolicy(condition="none"),
-            placement=docker.types.Placement(constraints=[f"node.id == {node_id}"]),
+            placement=docker.types.Placement(constraints=[f"node.id == {job.node_id}"]),
             networks=[{"Target": "host"}],
         )
         created = self._client.call(
             lambda: api.create_service(
                 template,
-                name=name,
-                labels=dict(labels),
+                name=job.name,
+                labels=dict(job.labels),
                 mode=docker.types.ServiceMode("replicated-job", concurrency=1),
             )
         )

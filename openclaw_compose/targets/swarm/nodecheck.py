@@ -22,7 +22,7 @@ from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.swarm import JobResult, SwarmNode
+from openclaw_compose.engine.swarm import Job, JobResult, SwarmNode
 from openclaw_compose.runtime.preflight import SWARM_ADDRESS, port_problem
 
 PREFLIGHT_LABEL = "io.openclaw-compose.preflight"
@@ -89,14 +89,14 @@ def _probe(
         for low, high in fp.published(browser=browser)
         for port in range(low, high + 1)
     }
-    result = engine.swarm.run_job(
-        f"{spec.project}-preflight-{os.urandom(4).hex()}",
-        image,
-        ["node", "-e", BIND_SCRIPT, *map(str, sorted(owner))],
-        node.id,
+    job = Job(
+        name=f"{spec.project}-preflight-{os.urandom(4).hex()}",
+        image=image,
+        command=["node", "-e", BIND_SCRIPT, *map(str, sorted(owner))],
+        node_id=node.id,
         labels={PREFLIGHT_LABEL: spec.project},
-        timeout=timeout,
     )
+    result = engine.swarm.run_job(job, timeout)
     where = f"node {node.hostname} ({node.address})"
     lines = [line for line in result.output.splitlines() if line.startswith(MARKER)]
     if result.state != "complete" or not lines:
