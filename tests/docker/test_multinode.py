@@ -254,6 +254,29 @@ def test_a_port_taken_on_a_worker_is_refused_before_anything_is_deployed(
     assert services == [f"{fleet.project}_{p}" for p in sorted(fleet.nodes)]  # no probe job left
 
 
+def test_without_a_registry_a_node_without_the_image_is_refused(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    worker = fleet.nodes["alice"]  # it pulled the image by digest, never under its tag
+    project = f"octest-{os.urandom(4).hex()}"
+    spec_file = tmp_path / "openclaw-compose.yaml"
+    spec_file.write_text(
+        f"project: {project}\nprofiles:\n  erin: {{port: {TAKEN_PORT}, node: {worker.name}}}\n"
+    )
+    start = time.monotonic()
+    result = outside(fleet.cluster, "deploy", "-f", spec_file, "-o", tmp_path)
+    fleet.cluster.timings["deploy refused for a missing image"] = time.monotonic() - start
+    assert result.exit_code == ExitCode.PROBLEMS, result.output
+    assert (
+        f"[node-image] profiles 'erin': node {worker.name} ({worker.address}) cannot run image "
+        f"{DEFAULT_IMAGE} (" in result.stderr
+    )
+    assert f"'docker save {DEFAULT_IMAGE} | ssh {worker.name} docker load'" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-compose.yaml"]
+    label = {"label": f"com.docker.stack.namespace={project}"}
+    assert fleet.cluster.manager.sdk().services.list(filters=label) == []
+
+
 def test_undeploy_on_the_manager_leaves_nothing_but_named_volumes(fleet: Fleet) -> None:
     result = on_manager(fleet.cluster, "undeploy", "-f", fleet.spec_file, "--volumes", "--yes")
     assert result.returncode == 0, result.stderr

@@ -243,7 +243,8 @@ class SwarmRuntime:
 
     def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
         """Remove the stack (services, networks, configs, token secrets) and wait until its
-        containers are gone on this node; with ``volumes``, this node's volumes of the stack."""
+        containers are gone on the engine's node; with ``volumes``, delete the stack's volumes
+        there and name, per node, those kept on the nodes its other gateways last ran on."""
         del directory  # a stack is removed by name
         me = self._manager()
         swarm, containers = self._engine.swarm, self._engine.containers
