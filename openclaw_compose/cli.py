@@ -184,6 +184,8 @@ def generate(
     checked = check_spec(file, target=target)
     result = generate(checked, output, force=force)
     _print_warnings(checked.report)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
     for name in result.written:
         typer.echo(f"wrote {output / name}")
     for name in result.removed:

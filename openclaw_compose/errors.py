@@ -23,6 +23,13 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def shown(name: object) -> str:
+    """``name`` (a path, usually) printable whatever its bytes: undecodable bytes, line breaks
+    and other control characters as escapes."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 class OpenclawComposeError(Exception):
     """Base class: a message for the user and the exit code that goes with it."""
 

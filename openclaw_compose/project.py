@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openclaw_compose.core.checks import CheckCode, HostFacts, Problem, Report, run_checks
+from openclaw_compose.core.checks import (
+    CheckCode,
+    HostFacts,
+    Problem,
+    Report,
+    output_problems,
+    run_checks,
+)
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.writing import WriteResult, write_project
@@ -68,7 +75,8 @@ def spec_error_report(error: SpecError) -> Report:
 def generate(checked: CheckedSpec, out_dir: Path, *, force: bool = False) -> WriteResult:
     """Render and write the project of the checked target; refuses (writing nothing) when the
     checks found errors. The other targets' documents in the same directory are left alone."""
-    checked.report.fail_unless_ok()
+    output = tuple(output_problems(checked.loaded.spec, out_dir))
+    Report(checked.report.problems + output).fail_unless_ok()
     project = checked.target.render(checked.loaded, checked.plan, out_dir)
     others = tuple(t.document for t in all_targets() if t is not checked.target)
     return write_project(out_dir, dataclasses.replace(project, others=others), force=force)

@@ -153,3 +153,11 @@ def test_unknown_target_is_a_usage_error(workdir: Path) -> None:
     result = run_cli("check", "--target", "kubernetes")
     assert result.exit_code == ExitCode.USAGE
     assert "unknown target 'kubernetes'; the targets are: compose, swarm" in result.stderr
+
+
+def test_up_shows_the_writers_notes(tmp_path: Path, fake: FakeEngine, base: int) -> None:
+    write_tree(tmp_path, {"out/.env": "MINE=1\n"})
+    (tmp_path / "out" / ".env").chmod(0o644)
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")
+    assert result.exit_code == ExitCode.NOT_READY
+    assert ".env was mode 0644; made it 0600" in result.stderr

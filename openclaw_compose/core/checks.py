@@ -20,6 +20,9 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from openclaw_compose.core.contract import SEEDS_DIR
+from openclaw_compose.core.hostpaths import unmountable
+from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -30,8 +33,8 @@ from openclaw_compose.core.ports import (
     PortRange,
     format_range,
 )
-from openclaw_compose.core.spec import Spec
-from openclaw_compose.errors import ChecksFailed
+from openclaw_compose.core.spec import ProfileSpec, Spec
+from openclaw_compose.errors import ChecksFailed, shown
 
 Severity = Literal["error", "warning"]
 
@@ -47,6 +50,9 @@ class CheckCode(StrEnum):
     CDP_PORT_COLLISION = "cdp-port-collision"
     CDP_URL_SHARED = "cdp-url-shared"
     CDP_URL_INVALID = "cdp-url-invalid"
+    CDP_URL_FOREIGN = "cdp-url-foreign"
+    PATH_INVALID = "path-invalid"
+    PATH_OUTPUT = "path-output"
     PATH_SHARED = "path-shared"
     PORT_PRIVILEGED = "port-privileged"
     PORT_EPHEMERAL = "port-ephemeral"
@@ -54,6 +60,7 @@ class CheckCode(StrEnum):
     PORT_IN_USE = "port-in-use"
     PUBLISH_ADDRESS_UNAVAILABLE = "publish-address-unavailable"
     COMPOSE_NODES = "compose-nodes"
+    COMPOSE_AUTH = "compose-auth"
     SWARM_AUTH = "swarm-auth"
     SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
@@ -143,6 +150,8 @@ def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:
     for node, footprints in nodes.items():
         problems += _overlaps(footprints, node)
     problems += _shared_cdp_urls(spec)
+    problems += _foreign_cdp_ports(spec, plan)
+    problems += _invalid_paths(spec)
     problems += _shared_paths(spec)
     problems += _privileged(plan)
     problems += _ephemeral(plan, host)
@@ -310,14 +319,7 @@ def cdp_endpoint(url: str) -> tuple[str, int] | None:
 def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
     users: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     for name, profile in spec.profiles.items():
-        browser = profile.openclaw.browser
-        urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-            (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-            for bp, fragment in sorted(browser.profiles.items())
-        ]
-        for key, url in urls:
-            if url is None:
-                continue
+        for key, url in _cdp_urls(profile):
             endpoint = cdp_endpoint(url)
             if endpoint is None:
                 yield Problem(
@@ -343,6 +345,110 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
                 ports=(port,),
                 nodes=tuple(dict.fromkeys(spec.profiles[name].node for name in profiles)),
             )
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _cdp_urls(profile: ProfileSpec) -> list[tuple[str, str]]:
+    """``(key under openclaw, URL)`` of every cdpUrl the profile sets."""
+    browser = profile.openclaw.browser
+    urls = [("browser.cdpUrl", browser.cdpUrl)] + [
+        (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
+        for bp, fragment in sorted(browser.profiles.items())
+    ]
+    return [(key, url) for key, url in urls if url is not None]
+
+
+def _foreign_cdp_ports(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
+    """A cdpUrl on loopback at a port of another profile: with ``network: host`` that is the
+    other gateway's own browser (and with ``bridge`` nothing at all), never a browser of one's
+    own."""
+    for name, profile in spec.profiles.items():
+        for key, url in _cdp_urls(profile):
+            endpoint = cdp_endpoint(url)
+            if endpoint is None or not _loopback(endpoint[0]):
+                continue
+            port = endpoint[1]
+            owner = next(
+                (
+                    fp.profile
+                    for fp in plan.footprints
+                    if fp.node == profile.node
+                    and fp.profile != name
+                    and (fp.span[0] <= port <= fp.span[1] or port in fp.cdp_ports.values())
+                ),
+                None,
+            )
+            if owner is not None:
+                yield Problem(
+                    CheckCode.CDP_URL_FOREIGN,
+                    "error",
+                    (name, owner),
+                    f"profiles.{name}.openclaw.{key}: {url!r} points at port {port} on "
+                    f"loopback, which belongs to profile {owner!r}: a gateway must not drive "
+                    "another profile's browser; point it at a browser of its own",
+                    ports=(port,),
+                    nodes=(profile.node,),
+                )
+
+
+def _loopback(host: str) -> bool:
+    return host in _LOOPBACK_NAMES or host.startswith("127.")
+
+
+def _invalid_paths(spec: Spec) -> Iterator[Problem]:
+    for name, profile in spec.profiles.items():
+        for role, path in profile.host_paths().items():
+            reason = unmountable(path)
+            if reason is not None:
+                yield path_problem(name, f"{role}_dir", path, reason, profile.node)
+
+
+def path_problem(profile: str, field: str, path: Path, reason: str, node: str | None) -> Problem:
+    """A host path that cannot be mounted (the compose target adds what this host says)."""
+    return Problem(
+        CheckCode.PATH_INVALID,
+        "error",
+        (profile,),
+        f"profiles.{profile}.{field} ({shown(path)}): {reason}",
+        paths=(shown(path),),
+        nodes=(node,),
+    )
+
+
+def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
+    """Bind paths that are, or contain, the output directory (the container would see ``.env``
+    with every profile's token), or that are inside one of the files openclaw-compose manages
+    there (every profile's seed, the journal)."""
+    try:
+        out = out_dir.resolve()
+    except (RuntimeError, ValueError, OSError):
+        return  # the writer reports an output directory it cannot reach
+    for name, profile in spec.profiles.items():
+        for role, path in profile.host_paths().items():
+            if out.is_relative_to(path):
+                relation = "is" if out == path else "contains"
+                what = f"{relation} the output directory {shown(out)}: the gateway would see "
+                what += ".env with every profile's token"
+            elif path.is_relative_to(out) and _managed(path.relative_to(out).parts[0]):
+                managed = out / path.relative_to(out).parts[0]
+                what = f"is inside {shown(managed)}, which openclaw-compose writes itself"
+            else:
+                continue
+            yield Problem(
+                CheckCode.PATH_OUTPUT,
+                "error",
+                (name,),
+                f"profiles.{name}.{role}_dir ({shown(path)}) {what}; choose a directory outside "
+                "it, or another -o DIR",
+                paths=(shown(path),),
+                nodes=(profile.node,),
+            )
+
+
+def _managed(name: str) -> bool:
+    return is_ours(name) or name in (SEEDS_DIR, JOURNAL_DIR)
 
 
 def _shared_paths(spec: Spec) -> Iterator[Problem]:

@@ -120,7 +120,7 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
             volumes[f"{fp.profile}-{role}"] = {}
             mounts.append(f"{fp.profile}-{role}:{target}")
         else:
-            mounts.append(f"{relative(host_path, out_dir)}:{target}")
+            mounts.append(f"{literal(relative(host_path, out_dir))}:{target}")
     return mounts
 
 
@@ -159,6 +159,13 @@ def healthcheck(fp: Footprint) -> dict[str, Any]:
 
 def labels(fp: Footprint) -> dict[str, str]:
     return {PROFILE_LABEL: fp.profile, BASE_PORT_LABEL: str(fp.base)}
+
+
+def literal(text: str) -> str:
+    """``text`` as Compose (and ``docker stack``) will read it: every ``$`` doubled, so that a
+    user's string is never interpolated (``./c$OPENCLAW_TOKEN_RESCUE`` would otherwise put
+    rescue's token into main's mount path)."""
+    return text.replace("$", "$$")
 
 
 def relative(path: Path, out_dir: Path) -> str:

@@ -1,8 +1,9 @@
 """Reading a profiles file into a validated :class:`~openclaw_compose.spec.Spec`.
 
-The fast path parses with ruamel's C parser and the safe constructor (duplicate keys are errors
-there too). Only when validation fails is the file parsed again with the round-trip loader, to
-point every error at its line.
+The file is first read as YAML events only (:mod:`.yamlscan`: size, nesting and alias limits,
+JSON-faithful values), then parsed with ruamel's C parser and the safe constructor (duplicate
+keys are errors there too). Only when validation fails is the file parsed again with the
+round-trip loader, to point every error at its line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, Spec
-from openclaw_compose.errors import SpecError, SpecIssue, UsageError
+from openclaw_compose.core.yamlscan import MAX_BYTES, ScanError, scan
+from openclaw_compose.errors import SpecError, SpecIssue, UsageError, shown
 
 DEFAULT_SPEC_FILE = "openclaw-compose.yaml"
 EMBEDDED = "<embedded default>"
@@ -43,16 +45,36 @@ def load_spec(path: Path | None, *, cwd: Path | None = None) -> LoadedSpec:
         if not candidate.exists():
             return LoadedSpec(validate(DEFAULT_SPEC_DATA, source=EMBEDDED), EMBEDDED, cwd)
         path = candidate
+    source = _source_name(path)
     text = read_text(path)
-    source = str(path)
     data = parse_yaml(text, source)
     spec = validate(data, source=source, text=text)
     return LoadedSpec(_absolute_paths(spec, path.resolve().parent), source, path.resolve().parent)
 
 
+def _source_name(path: Path) -> str:
+    """The file's name as written into generated headers: one line of UTF-8 text."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{shown(name)}: the file name is not UTF-8; rename the profiles file"
+        ) from None
+    if any(char in name for char in "\n\r\0"):
+        raise UsageError(f"{shown(name)}: the file name contains a line break; rename it")
+    return name
+
+
 def read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # bounded: a pipe or a device may never end
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise UsageError(
+                f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; this is not a profiles file"
+            )
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"{path}: no such file; give the profiles file with -f PATH, "
@@ -70,14 +92,17 @@ def read_text(path: Path) -> str:
 
 def parse_yaml(text: str, source: str) -> Any:
     try:
+        scan(text)
         return YAML(typ="safe").load(text)
+    except ScanError as exc:
+        raise SpecError(source, "yaml", [SpecIssue("", exc.message, exc.line)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         column = f", column {mark.column + 1}" if mark else ""
         issue = SpecIssue("", f"{_first_line(problem)}{column}", mark.line + 1 if mark else None)
         raise SpecError(source, "yaml", [issue]) from None
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError) as exc:  # the last two: a constructor's surprise
         raise SpecError(source, "yaml", [SpecIssue("", _first_line(str(exc)))]) from None
 
 
@@ -149,10 +174,22 @@ def _absolute_paths(spec: Spec, base_dir: Path) -> Spec:
     profiles = {
         name: profile.model_copy(
             update={
-                f"{role}_dir": (base_dir / path.expanduser()).resolve()
+                f"{role}_dir": absolute_path(path, base_dir)
                 for role, path in profile.host_paths().items()
             }
         )
         for name, profile in spec.profiles.items()
     }
     return spec.model_copy(update={"profiles": profiles})
+
+
+def absolute_path(path: Path, base_dir: Path) -> Path:
+    """``path`` with ``~`` expanded and symbolic links resolved, as the mount will see it.
+
+    A path that cannot be resolved (an unknown ``~user``, a symbolic link loop, a NUL byte) is
+    kept as written, for the checks to report with its profile and field.
+    """
+    try:
+        return (base_dir / path.expanduser()).resolve()
+    except (RuntimeError, ValueError, OSError):
+        return path if str(path).startswith("~") else base_dir / path

@@ -1,29 +1,43 @@
-"""Writing a rendered project to disk: atomically, and never over a user's edits.
+"""Writing a rendered project to disk: planned first, then applied crash-consistently, and
+never over a user's edits.
 
 Every generated file's SHA-256 is recorded in ``.openclaw-compose.sums`` (``sha256sum -c``
 format). On the next run a file whose content no longer matches its recorded sum, or that exists
 without one, was edited by hand or is not ours: it is only replaced with ``force``. The other
-target's document (``compose.yaml`` next to ``stack.yaml``) is left alone, sum included. All new
-contents are written to temporary files first (where a full disk or a crash can only leave
-temporary files behind), then renamed into place; the sums file goes last.
+target's document (``compose.yaml`` next to ``stack.yaml``) is left alone, sum included. Names in
+the sums file are never trusted as paths: only the names openclaw-compose writes count.
+
+A run plans everything under the output directory's lock (:mod:`.journal`), then does what can
+fail without touching the project (bind directories, ``.env`` permissions), and only then stages
+and commits the changes as one journaled transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
+import stat
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import RenderedProject
+from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
-from openclaw_compose.errors import OutputError
+from openclaw_compose.core.journal import (
+    ABSENT,
+    Change,
+    commit,
+    digest,
+    is_ours,
+    locked,
+    recover,
+)
+from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
 CONTAINER_UID = 1000
+_FOREIGN = b"\0"
+"""What a path that is not a regular file reads as: matches no sum."""
 
 
 @dataclass
@@ -33,150 +47,182 @@ class WriteResult:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     """Files of profiles that no longer exist, kept because they were edited by hand."""
+    notes: list[str] = field(default_factory=list)
+    """What the user should know: a completed interrupted run, a tightened ``.env`` mode."""
 
 
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest(text.encode())
 
 
 def read_sums(out_dir: Path) -> dict[str, str]:
-    try:
-        text = (out_dir / SUMS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
+    """The recorded digests of the files openclaw-compose wrote; any other line is ignored."""
+    data = _current(out_dir / SUMS_FILE)
     sums = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition("  ")
-        if name:
-            sums[name] = digest
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        recorded, _, name = line.partition("  ")
+        if is_ours(name) and len(recorded) == 64 and all(c in "0123456789abcdef" for c in recorded):
+            sums[name] = recorded
     return sums
 
 
-def _current(path: Path) -> str | None:
+def _foreign(path: Path) -> bool:
+    return path.is_symlink() or (path.exists() and not path.is_file())
+
+
+def _current(path: Path) -> bytes | None:
+    if _foreign(path):
+        return _FOREIGN
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         return None
-    except (UnicodeDecodeError, IsADirectoryError):
-        return "\0"  # present but not a text file we wrote: never matches a sum
 
 
 def write_project(out_dir: Path, project: RenderedProject, *, force: bool = False) -> WriteResult:
     """Write ``project`` into ``out_dir``; raises :class:`OutputError` before touching anything."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: exists and is not a directory; choose another -o DIR")
+        raise OutputError(f"{shown(out_dir)}: exists and is not a directory; choose another -o DIR")
+    created = not out_dir.exists()
     try:
-        return _write(out_dir, project, force)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with locked(out_dir):
+            return _write(out_dir, project, force)
     except PermissionError as exc:
         raise OutputError(
-            f"{exc.filename or out_dir}: permission denied; make the directory writable or "
+            f"{shown(exc.filename or out_dir)}: permission denied; make the directory writable or "
             "choose another -o DIR (nothing was changed)"
         ) from None
     except OSError as exc:
         raise OutputError(
-            f"{exc.filename or out_dir}: {exc.strerror}; nothing was changed"
+            f"{shown(exc.filename or out_dir)}: {exc.strerror}; nothing was changed"
         ) from None
+    finally:
+        if created:
+            with suppress(OSError):
+                out_dir.rmdir()  # only when empty: a run that failed leaves no directory
 
 
 def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result = WriteResult()
+    if (out_dir / SEEDS_DIR).is_symlink():
+        raise OutputError(
+            f"{shown(out_dir / SEEDS_DIR)}: is a symbolic link; openclaw-compose writes only "
+            "inside the output directory: make it a directory (nothing was changed)"
+        )
+    if recover(out_dir):
+        result.notes.append(
+            f"completed or undid the write of an interrupted earlier run in {shown(out_dir)}"
+        )
     old_sums = read_sums(out_dir)
-    changes: dict[str, str] = {}
+    changes: dict[str, bytes] = {}
     edited: list[str] = []
     for name, text in project.files.items():
-        current = _current(out_dir / name)
-        if current == text:
+        data, current = text.encode(), _current(out_dir / name)
+        if current == data:
             result.unchanged.append(name)
             continue
-        if current is not None and old_sums.get(name) != sha256(current):
+        if current is not None and old_sums.get(name) != digest(current):
             edited.append(name)
-        changes[name] = text
+        changes[name] = data
     stale = [name for name in old_sums if name not in project.files and name not in project.others]
     for name in stale:
         current = _current(out_dir / name)
-        if current is not None and sha256(current) != old_sums[name]:
+        if current is not None and digest(current) != old_sums[name]:
             result.kept.append(name)
     if edited and not force:
         raise OutputError(
             "these files were changed by hand (or not written by openclaw-compose) and would "
             "be overwritten: "
-            + ", ".join(str(out_dir / name) for name in edited)
+            + ", ".join(shown(out_dir / name) for name in edited)
             + "; move your changes into the spec, or run again with --force to overwrite them"
         )
     env_path = out_dir / ENV_FILE
+    if _foreign(env_path):
+        raise OutputError(
+            f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
+            "openclaw-compose keeps the tokens in a regular file there (nothing was changed)"
+        )
     env_before = _current(env_path)
-    env_text = merge_tokens(env_before, project.token_variables)
-    if env_text != env_before:
-        changes[ENV_FILE] = env_text
-    sums = {name: sha256(text) for name, text in project.files.items()}
+    env_after = merge_tokens(env_before, project.token_variables, env_path)
+    env_base = digest(env_before) if env_before is not None else ABSENT
+    sums = {name: digest(text.encode()) for name, text in project.files.items()}
     sums |= {
         name: old_sums[name]
         for name in project.others
         if name in old_sums and (out_dir / name).exists()
     }
     sums = dict(sorted(sums.items()))
-    sums_text = "".join(f"{digest}  {name}\n" for name, digest in sums.items())
+    if env_after != env_before:
+        changes[ENV_FILE] = env_after
     if changes or sums != old_sums:
-        changes[SUMS_FILE] = sums_text
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _replace_all(out_dir, changes, modes={ENV_FILE: ENV_MODE})
-    result.written = [name for name in changes if name != SUMS_FILE]
-    for name in stale:
-        if name not in result.kept:
-            with suppress(FileNotFoundError):
-                (out_dir / name).unlink()
-                result.removed.append(name)
+        changes[SUMS_FILE] = "".join(f"{d}  {name}\n" for name, d in sums.items()).encode()
+    removals = [name for name in stale if name not in result.kept and (out_dir / name).exists()]
+    _check_targets(out_dir, changes)
     _make_bind_dirs(project.bind_dirs)
+    if env_before is not None:
+        result.notes += _tighten(env_path)
+    commit(
+        out_dir,
+        [
+            Change(name, changes[name], ENV_MODE, env_base)
+            if name == ENV_FILE
+            else Change(name, changes[name])
+            for name in planned(changes)
+        ],
+        removals,
+    )
+    result.written = [name for name in planned(changes) if name != SUMS_FILE]
+    result.removed = removals
     return result
 
 
-def _replace_all(out_dir: Path, changes: Mapping[str, str], modes: Mapping[str, int]) -> None:
-    """Stage every file next to its target, then rename them all; the last name goes last."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, text in changes.items():
-            target = out_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((_stage(target, text, modes.get(name, 0o644)), target))
-        os.sync()  # every staged file is on disk before any rename: one call, not one per file
-        for temporary, target in staged:
-            os.replace(temporary, target)
-        _fsync_dir(out_dir)
-    finally:
-        for temporary, _ in staged:
-            with suppress(FileNotFoundError):
-                temporary.unlink()
+def planned(changes: Mapping[str, bytes]) -> list[str]:
+    """The order in which changes are applied, so that the project Compose reads is whole at
+    every instant: ``.env`` (it only gains tokens) and the seeds before the document that names
+    them, the sums file last."""
+    rank = {ENV_FILE: 0, SUMS_FILE: 3}
+    return sorted(changes, key=lambda name: (rank.get(name, 1 if "/" in name else 2), name))
 
 
-def _stage(target: Path, text: str, mode: int) -> Path:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(text.encode())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+def _check_targets(out_dir: Path, changes: Mapping[str, bytes]) -> None:
+    """What would make a rename fail once the transaction is committed, found before it."""
+    for name in changes:
+        target = out_dir / name
+        for path in (target.parent, target):
+            if path.is_dir() and not path.is_symlink() and not os.access(path, os.W_OK | os.X_OK):
+                raise OutputError(
+                    f"{shown(path)}: permission denied; make it writable (nothing was changed)"
+                )
+        if target.parent.exists() and not target.parent.is_dir():
+            raise OutputError(
+                f"{shown(target.parent)}: is not a directory; move it away (nothing was changed)"
+            )
+        if target.is_dir() and not target.is_symlink():
+            raise OutputError(
+                f"{shown(target)}: is a directory where openclaw-compose writes a file; move it "
+                "away (nothing was changed)"
+            )
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _tighten(env_path: Path) -> list[str]:
+    """``.env`` holds every gateway's token: readable by its owner only."""
+    mode = stat.S_IMODE(env_path.stat().st_mode)
+    if not mode & 0o077:
+        return []
+    env_path.chmod(ENV_MODE)
+    return [f"{shown(env_path)} was mode {mode:04o}; made it {ENV_MODE:04o} (it holds the tokens)"]
 
 
 def _make_bind_dirs(paths: tuple[Path, ...]) -> None:
     """Create missing bind-mount directories, owned by the container user when we can.
 
     Docker would create them owned by root, and the gateway (uid 1000) could not write them.
+    This runs before the project is touched, so a directory that cannot be made changes nothing.
     """
     for path in paths:
-        if path.exists():
+        if path.is_dir():
             continue
-        path.mkdir(parents=True, mode=0o750)
+        path.mkdir(parents=True, mode=0o750, exist_ok=True)
         if os.geteuid() == 0:
             os.chown(path, CONTAINER_UID, CONTAINER_UID)

@@ -67,18 +67,21 @@ def prepare(
     engine: Engine,
     *,
     force: bool,
-    progress: ProgressFn = lambda _: None,
+    progress: ProgressFn | None = None,
 ) -> Preflight:
     """Everything before starting: the preflight, the images where they run (checked there),
-    then the files written, naming the images as the target distributed them."""
+    then the files written, naming the images as the target distributed them (the writer's
+    notes, a tightened ``.env`` mode say, go to ``progress``)."""
+    say = progress or (lambda _: None)
     found = preflight(checked, engine)
     spec = checked.loaded.spec
-    distributed = checked.target.runtime(engine).distribute(spec, checked.plan, progress)
+    distributed = checked.target.runtime(engine).distribute(spec, checked.plan, say)
     Report(distributed.problems).fail_unless_ok()
     if distributed.images:
         pinned = pin_images(spec, distributed.images)
         checked = replace(checked, loaded=replace(checked.loaded, spec=pinned))
-    generate(checked, directory, force=force)
+    for note in generate(checked, directory, force=force).notes:
+        say(f"note: {note}")
     return found
 
 

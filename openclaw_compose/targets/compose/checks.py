@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from openclaw_compose.core.checks import CheckCode, Problem
+from openclaw_compose.core.checks import CheckCode, Problem, path_problem
+from openclaw_compose.core.hostpaths import not_a_directory, unmountable
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.spec import Spec
 
 
 def compose_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
-    """Ports are only checked node by node, but Compose runs every profile on this host."""
-    del spec  # every compose check so far is about the plan
+    """Ports are only checked node by node, but Compose runs every profile on this host: its
+    file system holds every bind directory, and its addresses publish every gateway."""
     yield from _on_one_host(plan)
+    yield from _directories(spec)
+    yield from _exposure(spec)
+
+
+def _directories(spec: Spec) -> Iterator[Problem]:
+    """Bind directories this host cannot make (the core checks report unmountable paths)."""
+    for name, profile in spec.profiles.items():
+        for role, path in profile.host_paths().items():
+            reason = None if unmountable(path) else not_a_directory(path)
+            if reason is not None:
+                yield path_problem(name, f"{role}_dir", path, reason, profile.node)
+
+
+def _exposure(spec: Spec) -> Iterator[Problem]:
+    """Published beyond loopback, a gateway without auth is anyone's on that network."""
+    if spec.publish_address.is_loopback:
+        return
+    for name, profile in spec.profiles.items():
+        auth = profile.auth()
+        mode = auth.get("mode") if isinstance(auth, dict) else auth
+        if mode == "none":
+            yield Problem(
+                CheckCode.COMPOSE_AUTH,
+                "error",
+                (name,),
+                f"profiles.{name}.openclaw.gateway.auth.mode is 'none', but publish_address "
+                f"{spec.publish_address} is not loopback: anyone on that network could use the "
+                "gateway; remove the setting (token is the default) or publish on 127.0.0.1",
+                ports=(profile.port,),
+                nodes=(profile.node,),
+            )
 
 
 def _node_text(node: str | None) -> str:

@@ -19,6 +19,7 @@ from openclaw_compose.core.contract import (
     header,
     healthcheck,
     labels,
+    literal,
     project_files,
     relay_ports,
     seed_file,
@@ -65,7 +66,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         fp, {"OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}"}
     )
     service: dict[str, Any] = {
-        "image": spec.profiles[fp.profile].image(spec),
+        "image": literal(spec.profiles[fp.profile].image(spec)),
         "restart": "unless-stopped",
     }
     if spec.network == "host":

@@ -35,6 +35,7 @@ from openclaw_compose.core.contract import (
     header,
     healthcheck,
     labels,
+    literal,
     project_files,
     relay_ports,
     seed_file,
@@ -148,7 +149,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         for port in range(low, high + 1)  # the stack loader takes no ranges in long syntax
     ]
     return {
-        "image": spec.profiles[fp.profile].image(spec),
+        "image": literal(spec.profiles[fp.profile].image(spec)),
         "hostname": service_hostname(spec.project, fp.profile),
         "command": ["gateway"],
         "environment": environment,
