@@ -63,14 +63,13 @@ def node_problems(
             image = spec.profiles[fp.profile].image(spec)
             groups.setdefault((node.id, images.get(image, image)), []).append(fp)
     nodes = {node.id: node for node in placed.values()}
+
+    def probe(group: tuple[tuple[str, str], list[Footprint]]) -> list[Problem]:
+        (node_id, image), footprints = group
+        return _probe(spec, engine, nodes[node_id], image, footprints, timeout=timeout)
+
     with ThreadPoolExecutor(max_workers=max(len(groups), 1)) as pool:  # pulls in parallel
-        found = pool.map(
-            lambda group: _probe(
-                spec, engine, nodes[group[0][0]], group[0][1], group[1], timeout=timeout
-            ),
-            groups.items(),
-        )
-        return [problem for problems in found for problem in problems]
+        return [problem for problems in pool.map(probe, groups.items()) for problem in problems]
 
 
 def _probe(
@@ -90,7 +89,7 @@ def _probe(
         for port in range(low, high + 1)
     }
     job = Job(
-        name=f"{spec.project}-preflight-{os.urandom(4).hex()}",
+        name=f"{spec.project[:40]}-preflight-{os.urandom(4).hex()}",  # 63 at most
         image=image,
         command=["node", "-e", BIND_SCRIPT, *map(str, sorted(owner))],
         node_id=node.id,
