@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,12 @@ from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.probes import probe
 
 from .cluster import LABEL, Cluster, Node, node_image_present, three_node_swarm, unique_prefix
+from .conftest import RECOVERY_LIMIT, seconds_until_started, started_after
 
 PORT = 18789
 """alice and bob, on the two workers: the same ports, on different nodes."""
 CAROL_PORT = 19789
 TAKEN_PORT = 21789
-RECOVERY_LIMIT = 30.0
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +207,10 @@ def test_a_gateway_killed_on_a_worker_is_back_within_30_s(fleet: Fleet) -> None:
     marker = f"{STATE_DIR}/recovery-marker"
     assert killed.exec_run(["sh", "-c", f"echo {killed.name} > {marker}"]).exit_code == 0
     killed.kill()
-    killed_at, start = time.time(), time.monotonic()
-    while probe(fleet.url("alice"), "startupz", timeout=1) != 200:
-        assert time.monotonic() - start < RECOVERY_LIMIT * 4, "alice not back at all"
-        time.sleep(0.5)
-    recovered = time.monotonic() - start
+    killed_at = time.time()
+    recovered = seconds_until_started(fleet.url("alice"))
     replacement = fleet.container("alice")
-    started = datetime.fromisoformat(replacement.attrs["State"]["StartedAt"][:26] + "+00:00")
-    restarted = started.timestamp() - killed_at
+    restarted = started_after(replacement.attrs["State"]["StartedAt"], killed_at)
     timings = fleet.cluster.timings
     timings["recovery of a gateway killed on a worker"] = recovered
     timings["of which until its new container started"] = restarted

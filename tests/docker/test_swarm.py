@@ -7,6 +7,7 @@ container environment), the preflight refuses taken ports before anything is dep
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 
 from . import dockerkit
-from .conftest import spec_with_free_ports
+from .conftest import RECOVERY_LIMIT, seconds_until_started, spec_with_free_ports, started_after
 
 PROFILES = ("main", "rescue")
 
@@ -130,10 +131,6 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
     assert "Connectivity probe: ok" not in refused
 
 
-RECOVERY_LIMIT = 30.0
-"""Seconds from a gateway's death to its replacement's /startupz 200 (issue 12)."""
-
-
 def test_a_killed_gateway_is_back_within_30_s_with_its_state(
     engine: Engine, stack: Deployed
 ) -> None:
@@ -141,20 +138,22 @@ def test_a_killed_gateway_is_back_within_30_s_with_its_state(
     marker = f"{STATE_DIR}/recovery-marker"
     code, output = engine.containers.exec(killed, ["sh", "-c", f"echo {killed} > {marker}"])
     assert code == 0, output
-    url = f"http://127.0.0.1:{stack.bases['main']}"
     dockerkit.kill(killed)
-    start = time.monotonic()
-    while probe(url, "startupz", timeout=1) != 200:
-        assert time.monotonic() - start < RECOVERY_LIMIT, engine.containers.logs(killed, tail=20)
-        time.sleep(0.5)
-    recovered = time.monotonic() - start
+    killed_at = time.time()
+    recovered = seconds_until_started(f"http://127.0.0.1:{stack.bases['main']}")
     replacement = engine.containers.stack_containers(stack.project)["main"].name
-    started = dockerkit.inspect_container(replacement)["State"]["StartedAt"]
-    print(f"\nrecovery: /startupz 200 {recovered:.1f} s after the kill; new container {started}")
+    restarted = started_after(
+        dockerkit.inspect_container(replacement)["State"]["StartedAt"], killed_at
+    )
+    print(f"\nrecovery: /startupz 200 after {recovered:.1f} s (new container: {restarted:.1f} s)")
     assert replacement != killed
     code, output = engine.containers.exec(replacement, ["cat", marker])
     assert (code, output.strip()) == (0, killed)
     assert "owner lease is still active" not in engine.containers.logs(replacement, tail=200)
+    assert recovered < RECOVERY_LIMIT, (
+        f"back after {recovered:.1f} s: the new container started {restarted:.1f} s after the "
+        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:
