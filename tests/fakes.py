@@ -135,6 +135,9 @@ class FakeSwarm:
     def stack_rm(self, stack: str) -> str:
         raise CommandFailed("fake: no swarm")
 
+    def service_logs(self, service: str, tail: int = 40) -> str:
+        return "gateway log line\n"
+
     def run_job(self, job: Job, timeout: float) -> JobResult:
         self.jobs.append((job.node_id, job.image, list(job.command)))
         return self.job_results.get(

@@ -182,6 +182,14 @@ class Swarm:
         finally:
             self._client.call(lambda: api.remove_service(service))
 
+    def service_logs(self, service: str, tail: int = 40) -> str:
+        """A service's last log lines, from whichever node its tasks ran on."""
+        api = self._client.sdk.api
+        data = self._client.call(
+            lambda: b"".join(api.service_logs(service, stdout=True, stderr=True, tail=tail))
+        )
+        return data.decode(errors="replace")
+
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         """The stack's secrets (names and labels; their data cannot be read back)."""
         secrets = self._client.call(

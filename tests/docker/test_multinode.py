@@ -36,10 +36,12 @@ from typer.testing import CliRunner, Result
 from openclaw_compose.cli import app
 from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine import Engine
+from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.probes import probe
+from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
 from .cluster import LABEL, Cluster, Node, node_image_present, three_node_swarm, unique_prefix
 from .conftest import RECOVERY_LIMIT, seconds_until_started, started_after
@@ -200,6 +202,16 @@ def test_status_on_the_manager_is_right_for_every_node(fleet: Fleet) -> None:
     # the manager's own gateway from the manager: its loopback
     assert gateways["carol"]["url"] == f"http://127.0.0.1:{CAROL_PORT}"
     assert gateways["alice"]["url"] == fleet.url("alice")
+
+
+def test_why_not_ready_shows_the_logs_of_a_gateway_on_another_node(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", fleet.cluster.manager.engine_url)
+    spec = load_spec(fleet.spec_file).spec
+    text = SwarmRuntime(DockerEngine()).explain(spec, ["alice"])
+    assert "--- alice: task running" in text
+    assert "[gateway] ready" in text  # from the worker, through the manager
 
 
 def test_a_gateway_killed_on_a_worker_is_back_within_30_s(fleet: Fleet) -> None:

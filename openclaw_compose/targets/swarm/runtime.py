@@ -189,9 +189,9 @@ class SwarmRuntime:
         ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
 
     def explain(self, spec: Spec, profiles: Sequence[str]) -> str:
-        """Each task's state, the error of its current task, this node's last log lines."""
+        """Each task's state and error, and the service's last log lines, on whichever node
+        its task runs (through the manager: ``docker service logs``)."""
         tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
-        containers = self._engine.containers.stack_containers(spec.project)
         lines = [
             "See 'openclaw-compose status --target swarm', 'docker service ps "
             f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'."
@@ -200,9 +200,9 @@ class SwarmRuntime:
             lines.append(
                 f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}"
             )
-            container = containers.get(profile)
-            if container is not None:
-                lines.append(self._engine.containers.logs(container.name, tail=20).rstrip())
+            with suppress(NotFound):  # the service is gone meanwhile
+                logs = self._engine.swarm.service_logs(f"{spec.project}_{profile}", tail=20)
+                lines.append(logs.rstrip())
         return "\n".join(lines)
 
     def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
