@@ -211,7 +211,7 @@ def test_why_not_ready_shows_the_logs_of_a_gateway_on_another_node(
     spec = load_spec(fleet.spec_file).spec
     text = SwarmRuntime(DockerEngine()).explain(spec, ["alice"])
     assert "--- alice: task running" in text
-    assert "[gateway] ready" in text  # from the worker, through the manager
+    assert "[gateway] " in text  # its log lines, from the worker through the manager
 
 
 def test_a_gateway_killed_on_a_worker_is_back_within_30_s(fleet: Fleet) -> None:
