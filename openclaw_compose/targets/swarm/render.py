@@ -59,6 +59,10 @@ TOKEN_MODE = 0o400
 RESTART_DELAY = "1s"
 """Between a task's death and its replacement: short, so that a gateway is back within 30 s
 (its own start takes 10 to 20 s); a crash loop is still paced by the gateway's start."""
+SWARM_HEALTHCHECK = {"timeout": "10s", "start_period": "180s"}
+"""Swarm replaces a task whose healthcheck fails (Compose only marks the container): on a
+loaded node a gateway's first start took over 90 s, and the tasks were killed over and over
+before they could answer. So a longer grace and timeout than Compose's."""
 HOSTNAME_MAX = 63
 """One DNS label: what a Linux hostname and every resolver accept."""
 UNPLACED_CONSTRAINT = "node.role == manager"
@@ -166,7 +170,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
             }
         ],
         "networks": [_network(fp)],
-        "healthcheck": healthcheck(fp),
+        "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
         "deploy": {
             "replicas": 1,
