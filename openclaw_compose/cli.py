@@ -22,7 +22,9 @@ from openclaw_compose.targets import DEFAULT_TARGET, target_names
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import Report
     from openclaw_compose.core.ports import PortPlan
+    from openclaw_compose.core.spec import Spec
     from openclaw_compose.engine import Engine
+    from openclaw_compose.project import CheckedSpec
     from openclaw_compose.targets.base import GatewayStatus
 
 app = typer.Typer(
@@ -65,6 +67,10 @@ YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before de
 ReadyTimeout = Annotated[
     float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
 ]
+
+ENTRYPOINT = "openclaw-compose-entrypoint"
+"""The image's entrypoint (images/gateway/): ``--exec ARGS`` runs the openclaw CLI with the
+gateway's token and secrets exported."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -137,9 +143,13 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 @app.command()
 @_handled
 def check(
-    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = DEFAULT_TARGET
+    file: SpecFile = None,
+    as_json: JsonFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
+    output: ProjectDir = Path(),
 ) -> None:
-    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints.
+    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints, and
+    the project's store (-o DIR) for secrets without a value.
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
@@ -147,7 +157,7 @@ def check(
     from openclaw_compose.project import check_spec, spec_error_report
 
     try:
-        report = check_spec(file, target=target).report
+        report = _with_secret_warnings(check_spec(file, target=target), output)
     except SpecError as exc:
         report = spec_error_report(exc)
     if as_json:
@@ -156,6 +166,15 @@ def check(
         _print_report(report)
     if not report.ok:
         raise typer.Exit(ExitCode.PROBLEMS)
+
+
+def _with_secret_warnings(checked: CheckedSpec, directory: Path) -> Report:
+    """``secret-missing`` is a warning until gateways start (``up``/``deploy`` refuse)."""
+    from openclaw_compose.core.checks import Report
+    from openclaw_compose.core.secretstore import missing_secrets
+
+    missing = missing_secrets(checked.loaded.spec, directory, "warning")
+    return Report(checked.report.problems + tuple(missing))
 
 
 def _print_report(report: Report, *, err: bool = False) -> None:
@@ -183,7 +202,7 @@ def generate(
 
     checked = check_spec(file, target=target)
     result = generate(checked, output, force=force)
-    _print_warnings(checked.report)
+    _print_warnings(_with_secret_warnings(checked, output))
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     for name in result.written:
@@ -412,21 +431,27 @@ def cli(
     file: SpecFile = None,
     output: ProjectDir = Path(),
 ) -> None:
-    """Run the openclaw CLI in a profile's container: cli rescue -- gateway status."""
+    """Run the openclaw CLI in a profile's container: cli rescue -- gateway status.
+
+    It runs through the image's entrypoint (--exec), so the CLI has the gateway's token and
+    secrets in its environment, as the gateway has."""
 
     _known_profile(file, profile)
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
-    code = connect().compose.passthrough(output, "exec", *tty, profile, "openclaw", *ctx.args)
+    command = ["exec", *tty, profile, ENTRYPOINT, "--exec", *ctx.args]
+    code = connect().compose.passthrough(output, *command)
     raise typer.Exit(code)
 
 
-def _known_profile(file: Path | None, profile: str) -> None:
+def _known_profile(file: Path | None, profile: str) -> Spec:
+    """The spec, which must have ``profile``."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
 
-    profiles = load_spec(file).spec.profiles
-    if profile not in profiles:
-        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(profiles)}")
+    spec = load_spec(file).spec
+    if profile not in spec.profiles:
+        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
+    return spec
 
 
 @app.command()
@@ -443,9 +468,49 @@ def doctor(file: SpecFile = None, target: TargetOption = DEFAULT_TARGET) -> None
         raise typer.Exit(ExitCode.PROBLEMS)
 
 
+@app.command()
+@_handled
+def dashboard(
+    profile: Annotated[str, typer.Argument(help="Profile whose Control UI to open.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the Control UI URL of a profile, signed in with its token (#token=...).
+
+    The URL holds the gateway's token: whoever has it has operator access."""
+    from openclaw_compose.core.contract import token_ref
+    from openclaw_compose.core.envfile import ENV_FILE
+    from openclaw_compose.core.ports import plan_ports
+    from openclaw_compose.core.secretstore import stored_values
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
+
+    spec = _known_profile(file, profile)
+    ref = token_ref(spec, profile)
+    token = stored_values(output).get(ref.variable)
+    if not token:
+        raise UsageError(
+            f"no token for profile {profile!r} in {output / ENV_FILE} ({ref.variable}); run "
+            "'openclaw-compose generate' (or up) there, or pass -o DIR"
+        )
+    fp = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+    url = dashboard_url(base_url(spec, fp), token)
+    warning = "this URL holds the gateway's token (operator access): do not share or log it"
+    if as_json:
+        _print_json({"profile": profile, "url": url, "credential": True, "warning": warning})
+    else:
+        typer.echo(f"openclaw-compose: {warning}", err=True)
+        typer.echo(url)
+
+
 def main() -> None:
     app(prog_name="openclaw-compose")
 
+
+from openclaw_compose.cli_secrets import secret_app  # noqa: E402  (it builds on this module)
+
+app.add_typer(secret_app)
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,7 @@ from openclaw_compose.core.checks import (
     output_problems,
     run_checks,
 )
+from openclaw_compose.core.credentials import literal_credentials
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.writing import WriteResult, write_project
@@ -53,6 +54,7 @@ def check_loaded(
     chosen = get_target(target)
     plan = plan_ports(loaded.spec)
     core = run_checks(loaded.spec, plan, host or HostFacts.from_system())
+    core = Report(core.problems + tuple(literal_credentials(loaded.spec)))
     report = Report(core.problems + tuple(chosen.checks(loaded.spec, plan)))
     return CheckedSpec(loaded, plan, report, chosen)
 

@@ -8,20 +8,23 @@ moves every profile to a free block of host ports (so that tests run next to you
 writes the effective spec there as ``openclaw-compose.yaml`` (so that the CLI works in that
 directory), runs the same checks and host preflight as ``openclaw-compose up``, starts it with
 testcontainers, waits until every ``/startupz`` answers 200, and always tears it down, volumes
-included.
+included. Secret values given to :func:`openclaw_gateways` go into that project's store (its
+``.env``), exactly as ``openclaw-compose secret set`` puts them there; :meth:`GatewayEndpoint.chat`
+sends one chat turn through a gateway's OpenAI-compatible endpoint.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import randbelow, token_hex
 from typing import Any
 
 import pytest
@@ -30,14 +33,16 @@ from testcontainers.compose import DockerCompose
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
+from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
+from openclaw_compose.core.writing import update_env
 from openclaw_compose.engine import DockerEngine
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.runtime.preflight import can_bind
 from openclaw_compose.targets.base import ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
-from openclaw_compose.targets.compose.runtime import base_url
+from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
 PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"
@@ -60,6 +65,27 @@ class GatewayEndpoint:
     cdp_ports: tuple[int, int]
     """The inclusive CDP range published for the profile."""
 
+    @property
+    def dashboard_url(self) -> str:
+        """The Control UI, signed in with the token (a credential: do not log it)."""
+        return dashboard_url(self.base_url, self.token)
+
+    def chat(self, message: str, *, timeout: float = 180) -> str:
+        """One agent turn through ``POST /v1/chat/completions``; the reply's text.
+
+        Needs ``gateway.http.endpoints.chatCompletions.enabled: true`` in the profile's
+        ``openclaw:`` fragment and a model provider the gateway can reach."""
+        body = {"model": "openclaw", "messages": [{"role": "user", "content": message}]}
+        request = urllib.request.Request(
+            f"{self.base_url}/v1/chat/completions",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            reply = json.load(response)
+        return str(reply["choices"][0]["message"]["content"])
+
 
 @dataclass(frozen=True)
 class GatewayProject:
@@ -80,13 +106,15 @@ def release_base(base: int) -> None:
 def openclaw_gateways(
     spec: Path | Mapping[str, Any] | None = None,
     *,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
     free_ports: bool = True,
     timeout: float = 300,
     progress: ProgressFn | None = None,
 ) -> Iterator[GatewayProject]:
-    """Run the gateways of ``spec`` (a profiles file, its data, or None for the default)."""
+    """Run the gateways of ``spec`` (a profiles file, its data, or None for the default);
+    ``secrets``: ``{profile: {NAME: value}}`` for the secrets the profiles declare."""
     loaded = _load(spec)
-    project = f"octest-{secrets.token_hex(4)}"
+    project = f"octest-{token_hex(4)}"
     with tempfile.TemporaryDirectory(prefix=f"{project}-") as tmp:
         directory = Path(tmp)
         spec_obj = loaded.spec.model_copy(update={"project": project})
@@ -97,6 +125,8 @@ def openclaw_gateways(
             spec_file = directory / DEFAULT_SPEC_FILE
             spec_file.write_text(json.dumps(spec_obj.to_document(), indent=2) + "\n")
             checked = check_loaded(LoadedSpec(spec_obj, str(spec_file), directory))
+            if secrets:
+                update_env(directory, lambda text: _stored(spec_obj, text, secrets))
             engine = DockerEngine()
             found = prepare(checked, directory, engine, force=False)
             compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
@@ -111,6 +141,14 @@ def openclaw_gateways(
         finally:
             for base in reserved:
                 release_base(base)
+
+
+def _stored(spec: Spec, text: str | None, secrets: Mapping[str, Mapping[str, str]]) -> str:
+    """``.env`` text with every value of ``secrets`` stored, as ``secret set`` stores it."""
+    for profile, values in secrets.items():
+        for name, value in values.items():
+            text = set_secret(spec, text, profile, name, clean_value(value))
+    return text or ""
 
 
 def _quiet(_: str) -> None:
@@ -166,7 +204,7 @@ def free_base(address: str = "127.0.0.1") -> int:
     """A base port whose whole footprint is free, reserved for this process until released."""
     low, high = _port_window()
     span = high - low
-    start = low + secrets.randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
+    start = low + randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
     with _reserved_lock:
         for step in range(0, span, RECOMMENDED_SPACING):
             base = low + (start - low + step) % span

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
 from openclaw_compose.engine.containers import ContainerState, PublishedPort
 from openclaw_compose.engine.swarm import (
     Job,
@@ -157,7 +158,8 @@ class FakeEngine:
         self.compose = FakeCompose(self.containers)
 
     def with_images(self, *tags: str) -> FakeEngine:
-        self.containers.images |= {tag: {} for tag in tags}
+        """Images built from the current images/gateway/ (they carry its labels)."""
+        self.containers.images |= {tag: {SECRETS_LABEL: SECRETS_VARIABLE} for tag in tags}
         return self
 
 

@@ -38,8 +38,8 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
 
 
-def run_cli(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(arg) for arg in args])
+def run_cli(*args: str | Path, input: str | None = None) -> Result:
+    return CliRunner().invoke(app, [str(arg) for arg in args], input=input)
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

@@ -161,3 +161,25 @@ def test_up_shows_the_writers_notes(tmp_path: Path, fake: FakeEngine, base: int)
     result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")
     assert result.exit_code == ExitCode.NOT_READY
     assert ".env was mode 0644; made it 0600" in result.stderr
+
+
+def test_a_secret_without_value_is_refused_before_anything(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    spec = _spec(tmp_path, base, "    secrets: [PROVIDER_KEY]\n")
+    result = run_cli("up", "-f", spec, "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.PROBLEMS, result.output
+    assert "error: [secret-missing] profile 'solo': secret PROVIDER_KEY" in result.stderr
+    assert snapshot(tmp_path / "out") == {}
+    assert fake.compose.calls == []
+
+
+def test_an_image_with_the_old_entrypoint_is_refused(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    fake.containers.images[DEFAULT_IMAGE] = {"openclaw-compose.token-file": "x"}
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.DOCKER
+    assert f"image {DEFAULT_IMAGE} cannot read its token and secrets from files" in result.stderr
+    assert "make image" in result.stderr
+    assert snapshot(tmp_path / "out") == {}

@@ -54,9 +54,9 @@ def _refused(work: Path, spec: str, code: ExitCode, *needles: str) -> str:
 
 @pytest.mark.parametrize(
     ("poison", "where"),
-    [
-        ("# café\n".encode("latin-1"), "line 4: byte 6 is not UTF-8"),
-        (b"A=\0\n", "line 4: contains a NUL byte"),
+    [  # after the header, two tokens and two secrets digests
+        ("# café\n".encode("latin-1"), "line 6: byte 6 is not UTF-8"),
+        (b"A=\0\n", "line 6: contains a NUL byte"),
     ],
 )
 def test_unreadable_env_line_is_refused_not_repaired(

@@ -137,7 +137,7 @@ def test_ports_and_mounts(tmp_path: Path) -> None:
 def test_no_token_in_compose_file(tmp_path: Path) -> None:
     files = _generated(tmp_path, "default")
     env = (tmp_path / "out" / ".env").read_text()
-    tokens = [line.split("=", 1)[1] for line in env.splitlines() if "=" in line]
+    tokens = [line.split("=", 1)[1] for line in env.splitlines() if "_TOKEN_" in line]
     assert len(tokens) == 2
     for token in tokens:
         assert all(token.encode() not in data for data in files.values())

@@ -42,8 +42,10 @@ def test_user_lines_in_env_are_kept_and_new_profiles_get_tokens(tmp_path: Path) 
     _generate(tmp_path, tmp_path / "out")
     lines = env.read_text().splitlines()
     assert "MY_SETTING=1" in lines
-    assert lines[-1].startswith("OPENCLAW_TOKEN_RESCUE=")
-    assert len(lines[-1].split("=", 1)[1]) == 64
+    tokens = [line for line in lines if line.startswith("OPENCLAW_TOKEN_")]
+    assert tokens[-1].startswith("OPENCLAW_TOKEN_RESCUE=")
+    assert len(tokens[-1].split("=", 1)[1]) == 64
+    assert lines.index(tokens[-1]) > lines.index("MY_SETTING=1")
 
 
 def test_hand_edited_file_is_not_overwritten_without_force(tmp_path: Path) -> None:

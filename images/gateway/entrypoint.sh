@@ -23,29 +23,57 @@ if [ ! -e "$CONFIG" ] && [ -r "$SEED" ]; then
     echo "openclaw-compose: seeded $CONFIG from $SEED" >&2
 fi
 
-# Token from a file. With OPENCLAW_GATEWAY_TOKEN_FILE set (openclaw-compose's
-# swarm stacks mount the profile's token secret at
-# /run/secrets/openclaw-gateway-token and set it), the file's content is
-# exported as OPENCLAW_GATEWAY_TOKEN, the variable the gateway reads. The
-# token then never appears in the container's configured environment
-# (docker inspect, docker service inspect). Setting both is refused: one of
-# them would be silently ignored. Without the _FILE variable nothing changes.
-if [ -n "${OPENCLAW_GATEWAY_TOKEN_FILE:-}" ]; then
-    if [ -n "${OPENCLAW_GATEWAY_TOKEN:-}" ]; then
-        echo "openclaw-compose: ERROR: both OPENCLAW_GATEWAY_TOKEN and OPENCLAW_GATEWAY_TOKEN_FILE are set; set only one" >&2
-        exit 1
+# Secrets from files. Values never go into the container's configured
+# environment (docker inspect, docker service inspect): openclaw-compose
+# mounts each as a file (a compose or swarm secret) and this exports it, for
+# the gateway process only, under its variable name.
+#   OPENCLAW_COMPOSE_SECRETS=NAME[,NAME...]  export NAME from
+#       $OPENCLAW_COMPOSE_SECRETS_DIR/NAME (default /run/secrets/NAME); the
+#       gateway token is one of them (OPENCLAW_GATEWAY_TOKEN).
+#   OPENCLAW_GATEWAY_TOKEN_FILE=PATH  the same for the token alone (the
+#       Docker *_FILE convention; stacks of earlier openclaw-compose versions).
+# A variable that is already set is refused, not overwritten: one of the two
+# values would be silently ignored. Trailing line breaks are dropped.
+die() { echo "openclaw-compose: ERROR: $*" >&2; exit 1; }
+
+export_secret() { # NAME FILE WHAT
+    eval "already=\${$1+set}"
+    [ -z "$already" ] || die "$1 is set in the environment and also comes from $3; set only one"
+    [ -r "$2" ] || die "$3: $2 is not a readable file"
+    value="$(cat "$2")"
+    [ -n "$value" ] || die "$3: $2 is empty"
+    export "$1=$value"
+    unset value
+}
+
+export_secrets() {
+    if [ -n "${OPENCLAW_GATEWAY_TOKEN_FILE:-}" ]; then
+        export_secret OPENCLAW_GATEWAY_TOKEN "$OPENCLAW_GATEWAY_TOKEN_FILE" OPENCLAW_GATEWAY_TOKEN_FILE
+        unset OPENCLAW_GATEWAY_TOKEN_FILE
     fi
-    if [ ! -r "$OPENCLAW_GATEWAY_TOKEN_FILE" ]; then
-        echo "openclaw-compose: ERROR: OPENCLAW_GATEWAY_TOKEN_FILE=$OPENCLAW_GATEWAY_TOKEN_FILE is not a readable file" >&2
-        exit 1
+    if [ -n "${OPENCLAW_COMPOSE_SECRETS:-}" ]; then
+        old_ifs="$IFS"
+        IFS=,
+        for name in $OPENCLAW_COMPOSE_SECRETS; do
+            IFS="$old_ifs"
+            case "$name" in
+                '' | [0-9]* | *[!A-Z0-9_]*) die "OPENCLAW_COMPOSE_SECRETS: '$name' is not a variable name" ;;
+            esac
+            export_secret "$name" "${OPENCLAW_COMPOSE_SECRETS_DIR:-/run/secrets}/$name" OPENCLAW_COMPOSE_SECRETS
+        done
+        IFS="$old_ifs"
+        unset OPENCLAW_COMPOSE_SECRETS OPENCLAW_COMPOSE_SECRETS_DIR
     fi
-    OPENCLAW_GATEWAY_TOKEN="$(tr -d '\r\n' <"$OPENCLAW_GATEWAY_TOKEN_FILE")"
-    if [ -z "$OPENCLAW_GATEWAY_TOKEN" ]; then
-        echo "openclaw-compose: ERROR: OPENCLAW_GATEWAY_TOKEN_FILE=$OPENCLAW_GATEWAY_TOKEN_FILE is empty" >&2
-        exit 1
-    fi
-    export OPENCLAW_GATEWAY_TOKEN
-    unset OPENCLAW_GATEWAY_TOKEN_FILE
+}
+
+export_secrets
+
+# 'openclaw-compose cli PROFILE -- ARGS' runs 'openclaw-compose-entrypoint
+# --exec ARGS' in the running container: the openclaw CLI with the same
+# secrets as the gateway, and no seeding or relay.
+if [ "${1:-}" = "--exec" ]; then
+    shift
+    exec openclaw "$@"
 fi
 
 # Loopback relay. The browser control service (gateway port + 2) and the

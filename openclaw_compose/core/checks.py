@@ -66,6 +66,8 @@ class CheckCode(StrEnum):
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
     NODE_PLACEMENT = "node-placement"
     NODE_IMAGE = "node-image"
+    SECRET_MISSING = "secret-missing"
+    SECRET_IN_CONFIG = "secret-in-config"
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")

@@ -1,8 +1,11 @@
 """The gateway container contract, the same for every target (pure: no I/O).
 
 The container side of the contract lives here and in ``images/gateway/``: state, config and
-workspace at fixed paths owned by uid 1000, and the seed config mounted read-only at
-:data:`SEED_TARGET`, which the image's entrypoint copies into the config volume on first start.
+workspace at fixed paths owned by uid 1000, the seed config mounted read-only at
+:data:`SEED_TARGET`, which the image's entrypoint copies into the config volume on first start,
+and the gateway token and the profile's secrets as files ``/run/secrets/<NAME>``, which the
+entrypoint exports as environment variables of those names (:data:`SECRETS_VARIABLE` lists
+them), so that no value is in the container's configured environment (``docker inspect``).
 The pieces of a gateway service that do not depend on the target (environment, mounts,
 healthcheck, labels, seeds, the header of generated files) are here; each target
 (``targets/<name>/render.py``) builds its document from them.
@@ -13,13 +16,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, format_range
-from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, ProfileSpec, Spec, token_variable
+from openclaw_compose.core.spec import (
+    DEFAULT_AUTH_MODE,
+    ProfileSpec,
+    Spec,
+    digest_variable,
+    secret_variable,
+    token_variable,
+)
 
 SEEDS_DIR = "seeds"
 HOME = "/home/node"
@@ -40,6 +50,11 @@ RELAY_PORTS_VARIABLE = "OPENCLAW_COMPOSE_RELAY_PORTS"
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"
+TOKEN_NAME = "OPENCLAW_GATEWAY_TOKEN"
+SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
+"""The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
+SECRETS_LABEL = "openclaw-compose.secrets"
+"""Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
 _HEALTHCHECK = (
     "fetch('http://127.0.0.1:{port}/healthz')"
     ".then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
@@ -47,8 +62,43 @@ _HEALTHCHECK = (
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """One value a gateway gets as a file and an environment variable: its token or a secret."""
+
+    profile: str
+    name: str
+    """The environment variable in the container, and the file ``/run/secrets/<name>``."""
+    variable: str
+    """Where the value is kept: the ``.env`` variable."""
+
+    @property
+    def key(self) -> str:
+        """The secret's key in compose.yaml and stack.yaml (unique in the project)."""
+        return f"{self.profile}-token" if self.name == TOKEN_NAME else f"{self.profile}-{self.name}"
+
+
+def profile_secrets(name: str, profile: ProfileSpec) -> tuple[SecretRef, ...]:
+    """The token first, then the profile's secrets in the order the spec lists them."""
+    token = SecretRef(name, TOKEN_NAME, token_variable(name))
+    return (token, *(SecretRef(name, s, secret_variable(name, s)) for s in profile.secrets))
+
+
+def token_ref(spec: Spec, profile: str) -> SecretRef:
+    return profile_secrets(profile, spec.profiles[profile])[0]
+
+
+def secret_digests(spec: Spec) -> dict[str, tuple[SecretRef, ...]]:
+    """Per profile's digest variable (see :mod:`.secretstore`), the token and secrets it
+    digests."""
+    return {
+        digest_variable(name): profile_secrets(name, profile)
+        for name, profile in spec.profiles.items()
+    }
+
+
+@dataclass(frozen=True)
 class RenderedProject:
-    """The generated files (relative POSIX path -> text) and the tokens they expect in .env."""
+    """The generated files (relative POSIX path -> text) and what they expect in .env."""
 
     files: Mapping[str, str]
     token_variables: tuple[str, ...]
@@ -56,9 +106,16 @@ class RenderedProject:
     others: tuple[str, ...] = ()
     """Documents of the other targets that may sit in the same directory: left as they are
     (set from the target registry when the project is generated)."""
+    digests: Mapping[str, tuple[SecretRef, ...]] = field(default_factory=dict)
+    """Per digest variable, the values it digests (the compose target's recreate label)."""
 
 
-def project_files(spec: Spec, document: str, text: str) -> RenderedProject:
+def project_files(
+    spec: Spec,
+    document: str,
+    text: str,
+    digests: Mapping[str, tuple[SecretRef, ...]] | None = None,
+) -> RenderedProject:
     """``document`` with the seeds, the tokens it needs and the bind directories to create."""
     files = {document: text}
     for name, profile in spec.profiles.items():
@@ -66,7 +123,8 @@ def project_files(spec: Spec, document: str, text: str) -> RenderedProject:
     bind_dirs = tuple(
         path for profile in spec.profiles.values() for path in profile.host_paths().values()
     )
-    return RenderedProject(files, tuple(token_variable(name) for name in spec.profiles), bind_dirs)
+    tokens = tuple(token_variable(name) for name in spec.profiles)
+    return RenderedProject(files, tokens, bind_dirs, digests=digests or {})
 
 
 def seed_file(profile: str) -> str:
@@ -124,15 +182,19 @@ def gateway_mounts(spec: Spec, fp: Footprint, out_dir: Path, volumes: dict[str, 
     return mounts
 
 
-def gateway_environment(fp: Footprint, token: Mapping[str, str]) -> dict[str, str]:
-    """Everything pinned per container; ``token`` says where the gateway finds its token."""
+def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
+    """The profile's ``env:``, then everything pinned per container (the spec refuses an
+    ``env:`` that names a pinned variable), its values :func:`literal`; the values of the
+    secrets are not here."""
+    profile = spec.profiles[fp.profile]
     return {
+        **{name: literal(value) for name, value in profile.env.items()},
         "OPENCLAW_PROFILE": fp.profile,
         "OPENCLAW_GATEWAY_PORT": str(fp.base),
         "OPENCLAW_STATE_DIR": STATE_DIR,
         "OPENCLAW_CONFIG_PATH": CONFIG_PATH,
         "OPENCLAW_WORKSPACE_DIR": WORKSPACE_DIR,
-        **token,
+        SECRETS_VARIABLE: ",".join(ref.name for ref in profile_secrets(fp.profile, profile)),
         # The browser control service (base+2) listens from the start, not on first use.
         "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",
     }
@@ -141,6 +203,12 @@ def gateway_environment(fp: Footprint, token: Mapping[str, str]) -> dict[str, st
 def relay_ports(fp: Footprint) -> str:
     """The value of :data:`RELAY_PORTS_VARIABLE` when the loopback ports are published."""
     return ",".join(format_range(*ports) for ports in fp.relayed())
+
+
+def secret_mounts(spec: Spec, fp: Footprint, **access: Any) -> list[dict[str, Any]]:
+    """Each secret as the file ``/run/secrets/<NAME>``; ``access``: its uid, gid and mode."""
+    refs = profile_secrets(fp.profile, spec.profiles[fp.profile])
+    return [{"source": ref.key, "target": ref.name, **access} for ref in refs]
 
 
 def seed_mount(fp: Footprint) -> list[dict[str, Any]]:

@@ -1,4 +1,6 @@
-"""The project's ``.env``: one generated gateway token per profile, kept across regenerations.
+"""The project's ``.env``: one generated gateway token per profile, kept across regenerations,
+and the values of the profiles' secrets (:mod:`.secretstore`), single-quoted, which Compose reads
+literally (no ``$`` interpolation, no escapes).
 
 The file belongs to the user: its bytes are kept exactly as they are, and only missing token
 variables are appended. What cannot be read the way Compose reads it (bytes that are not UTF-8,
@@ -44,6 +46,40 @@ def _assignments(text: str) -> Iterator[tuple[int, str, str]]:
 def read_env(text: str) -> dict[str, str]:
     """The variables a ``.env`` text assigns (the last assignment wins, as in Compose)."""
     return {variable: value for _, variable, value in _assignments(text)}
+
+
+def quoted(value: str) -> str:
+    """``value`` as Compose reads it literally; the caller refuses quotes and line breaks."""
+    return f"'{value}'"
+
+
+def set_variable(existing: str | None, variable: str, value: str) -> str:
+    """``existing`` with ``variable`` assigned ``value`` (written as given) in the place of its
+    first assignment (others are dropped: two would be ambiguous), else appended."""
+    text = existing if existing is not None else _HEADER.decode()
+    assignment = f"{variable}={value}\n"
+    lines: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if not _assigns(line, variable):
+            lines.append(line)
+        elif assignment not in lines:
+            lines.append(assignment)
+    if assignment not in lines:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append(assignment)
+    return "".join(lines)
+
+
+def remove_variable(existing: str, variable: str) -> str:
+    return "".join(
+        line for line in existing.splitlines(keepends=True) if not _assigns(line, variable)
+    )
+
+
+def _assigns(line: str, variable: str) -> bool:
+    match = _ASSIGNMENT.match(line)
+    return match is not None and match.group(1) == variable
 
 
 def decode_env(data: bytes, path: Path) -> str:

@@ -39,6 +39,25 @@ _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _NODE_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+PINNED_VARIABLES = frozenset(
+    {
+        "HOME",
+        "OPENCLAW_PROFILE",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_WORKSPACE_DIR",
+        "OPENCLAW_GATEWAY_TOKEN",
+        "OPENCLAW_GATEWAY_TOKEN_FILE",
+        "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER",
+        "OPENCLAW_COMPOSE_RELAY_PORTS",
+        "OPENCLAW_COMPOSE_SECRETS",
+        "OPENCLAW_COMPOSE_SECRETS_DIR",
+    }
+)
+"""Variables openclaw-compose sets in every gateway container (isolation, token, relay,
+secrets): a profile's ``env:`` or ``secrets:`` may not set them."""
 
 
 def _profile_name(name: str) -> str:
@@ -78,7 +97,22 @@ def node_label(node: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not an environment variable name: use uppercase letters, digits and "
+            "'_', not starting with a digit"
+        )
+    if name in PINNED_VARIABLES:
+        raise ValueError(
+            f"{name} is set by openclaw-compose in every gateway container and cannot be "
+            f"overridden; the pinned variables are {', '.join(sorted(PINNED_VARIABLES))}"
+        )
+    return name
+
+
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
 Target = Literal["compose", "swarm"]
@@ -100,7 +134,22 @@ Registry = Annotated[str, AfterValidator(_registry)]
 
 def token_variable(profile: str) -> str:
     """The ``.env`` variable that holds a profile's gateway token."""
-    return "OPENCLAW_TOKEN_" + profile.upper().replace("-", "_")
+    return "OPENCLAW_TOKEN_" + _variable_part(profile)
+
+
+def secret_variable(profile: str, name: str) -> str:
+    """The ``.env`` variable that holds the value of a profile's secret ``name``."""
+    return f"OPENCLAW_SECRET_{_variable_part(profile)}__{name}"
+
+
+def digest_variable(profile: str) -> str:
+    """The ``.env`` variable with a keyed digest of a profile's token and secret values: the
+    gateway's container is recreated when it changes (see :mod:`.secretstore`)."""
+    return "OPENCLAW_SECRETS_DIGEST_" + _variable_part(profile)
+
+
+def _variable_part(profile: str) -> str:
+    return profile.upper().replace("-", "_")
 
 
 class _Strict(BaseModel):
@@ -171,6 +220,17 @@ class ProfileSpec(_Strict):
         default=False,
         description="Run a headless Chromium for OpenClaw's managed browser (uses browser_image).",
     )
+    env: dict[EnvName, StrictStr] = Field(
+        default_factory=dict,
+        description="Plain environment variables of the gateway process, written to the "
+        "generated files as they are: never put a credential here, use 'secrets'.",
+    )
+    secrets: list[EnvName] = Field(
+        default_factory=list,
+        description="Names of secret environment variables of the gateway process; their "
+        "values are set with 'openclaw-compose secret set PROFILE NAME' and kept in the "
+        "project's private .env, never in the spec or a generated file.",
+    )
     node: NodeName | None = Field(
         default=None,
         description="Swarm node the gateway runs on (its volumes live there): a node hostname, "
@@ -185,6 +245,19 @@ class ProfileSpec(_Strict):
             raise ValueError(
                 f"openclaw.gateway.port ({fragment_port}) differs from port ({self.port}); "
                 "set the base port with 'port' only and remove openclaw.gateway.port"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_variables(self) -> Self:
+        repeated = sorted({name for name in self.secrets if self.secrets.count(name) > 1})
+        if repeated:
+            raise ValueError(f"secrets lists {', '.join(repeated)} more than once")
+        both = sorted(set(self.secrets) & set(self.env))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is in both env and secrets; a variable is either a plain "
+                "value (env) or a secret"
             )
         return self
 
@@ -255,6 +328,10 @@ class Spec(_Strict):
                 entry["openclaw"] = fragment
             if profile.browser:
                 entry["browser"] = True
+            if profile.env:
+                entry["env"] = dict(profile.env)
+            if profile.secrets:
+                entry["secrets"] = list(profile.secrets)
             if profile.node is not None:
                 entry["node"] = profile.node
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
@@ -292,6 +369,22 @@ class Spec(_Strict):
                     f"and would share the token variable {variable}; rename one of them"
                 )
             seen[variable] = name
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_secret_variables(self) -> Self:
+        seen: dict[str, tuple[str, str]] = {}
+        for profile_name, profile in self.profiles.items():
+            for secret in profile.secrets:
+                variable = secret_variable(profile_name, secret)
+                if variable in seen:
+                    other = seen[variable]
+                    raise ValueError(
+                        f"secret {other[1]} of profile {other[0]!r} and secret {secret} of "
+                        f"profile {profile_name!r} would share the .env variable {variable}; "
+                        "rename one of them"
+                    )
+                seen[variable] = (profile_name, secret)
         return self
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
-from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, merge_tokens
+from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, decode_env, merge_tokens
 from openclaw_compose.core.journal import (
     ABSENT,
     Change,
@@ -32,6 +32,7 @@ from openclaw_compose.core.journal import (
     locked,
     recover,
 )
+from openclaw_compose.core.secretstore import with_digests
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
@@ -144,7 +145,8 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
             "openclaw-compose keeps the tokens in a regular file there (nothing was changed)"
         )
     env_before = _current(env_path)
-    env_after = merge_tokens(env_before, project.token_variables, env_path)
+    env_tokens = merge_tokens(env_before, project.token_variables, env_path)
+    env_after = with_digests(decode_env(env_tokens, env_path), project.digests).encode()
     env_base = digest(env_before) if env_before is not None else ABSENT
     sums = {name: digest(text.encode()) for name, text in project.files.items()}
     sums |= {
@@ -175,6 +177,35 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result.written = [name for name in planned(changes) if name != SUMS_FILE]
     result.removed = removals
     return result
+
+
+def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:
+    """Replace ``.env`` with ``update(its text, or None)``, under the directory's lock and in
+    one journaled transaction, as generating does (``secret set``, ``secret rm``)."""
+    env_path = out_dir / ENV_FILE
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with locked(out_dir):
+            recover(out_dir)
+            if _foreign(env_path):
+                raise OutputError(
+                    f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
+                    "nothing was changed"
+                )
+            before = _current(env_path)
+            after = update(decode_env(before, env_path) if before is not None else None).encode()
+            if after != before:
+                base = digest(before) if before is not None else ABSENT
+                commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base)], [])
+    except OSError as exc:
+        raise OutputError(
+            f"{shown(exc.filename or out_dir)}: {exc.strerror}; nothing was changed"
+        ) from None
+    finally:
+        if created:
+            with suppress(OSError):
+                out_dir.rmdir()  # only when empty: a refused value leaves no directory
 
 
 def planned(changes: Mapping[str, bytes]) -> list[str]:

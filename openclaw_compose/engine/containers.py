@@ -7,11 +7,13 @@ containers, volumes and networks on this node are ordinary objects carrying the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from openclaw_compose.engine.client import Client
-from openclaw_compose.errors import DockerError
+from openclaw_compose.errors import DockerError, NotFound
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -86,8 +88,7 @@ class Containers:
 
     def published_ports(self) -> list[PublishedPort]:
         """Host ports bound by every container, running or stopped."""
-        containers = self._client.call(lambda: self._client.sdk.containers.list(all=True))
-        return [port for container in containers for port in _bindings(container.attrs)]
+        return [port for attrs in self._inspect_all() for port in _bindings(attrs)]
 
     def project_containers(self, project: str) -> dict[str, ContainerState]:
         """A compose project's containers by service name."""
@@ -105,19 +106,16 @@ class Containers:
     def _containers(
         self, label: str, service_of: Callable[[Mapping[str, str]], str | None]
     ) -> dict[str, ContainerState]:
-        containers = self._client.call(
-            lambda: self._client.sdk.containers.list(all=True, filters={"label": label})
-        )
         states: dict[str, ContainerState] = {}
-        for container in sorted(containers, key=lambda c: c.attrs.get("Created", "")):
-            attrs = container.attrs
+        for attrs in sorted(self._inspect_all(label), key=lambda a: str(a.get("Created", ""))):
             state = attrs.get("State", {})
-            service = service_of(attrs["Config"]["Labels"]) or container.name
+            name = str(attrs.get("Name", "?")).lstrip("/")
+            service = service_of(attrs["Config"]["Labels"] or {}) or name
             known = states.get(service)
             if known is not None and known.status == "running":
                 continue
             states[service] = ContainerState(
-                name=container.name,
+                name=name,
                 service=service,
                 status=state.get("Status", "unknown"),
                 health=(state.get("Health") or {}).get("Status"),
@@ -125,6 +123,19 @@ class Containers:
                 pid=state.get("Pid", 0),
             )
         return states
+
+    def _inspect_all(self, label: str | None = None) -> list[dict[str, Any]]:
+        """``docker inspect`` of every container (with ``label``), running or stopped; one that
+        is removed between the listing and its inspection (another project's ``down``) is
+        simply gone, not an error."""
+        api = self._client.sdk.api
+        filters = {"label": label} if label else None
+        listed = self._client.call(lambda: api.containers(all=True, filters=filters))
+        found: list[dict[str, Any]] = []
+        for entry in listed:
+            with suppress(NotFound):
+                found.append(self._client.call(partial(api.inspect_container, entry["Id"])))
+        return found
 
     def volumes(self, label: str) -> list[str]:
         """Names of the volumes carrying ``label`` (``project_label`` / ``stack_label``)."""

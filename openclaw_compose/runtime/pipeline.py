@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from openclaw_compose.core.checks import Report
+from openclaw_compose.core.checks import Problem, Report
+from openclaw_compose.core.contract import SECRETS_LABEL
 from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE, Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ImageMissing, NotReadyError
+from openclaw_compose.errors import DockerError, ImageMissing, NotReadyError
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
@@ -32,11 +34,21 @@ BUILD_HINTS = {
 
 def require_images(spec: Spec, engine: Engine) -> None:
     """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
-    missing image and how to build it (nothing is pulled: no registry is assumed)."""
+    missing image and how to build it (nothing is pulled: no registry is assumed). An image
+    whose entrypoint does not export the token and secrets from their files (built from an
+    older images/gateway/) would start a gateway without its token: refused too."""
     users: dict[str, list[str]] = {}
     for name, profile in spec.profiles.items():
         users.setdefault(profile.image(spec), []).append(name)
-    missing = [image for image in sorted(users) if engine.containers.image_labels(image) is None]
+    labels = {image: engine.containers.image_labels(image) for image in sorted(users)}
+    missing = [image for image, found in labels.items() if found is None]
+    for image, found in labels.items():
+        if found is not None and SECRETS_LABEL not in found:
+            raise DockerError(
+                f"image {image} cannot read its token and secrets from files (it has no "
+                f"{SECRETS_LABEL} label: built from an older images/gateway/); rebuild it with "
+                + BUILD_HINTS.get(image, "images/build.sh")
+            )
     if missing:
         raise ImageMissing(
             "image(s) not present on the Docker engine (nothing was written or started):\n"
@@ -48,17 +60,22 @@ def require_images(spec: Spec, engine: Engine) -> None:
         )
 
 
-def check_target(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """The spec's checks and the target's engine-side checks together; raises when any fails."""
+def check_target(
+    checked: CheckedSpec, engine: Engine, extra: tuple[Problem, ...] = ()
+) -> Preflight:
+    """The spec's checks, ``extra`` and the target's engine-side checks together; raises when
+    any fails."""
     found = checked.target.runtime(engine).preflight(checked.loaded.spec, checked.plan)
-    Report(checked.report.problems + found.problems).fail_unless_ok()
+    Report(checked.report.problems + extra + found.problems).fail_unless_ok()
     return found
 
 
-def preflight(checked: CheckedSpec, engine: Engine) -> Preflight:
-    """Everything that must hold before a file is written: images, checks, the target's."""
+def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Preflight:
+    """Everything that must hold before a file is written: images, checks, every declared
+    secret with a value in the project's store (``directory``), the target's checks."""
     require_images(checked.loaded.spec, engine)
-    return check_target(checked, engine)
+    missing = tuple(missing_secrets(checked.loaded.spec, directory, "error"))
+    return check_target(checked, engine, missing)
 
 
 def prepare(
@@ -73,7 +90,7 @@ def prepare(
     then the files written, naming the images as the target distributed them (the writer's
     notes, a tightened ``.env`` mode say, go to ``progress``)."""
     say = progress or (lambda _: None)
-    found = preflight(checked, engine)
+    found = preflight(checked, engine, directory)
     spec = checked.loaded.spec
     distributed = checked.target.runtime(engine).distribute(spec, checked.plan, say)
     Report(distributed.problems).fail_unless_ok()

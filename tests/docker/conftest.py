@@ -67,8 +67,7 @@ def spec_with_free_ports(
 SWARM_LOCK = Path("/tmp/openclaw-compose-tests-swarm.lock")
 """Held for a whole session that uses the engine's swarm: two test sessions on one engine (two
 developers' worktrees) must not leave a swarm that the other one still uses."""
-GWBRIDGE = "docker_gwbridge"
-"""The bridge ``docker swarm init`` creates, which ``docker swarm leave`` keeps."""
+GWBRIDGE = dockerkit.GWBRIDGE
 
 
 @pytest.fixture(scope="session")

@@ -53,3 +53,44 @@ def swarm_leave() -> None:
 def stack_config(directory: Path, stack_file: str) -> str:
     """The stack file as ``docker stack deploy`` reads it (its loader's validation)."""
     return run_docker(["stack", "config", "--compose-file", stack_file], cwd=directory).stdout
+
+
+def logs_since(container: str, since: int) -> str:
+    """A container's log lines from ``since`` (a UNIX time) on."""
+    return bytes(_sdk().containers.get(container).logs(since=since)).decode(errors="replace")
+
+
+def run_to_end(image: str, script: str, environment: dict[str, str]) -> None:
+    """``sh -c script`` in ``image`` on the host network, to its end (the container is
+    removed)."""
+    _sdk().containers.run(
+        image,
+        ["-c", script],
+        entrypoint="sh",
+        environment=environment,
+        network_mode="host",
+        remove=True,
+    )
+
+
+GWBRIDGE = "docker_gwbridge"
+"""The bridge of a swarm node's overlay containers to the host, which ``docker swarm leave``
+keeps."""
+_GWBRIDGE_OPTIONS = {
+    "com.docker.network.bridge.name": GWBRIDGE,
+    "com.docker.network.bridge.enable_icc": "false",
+    "com.docker.network.bridge.enable_ip_masquerade": "true",
+}
+"""What Docker gives the bridge when it makes it itself (for a node's first overlay task)."""
+
+
+def gwbridge_address() -> str:
+    """The host's address on ``docker_gwbridge``, made now (as Docker would make it) when no
+    task has needed it yet: a test server must listen there before a stack is deployed."""
+    client = _sdk()
+    try:
+        network = client.networks.get(GWBRIDGE)
+    except docker.errors.NotFound:
+        network = client.networks.create(GWBRIDGE, driver="bridge", options=_GWBRIDGE_OPTIONS)
+        network.reload()
+    return str(network.attrs["IPAM"]["Config"][0]["Gateway"])

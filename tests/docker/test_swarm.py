@@ -104,10 +104,7 @@ def test_tokens_are_swarm_secrets_only(engine: Engine, stack: Deployed) -> None:
         assert token not in services
         attrs = dockerkit.inspect_container(containers[profile].name)
         assert token not in json.dumps(attrs)
-        assert (
-            "OPENCLAW_GATEWAY_TOKEN_FILE=/run/secrets/openclaw-gateway-token"
-            in (attrs["Config"]["Env"])
-        )
+        assert "OPENCLAW_COMPOSE_SECRETS=OPENCLAW_GATEWAY_TOKEN" in attrs["Config"]["Env"]
         for path in stack.directory.rglob("*"):
             if path.is_file() and path.name != ENV_FILE:
                 assert token not in path.read_text(errors="replace"), path
@@ -208,10 +205,32 @@ def test_undeploy_leaves_nothing_behind(engine: Engine, stack: Deployed) -> None
         assert probe(f"http://127.0.0.1:{base}", "healthz", timeout=1) is None
 
 
-def test_the_token_file_variable_and_the_token_exclude_each_other(engine: Engine) -> None:
-    code, output = engine.containers.run(
-        DEFAULT_IMAGE,
-        {"OPENCLAW_GATEWAY_TOKEN": "x", "OPENCLAW_GATEWAY_TOKEN_FILE": "/etc/hostname"},
-    )
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        (
+            {"OPENCLAW_GATEWAY_TOKEN": "x", "OPENCLAW_GATEWAY_TOKEN_FILE": "/etc/hostname"},
+            "OPENCLAW_GATEWAY_TOKEN is set in the environment and also comes from "
+            "OPENCLAW_GATEWAY_TOKEN_FILE; set only one",
+        ),
+        (
+            {"PROVIDER_KEY": "x", "OPENCLAW_COMPOSE_SECRETS": "PROVIDER_KEY"},
+            "PROVIDER_KEY is set in the environment and also comes from "
+            "OPENCLAW_COMPOSE_SECRETS; set only one",
+        ),
+        (
+            {"OPENCLAW_COMPOSE_SECRETS": "PROVIDER_KEY"},
+            "OPENCLAW_COMPOSE_SECRETS: /run/secrets/PROVIDER_KEY is not a readable file",
+        ),
+        (
+            {"OPENCLAW_COMPOSE_SECRETS": "b c"},
+            "OPENCLAW_COMPOSE_SECRETS: 'b c' is not a variable name",
+        ),
+    ],
+)
+def test_the_entrypoint_refuses_ambiguous_or_missing_secrets(
+    engine: Engine, environment: dict[str, str], expected: str
+) -> None:
+    code, output = engine.containers.run(DEFAULT_IMAGE, environment)
     assert code == 1
-    assert "both OPENCLAW_GATEWAY_TOKEN and OPENCLAW_GATEWAY_TOKEN_FILE are set" in output
+    assert expected in output

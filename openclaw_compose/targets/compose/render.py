@@ -20,18 +20,29 @@ from openclaw_compose.core.contract import (
     healthcheck,
     labels,
     literal,
+    profile_secrets,
     project_files,
     relay_ports,
+    secret_digests,
+    secret_mounts,
     seed_file,
     seed_mount,
 )
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
-from openclaw_compose.core.spec import Spec, token_variable
+from openclaw_compose.core.spec import Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
 
 COMPOSE_FILE = "compose.yaml"
-_MISSING_TOKEN = "missing in .env: run openclaw-compose generate"
+DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
+"""A keyed digest of the profile's token and secrets, from .env: a changed value changes the
+service's config, so ``docker compose up`` recreates that gateway (and only it); Compose itself
+does not look at the values of secrets."""
+SECRET_MODE = 0o444
+"""Compose writes a secret from .env into the container as a root-owned file: the gateway
+(uid 1000) reads it only with the read bit for all; the container runs nothing but the gateway.
+(Compose's uid/gid for such files fail on engine 20.10: 'getent unable to find entry'.)"""
+_MISSING_DIGEST = "missing in .env: run openclaw-compose generate"
 
 
 def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
@@ -39,32 +50,35 @@ def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> Rendere
     text = header(loaded, out_dir, "generate", _COMPOSE_NOTES) + emit(
         compose_document(loaded.spec, plan, out_dir)
     )
-    return project_files(loaded.spec, COMPOSE_FILE, text)
+    return project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec))
 
 
-_COMPOSE_NOTES = ("Gateway tokens are read from .env (mode 0600) and never written here.",)
+_COMPOSE_NOTES = (
+    "Gateway tokens and secrets are read from .env (mode 0600) and never written here.",
+)
 
 
 def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
     services: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
     for fp in plan.footprints:
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
         configs[f"{fp.profile}-seed"] = {"file": f"./{seed_file(fp.profile)}"}
+        for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
+            secrets[ref.key] = {"environment": ref.variable}
         services[fp.profile] = _service(spec, fp, mounts)
     document: dict[str, Any] = {"name": spec.project, "services": services}
     if volumes:
         document["volumes"] = volumes
     document["configs"] = configs
+    document["secrets"] = secrets
     return document
 
 
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
-    variable = token_variable(fp.profile)
-    environment = gateway_environment(
-        fp, {"OPENCLAW_GATEWAY_TOKEN": f"${{{variable}:?{_MISSING_TOKEN}}}"}
-    )
+    environment = gateway_environment(spec, fp)
     service: dict[str, Any] = {
         "image": literal(spec.profiles[fp.profile].image(spec)),
         "restart": "unless-stopped",
@@ -79,8 +93,10 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "environment": environment,
         "volumes": mounts,
         "configs": seed_mount(fp),
+        "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
         "healthcheck": healthcheck(fp),
-        "labels": labels(fp),
+        "labels": labels(fp)
+        | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
     }
 
 

@@ -22,6 +22,12 @@ def base_url(spec: Spec, fp: Footprint) -> str:
     return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
 
 
+def dashboard_url(base: str, token: str) -> str:
+    """The Control UI with the token in the URL fragment, which the browser never sends to the
+    server and the UI reads to sign in: the URL is a credential."""
+    return f"{base}/#token={token}"
+
+
 class ComposeRuntime:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

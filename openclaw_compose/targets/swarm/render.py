@@ -14,11 +14,12 @@ replacement waited for the 300 s lease to expire; with it, it starts at once (as
 restarted container, which keeps its hostname, always did).
 
 Swarm cannot publish on 127.0.0.1: a published port listens on every address of the node. So
-every gateway needs its token (the checks enforce token auth), the token is a swarm secret
-(mounted as a file, read by the image's entrypoint through ``OPENCLAW_GATEWAY_TOKEN_FILE``, so it
-is in no environment that ``docker inspect`` shows), and browser control and CDP are published
-only when ``swarm.publish_browser_ports`` opts in. Secrets are external: ``openclaw-compose
-deploy`` creates them from ``.env`` through the API, so no token file is ever written.
+every gateway needs its token (the checks enforce token auth). The token and the profile's
+secrets are swarm secrets, mounted as files and exported by the image's entrypoint (the
+container contract, :mod:`openclaw_compose.core.contract`), so no value is in an environment
+that ``docker inspect`` shows; browser control and CDP are published only when
+``swarm.publish_browser_ports`` opts in. Secrets are external: ``openclaw-compose deploy``
+creates them from ``.env`` through the API, so no value is ever written to another file.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ from typing import Any
 from openclaw_compose.core.contract import (
     RELAY_PORTS_VARIABLE,
     RenderedProject,
+    SecretRef,
     gateway_environment,
     gateway_mounts,
     header,
     healthcheck,
     labels,
     literal,
+    profile_secrets,
     project_files,
     relay_ports,
+    secret_mounts,
     seed_file,
     seed_mount,
     seed_text,
@@ -50,11 +54,8 @@ from openclaw_compose.core.yamlout import emit
 STACK_FILE = "stack.yaml"
 STACK_VERSION = "3.8"
 """The newest format the docker CLI's stack loader and engine 20.10 (API 1.41) both honour."""
-TOKEN_SECRET_TARGET = "openclaw-gateway-token"
-TOKEN_FILE = f"/run/secrets/{TOKEN_SECRET_TARGET}"
-TOKEN_FILE_VARIABLE = "OPENCLAW_GATEWAY_TOKEN_FILE"
 CONTAINER_USER = "1000"
-TOKEN_MODE = 0o400
+SECRET_MODE = 0o400
 """Written as 256 (the emitter writes decimal; the stack loader reads a plain number)."""
 RESTART_DELAY = "1s"
 """Between a task's death and its replacement: short, so that a gateway is back within 30 s
@@ -68,8 +69,9 @@ HOSTNAME_MAX = 63
 UNPLACED_CONSTRAINT = "node.role == manager"
 """Where profiles without ``node:`` go: the manager (``deploy`` refuses when there are several)."""
 _NOTES = (
-    "Deploy with 'openclaw-compose deploy': it checks placement and ports, creates each",
-    "gateway's token secret from .env (no token is written here), then runs docker stack deploy.",
+    "Deploy with 'openclaw-compose deploy': it checks placement and ports, creates each gateway's",
+    "token and secrets as swarm secrets from .env (no value is written here), then runs",
+    "docker stack deploy.",
     "Swarm publishes ports on every address of a node, not on 127.0.0.1: every gateway",
     "requires its token.",
 )
@@ -83,9 +85,10 @@ def render_stack(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedP
     return project_files(loaded.spec, STACK_FILE, text)
 
 
-def token_secret(project: str, profile: str) -> str:
-    """The swarm secret holding a profile's token (``deploy`` creates it from ``.env``)."""
-    return f"{project}_{profile}-token"
+def swarm_secret(project: str, ref: SecretRef) -> str:
+    """The swarm secret holding a profile's token or secret (``deploy`` creates it from
+    ``.env``)."""
+    return f"{project}_{ref.key}"
 
 
 def seed_config_name(project: str, profile: str, seed: str) -> str:
@@ -124,10 +127,8 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
             "name": seed_config_name(spec.project, fp.profile, seed_text(profile)),
             "file": f"./{seed_file(fp.profile)}",
         }
-        secrets[f"{fp.profile}-token"] = {
-            "name": token_secret(spec.project, fp.profile),
-            "external": True,
-        }
+        for ref in profile_secrets(fp.profile, profile):
+            secrets[ref.key] = {"name": swarm_secret(spec.project, ref), "external": True}
         services[fp.profile] = _service(spec, fp, mounts)
     document: dict[str, Any] = {"version": STACK_VERSION, "services": services}
     document["networks"] = networks
@@ -144,7 +145,7 @@ def _network(fp: Footprint) -> str:
 
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     browser_ports = spec.swarm.publish_browser_ports
-    environment = gateway_environment(fp, {TOKEN_FILE_VARIABLE: TOKEN_FILE})
+    environment = gateway_environment(spec, fp)
     if browser_ports:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
     ports = [
@@ -160,15 +161,9 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "ports": ports,
         "volumes": mounts,
         "configs": seed_mount(fp),
-        "secrets": [
-            {
-                "source": f"{fp.profile}-token",
-                "target": TOKEN_SECRET_TARGET,
-                "uid": CONTAINER_USER,
-                "gid": CONTAINER_USER,
-                "mode": TOKEN_MODE,
-            }
-        ],
+        "secrets": secret_mounts(
+            spec, fp, uid=CONTAINER_USER, gid=CONTAINER_USER, mode=SECRET_MODE
+        ),
         "networks": [_network(fp)],
         "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),

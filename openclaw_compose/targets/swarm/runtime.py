@@ -6,32 +6,39 @@ pipeline (:mod:`openclaw_compose.runtime.pipeline`) like the compose target.
 machine is that node (naming the process that holds one); with ``registry:`` every image pushed
 and pinned by digest (:mod:`.images`); on every other node a probe job that binds its profiles'
 ports and runs their image there (:mod:`.nodecheck`); ``generate --target swarm``; each
-gateway's token secret created from ``.env`` through the API; ``docker stack deploy``; then
-every ``/startupz`` on its node's address. Nothing is written or deployed when any of the
-checks finds an error.
+gateway's token secret created from ``.env`` through the API, and so is each of its secrets;
+``docker stack deploy``; then every ``/startupz`` on its node's address. Nothing is written or
+deployed when any of the checks finds an error.
 
 The CLI may run on a manager or anywhere else (``DOCKER_HOST=tcp://manager:2375``): what it
 does on its own machine (probing a port, a URL on 127.0.0.1) it does only when the engine is
 on this machine (:attr:`Client.local`), and only for the engine's own node.
 
-Secrets cannot change in a swarm. Each carries the SHA-256 of its token as a label, so a token
-changed in ``.env`` is noticed: replaced when no service uses the secret, else refused with what
-to do. Seeds are swarm configs named after their content (:mod:`.render_swarm`), so a changed
+Secrets cannot change in a swarm. Each carries a digest of its value as a label (keyed by the
+profile's token, so it tells nothing about a secret), so a value changed in ``.env`` is noticed:
+replaced when no service uses the secret, else refused with what to do. Seeds are swarm configs
+named after their content (:mod:`.render_swarm`), so a changed
 seed is a new config, and configs no longer referenced are removed after deploying.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from openclaw_compose.core.contract import MOUNTS, PROFILE_LABEL, seed_text
-from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.contract import (
+    MOUNTS,
+    PROFILE_LABEL,
+    profile_secrets,
+    seed_text,
+    token_ref,
+)
+from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import PortPlan
-from openclaw_compose.core.spec import Spec, token_variable
+from openclaw_compose.core.secretstore import keyed_digest, stored_values
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
@@ -42,14 +49,11 @@ from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
-from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, token_secret
+from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, swarm_secret
 
-TOKEN_DIGEST_LABEL = "io.openclaw-compose.token-sha256"
-"""On each token secret: notices a token changed in .env (the digest of 32 random bytes tells
-nothing about them)."""
+DIGEST_LABEL = "io.openclaw-compose.value-digest"
+"""On each secret: notices a value changed in .env (HMAC-SHA256 keyed by the profile's token)."""
 LOCAL_HOST = "127.0.0.1"
-TOKEN_FILE_LABEL = "openclaw-compose.token-file"
-"""Set by images/gateway/Dockerfile: the entrypoint reads OPENCLAW_GATEWAY_TOKEN_FILE."""
 STARTED = frozenset({"starting", "running"})
 TASK_HEALTH = {"starting": "starting", "running": "healthy"}
 """A swarm task with a healthcheck is ``starting`` until the check passes, then ``running``
@@ -71,22 +75,10 @@ class SwarmRuntime:
             )
         return swarm
 
-    def _require_token_file(self, spec: Spec) -> None:
-        """Images built from an older entrypoint would refuse to start (no token): say so."""
-        for image in sorted({profile.image(spec) for profile in spec.profiles.values()}):
-            labels = self._engine.containers.image_labels(image)
-            if labels is not None and TOKEN_FILE_LABEL not in labels:
-                raise DockerError(
-                    f"image {image} cannot read its token from a swarm secret (it has no "
-                    f"{TOKEN_FILE_LABEL} label: built from an older images/gateway/); rebuild "
-                    "it with 'make image' ('images/build.sh --browser' for the browser image)"
-                )
-
     def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
         """The placement on the swarm's real nodes, and the ports of the profiles on the
         engine's node when this machine is that node (the others: :meth:`distribute`)."""
         swarm = self._manager()
-        self._require_token_file(spec)
         placed, problems = resolve_nodes(plan, self._engine.swarm.nodes())
         problems += taken_stack_ports(spec, plan, self._engine, self._here(placed, swarm))
         urls = {name: self._url(node, swarm, plan, name) for name, node in placed.items()}
@@ -130,43 +122,51 @@ class SwarmRuntime:
         return Distribution(tuple(problems), images)
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
-        """The token secrets, ``docker stack deploy``, then the configs no seed uses."""
-        self._token_secrets(spec, directory, progress)
+        """The secrets, ``docker stack deploy``, then the configs no seed uses."""
+        self._secrets(spec, directory, progress)
         output = self._engine.swarm.stack_deploy(directory, STACK_FILE, spec.project)
         for line in output.splitlines():
             progress(f"docker stack deploy: {line}")
         self._remove_unused(spec)
 
-    def _token_secrets(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
-        """One secret per profile, from its token in ``.env``."""
+    def _secrets(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        """Every profile's token and secrets as swarm secrets, from their values in ``.env``."""
         swarm = self._engine.swarm
-        tokens = read_env((directory / ENV_FILE).read_text())
+        values = stored_values(directory)
         existing = swarm.stack_secrets(spec.project)
         services = swarm.stack_services(spec.project)
-        for profile in spec.profiles:
-            name = token_secret(spec.project, profile)
-            token = tokens[token_variable(profile)]
-            digest = token_digest(token)
-            if name in existing:
-                if existing[name].get(TOKEN_DIGEST_LABEL) == digest:
-                    continue
-                if f"{spec.project}_{profile}" in services:
-                    raise DockerError(
-                        f"the token of profile {profile!r} in {directory / ENV_FILE} "
-                        f"({token_variable(profile)}) is not the one in swarm secret {name!r}, "
-                        "which its running service uses, and swarm secrets cannot change: run "
-                        "'openclaw-compose undeploy' first (volumes are kept), then deploy again"
-                    )
-                swarm.remove_secret(name)
-            labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile, TOKEN_DIGEST_LABEL: digest}
-            swarm.create_secret(name, token, labels)
-            progress(f"created swarm secret {name} from {ENV_FILE} ({token_variable(profile)})")
+        for profile_name, profile in spec.profiles.items():
+            refs = profile_secrets(profile_name, profile)
+            key = values[refs[0].variable]
+            for ref in refs:
+                name = swarm_secret(spec.project, ref)
+                value = values[ref.variable]
+                digest = keyed_digest(key, value)
+                if name in existing:
+                    if existing[name].get(DIGEST_LABEL) == digest:
+                        continue
+                    if f"{spec.project}_{profile_name}" in services:
+                        raise DockerError(
+                            f"{ref.name} of profile {profile_name!r} in {directory / ENV_FILE} "
+                            f"({ref.variable}) is not the value in swarm secret {name!r}, which "
+                            "its running service uses, and swarm secrets cannot change: run "
+                            "'openclaw-compose undeploy' first (volumes are kept), then deploy "
+                            "again"
+                        )
+                    swarm.remove_secret(name)
+                labels = {STACK_LABEL: spec.project, PROFILE_LABEL: profile_name}
+                swarm.create_secret(name, value, labels | {DIGEST_LABEL: digest})
+                progress(f"created swarm secret {name} from {ENV_FILE} ({ref.variable})")
 
     def _remove_unused(self, spec: Spec) -> None:
         """After deploying: secrets of removed profiles (their services are pruned), and seeds
         of earlier deploys (configs are named after their content)."""
         swarm = self._engine.swarm
-        secrets = {token_secret(spec.project, profile) for profile in spec.profiles}
+        secrets = {
+            swarm_secret(spec.project, ref)
+            for name, profile in spec.profiles.items()
+            for ref in profile_secrets(name, profile)
+        }
         for name in set(swarm.stack_secrets(spec.project)) - secrets:
             with suppress(Refused):  # still held by a task shutting down: goes with the stack
                 swarm.remove_secret(name)
@@ -226,7 +226,7 @@ class SwarmRuntime:
                     health=TASK_HEALTH.get(task.state) if task else None,
                     probes={name: probe(url, name) if running else None for name in PROBES},
                     ports=fp.to_json(),
-                    token=f"secret {token_secret(spec.project, fp.profile)}",
+                    token=f"secret {swarm_secret(spec.project, token_ref(spec, fp.profile))}",
                     node=node.hostname if node else None,
                     address=node.address if node else None,
                 )
@@ -285,10 +285,6 @@ class SwarmRuntime:
                 for node, names in kept.items()
             )
         )
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:

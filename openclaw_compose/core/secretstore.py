@@ -1,0 +1,163 @@
+"""The private store of secret values: the project's ``.env`` (mode 0600), next to the tokens.
+
+Why ``.env`` and not a directory of files: it is already the one private file of a project (the
+tokens are there, kept across regenerations, never in a generated file), upstream's own Docker
+setup keeps provider keys in its ``.env``, and Compose reads it itself: ``compose.yaml`` names
+each secret by its ``.env`` variable (``secrets: {KEY: {environment: VARIABLE}}``) and Compose
+copies the value into the container as ``/run/secrets/<NAME>`` when it creates it. Files
+bind-mounted from a directory would keep their host owner and mode, and the gateway (uid 1000)
+could read a 0600 file only if it were chowned to uid 1000, which a non-root user cannot do.
+
+Each value is one line, single-quoted (Compose reads it literally). A value with a quote, a line
+break or a NUL byte is refused. Compose does not recreate a container when a secret's value
+changes, so the store also keeps, per profile, a keyed digest of its token and secrets
+(HMAC-SHA256 keyed by the token: it tells nothing about the values without the token), which
+``compose.yaml`` puts in a label: a changed value recreates that gateway, and only it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from openclaw_compose.core.checks import CheckCode, Problem, Severity
+from openclaw_compose.core.contract import SecretRef, secret_digests
+from openclaw_compose.core.envfile import (
+    ENV_FILE,
+    decode_env,
+    quoted,
+    read_env,
+    remove_variable,
+    set_variable,
+)
+from openclaw_compose.core.spec import ProfileSpec, Spec, secret_variable
+from openclaw_compose.errors import UsageError
+
+_FORBIDDEN = {"'": "a single quote", "\n": "a line break", "\r": "a line break", "\0": "a NUL byte"}
+
+
+@dataclass(frozen=True)
+class SecretState:
+    profile: str
+    name: str
+    variable: str
+    set: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "profile": self.profile,
+            "name": self.name,
+            "variable": self.variable,
+            "set": self.set,
+        }
+
+
+def read_store(directory: Path) -> str | None:
+    """The text of the project's ``.env``; None when there is none yet."""
+    path = directory / ENV_FILE
+    try:
+        return decode_env(path.read_bytes(), path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def stored_values(directory: Path) -> dict[str, str]:
+    text = read_store(directory)
+    return read_env(text) if text is not None else {}
+
+
+def secret_states(spec: Spec, directory: Path, profile: str | None = None) -> list[SecretState]:
+    """Every declared secret (of ``profile``, or of all) and whether a value is stored."""
+    values = stored_values(directory)
+    return [
+        SecretState(name, secret, variable, bool(values.get(variable)))
+        for name, spec_profile in spec.profiles.items()
+        if profile in (None, name)
+        for secret in spec_profile.secrets
+        for variable in (secret_variable(name, secret),)
+    ]
+
+
+def missing_secrets(spec: Spec, directory: Path, severity: Severity) -> Iterator[Problem]:
+    """``secret-missing``: a warning while generating, an error before starting gateways."""
+    for state in secret_states(spec, directory):
+        if not state.set:
+            yield Problem(
+                CheckCode.SECRET_MISSING,
+                severity,
+                (state.profile,),
+                f"profile {state.profile!r}: secret {state.name} has no value in "
+                f"{directory / ENV_FILE}; set it with 'openclaw-compose secret set "
+                f"{state.profile} {state.name}' (the value is read from standard input)",
+            )
+
+
+def clean_value(raw: str) -> str:
+    """The value as read from standard input, its trailing newline dropped; refuses what one
+    ``.env`` line cannot hold literally."""
+    value = raw.removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise UsageError("the value is empty; give the secret's value on standard input")
+    for character, what in _FORBIDDEN.items():
+        if character in value:
+            raise UsageError(
+                f"the value contains {what}, which the store (.env, one literal line per "
+                "value) cannot hold; nothing was changed"
+            )
+    return value
+
+
+def set_secret(spec: Spec, text: str | None, profile: str, name: str, value: str) -> str:
+    """``text`` (of ``.env``) with ``value`` stored for ``profile``'s secret ``name``."""
+    declared = _profile(spec, profile).secrets
+    if name not in declared:
+        listed = ", ".join(declared) or "none"
+        raise UsageError(
+            f"profile {profile!r} declares no secret {name} (its secrets: {listed}); add it to "
+            f"profiles.{profile}.secrets in the profiles file first"
+        )
+    stored = set_variable(text, secret_variable(profile, name), quoted(value))
+    return with_digests(stored, secret_digests(spec))
+
+
+def remove_secret(spec: Spec, text: str | None, profile: str, name: str) -> str:
+    """``text`` (of ``.env``) without ``profile``'s secret ``name``; refuses an unknown one."""
+    _profile(spec, profile)
+    variable = secret_variable(profile, name)
+    if text is None or variable not in read_env(text):
+        raise UsageError(f"profile {profile!r} has no stored secret {name}; nothing to remove")
+    return with_digests(remove_variable(text, variable), secret_digests(spec))
+
+
+def _profile(spec: Spec, profile: str) -> ProfileSpec:
+    try:
+        return spec.profiles[profile]
+    except KeyError:
+        raise UsageError(
+            f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}"
+        ) from None
+
+
+def keyed_digest(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def with_digests(text: str, digests: Mapping[str, tuple[SecretRef, ...]]) -> str:
+    """``text`` with each digest variable set from the current values (the first ref, the
+    token, is the key); a profile without its token yet gets none."""
+    values = read_env(text)
+    for variable, refs in digests.items():
+        key = values.get(refs[0].variable)
+        if not key:
+            continue
+        message = json.dumps([[ref.name, values.get(ref.variable)] for ref in refs])
+        digest = keyed_digest(key, message)
+        if values.get(variable) != digest:
+            text = set_variable(text, variable, digest)
+    return text
