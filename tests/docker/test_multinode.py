@@ -231,7 +231,8 @@ def test_a_gateway_killed_on_a_worker_is_back_within_30_s(fleet: Fleet) -> None:
     assert "owner lease is still active" not in replacement.logs().decode()
     assert recovered < RECOVERY_LIMIT, (
         f"back after {recovered:.1f} s: the new container started {restarted:.1f} s after the "
-        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f})"
+        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f}):\n"
+        + replacement.logs(tail=30).decode(errors="replace")
     )
 
 

@@ -149,7 +149,8 @@ def test_a_killed_gateway_is_back_within_30_s_with_its_state(
     assert "owner lease is still active" not in engine.containers.logs(replacement, tail=200)
     assert recovered < RECOVERY_LIMIT, (
         f"back after {recovered:.1f} s: the new container started {restarted:.1f} s after the "
-        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f})"
+        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f}):\n"
+        + engine.containers.logs(replacement, tail=30)
     )
 
 
