@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts, Problem, Report, run_checks
     from openclaw_compose.core.contract import RenderedProject
     from openclaw_compose.core.loading import LoadedSpec, load_spec
+    from openclaw_compose.core.native import NativeGateway, discover
     from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
     from openclaw_compose.core.spec import ProfileSpec, Spec
     from openclaw_compose.errors import ExitCode, OpenclawComposeError, SpecError
@@ -32,6 +33,8 @@ _EXPORTS = {
     "SpecError": "errors",
     "LoadedSpec": "core.loading",
     "load_spec": "core.loading",
+    "NativeGateway": "core.native",
+    "discover": "core.native",
     "Footprint": "core.ports",
     "PortPlan": "core.ports",
     "plan_ports": "core.ports",
@@ -48,6 +51,7 @@ __all__ = [
     "Footprint",
     "HostFacts",
     "LoadedSpec",
+    "NativeGateway",
     "OpenclawComposeError",
     "PortPlan",
     "Problem",
@@ -57,6 +61,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "check_spec",
+    "discover",
     "generate",
     "load_spec",
     "plan_ports",

@@ -20,7 +20,8 @@ from openclaw_compose.errors import ExitCode, OpenclawComposeError
 from openclaw_compose.targets import DEFAULT_TARGET, target_names
 
 if TYPE_CHECKING:
-    from openclaw_compose.core.checks import Report
+    from openclaw_compose.core.checks import HostFacts, Report
+    from openclaw_compose.core.native import NativeGateway
     from openclaw_compose.core.ports import PortPlan
     from openclaw_compose.core.spec import Spec
     from openclaw_compose.engine import Engine
@@ -68,6 +69,24 @@ ReadyTimeout = Annotated[
     float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
 ]
 
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Whose native OpenClaw gateways the checks count: that user's home directory "
+        "[default: yours].",
+        show_default=False,
+    ),
+]
+IgnoreNative = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-native",
+        help="Do not look for native OpenClaw gateways on this host (one you have removed but "
+        "whose files you keep, or one you just imported and will not run again).",
+    ),
+]
+
 ENTRYPOINT = "openclaw-compose-entrypoint"
 """The image's entrypoint (images/gateway/): ``--exec ARGS`` runs the openclaw CLI with the
 gateway's token and secrets exported."""
@@ -97,25 +116,44 @@ def _print_json(data: Any) -> None:
 
 @app.command()
 @_handled
-def ports(file: SpecFile = None, as_json: JsonFlag = False) -> None:
-    """Print every profile's port plan: base, browser control, relay band, CDP range."""
+def ports(
+    file: SpecFile = None,
+    as_json: JsonFlag = False,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Print every profile's port plan (base, browser control, relay band, CDP range), and
+    the native gateways' next to it."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.ports import plan_ports
 
     plan = plan_ports(load_spec(file).spec)
+    natives = _host(home, ignore_native).natives
     if as_json:
-        _print_json(plan.to_json())
+        _print_json(plan.to_json() | {"native": [native.to_json() for native in natives]})
     else:
-        typer.echo(_plan_table(plan))
+        typer.echo(_plan_table(plan, natives))
 
 
-def _plan_table(plan: PortPlan) -> str:
+def _host(home: Path | None, ignore_native: bool) -> HostFacts:
+    from openclaw_compose.core.checks import HostFacts
+    from openclaw_compose.errors import UsageError
+
+    if home is not None and not home.is_dir():
+        raise UsageError(f"--home {home}: not a directory (give a user's home directory)")
+    return HostFacts.from_system(home, natives=not ignore_native)
+
+
+def _plan_table(plan: PortPlan, natives: Sequence[NativeGateway] = ()) -> str:
     from openclaw_compose.core.ports import format_range
 
     placed = any(fp.node is not None for fp in plan.footprints)
     node: tuple[str, ...] = ("NODE",) if placed else ()
-    rows = [("PROFILE", *node, "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP")]
-    for fp in plan.footprints:
+    native: tuple[str, ...] = ("NATIVE CONFIG",) if natives else ()
+    rows = [("PROFILE", *node, "BASE", "BROWSER", "RELAY", "CDP", "EXPLICIT CDP", *native)]
+    footprints = [(fp, "") for fp in plan.footprints]
+    footprints += [(fp, _native_text(n)) for n in natives if (fp := n.footprint())]
+    for fp, config in footprints:
         explicit = ", ".join(f"{name}={port}" for name, port in fp.cdp_ports.items()) or "-"
         node = (fp.node or "-",) if placed else ()
         rows.append(
@@ -127,9 +165,14 @@ def _plan_table(plan: PortPlan) -> str:
                 format_range(*fp.extension_relay),
                 format_range(*fp.cdp),
                 explicit,
+                *((config or "-",) if natives else ()),
             )
         )
     return _table(rows)
+
+
+def _native_text(native: NativeGateway) -> str:
+    return f"{native.config_path} ({native.state_text()})"
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> str:
@@ -143,26 +186,37 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 @app.command()
 @_handled
 def check(
+    *,
     file: SpecFile = None,
     as_json: JsonFlag = False,
     target: TargetOption = DEFAULT_TARGET,
     output: ProjectDir = Path(),
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
-    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints, and
-    the project's store (-o DIR) for secrets without a value.
+    """Check the profiles for port overlaps (per node), shared paths and CDP endpoints, the
+    project's store (-o DIR) for secrets without a value, and (compose) the profiles against
+    the native gateways of this host.
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
+    from openclaw_compose.core.ports import format_range
     from openclaw_compose.errors import SpecError
     from openclaw_compose.project import check_spec, spec_error_report
 
+    natives: tuple[NativeGateway, ...] = ()
     try:
-        report = _with_secret_warnings(check_spec(file, target=target), output)
+        checked = check_spec(file, _host(home, ignore_native), target=target)
+        report, natives = _with_secret_warnings(checked, output), checked.natives
     except SpecError as exc:
         report = spec_error_report(exc)
     if as_json:
-        _print_json(report.to_json())
+        _print_json(report.to_json() | {"native": [native.to_json() for native in natives]})
     else:
+        for native in natives:
+            fp = native.footprint()
+            ports = format_range(*fp.span) if fp else "ports unknown"
+            typer.echo(f"{native.label}: {ports}, {_native_text(native)}")
         _print_report(report)
     if not report.ok:
         raise typer.Exit(ExitCode.PROBLEMS)
@@ -192,15 +246,18 @@ def _print_warnings(report: Report) -> None:
 @app.command()
 @_handled
 def generate(
+    *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
     force: ForceFlag = False,
     target: TargetOption = DEFAULT_TARGET,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
     """Check the profiles, then write compose.yaml (or stack.yaml), seed configs and .env tokens."""
     from openclaw_compose.project import check_spec, generate
 
-    checked = check_spec(file, target=target)
+    checked = check_spec(file, _host(home, ignore_native), target=target)
     result = generate(checked, output, force=force)
     _print_warnings(_with_secret_warnings(checked, output))
     for note in result.notes:
@@ -253,11 +310,19 @@ def connect() -> Engine:
     return DockerEngine()
 
 
-def _start(file: Path | None, output: Path, timeout: float, force: bool, target: str) -> None:
+def _start(
+    file: Path | None,
+    output: Path,
+    timeout: float,
+    force: bool,
+    target: str,
+    *,
+    host: HostFacts | None = None,
+) -> None:
     from openclaw_compose.project import check_spec
     from openclaw_compose.runtime import pipeline
 
-    checked = check_spec(file, target=target)
+    checked = check_spec(file, host, target=target)
     _print_warnings(checked.report)
     gateways = pipeline.up(
         checked, output, connect(), timeout=timeout, progress=_progress, force=force
@@ -268,14 +333,17 @@ def _start(file: Path | None, output: Path, timeout: float, force: bool, target:
 @app.command()
 @_handled
 def up(
+    *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
     timeout: ReadyTimeout = 180,
     force: ForceFlag = False,
     target: TargetOption = DEFAULT_TARGET,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
 ) -> None:
     """Check, preflight, generate, start every gateway and wait until ready."""
-    _start(file, output, timeout, force, target)
+    _start(file, output, timeout, force, target, host=_host(home, ignore_native))
 
 
 @app.command()
@@ -454,14 +522,71 @@ def _known_profile(file: Path | None, profile: str) -> Spec:
     return spec
 
 
+@app.command("import")
+@_handled
+def import_(
+    profile: Annotated[str, typer.Argument(help="Profile whose volumes receive the gateway.")],
+    *,
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            help="The native gateway's state directory, e.g. ~/.openclaw.",
+            show_default=False,
+        ),
+    ],
+    file: SpecFile = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the profile's volumes already hold.")
+    ] = False,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Copy a stopped native gateway's state, config and workspace into a profile's volumes
+    (the native files are only read); then 'openclaw-compose up'."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.native import default_home
+    from openclaw_compose.runtime.importing import import_native
+
+    plan = import_native(
+        load_spec(file),
+        profile,
+        source,
+        connect(),
+        host=_host(home, ignore_native),
+        home=home or default_home(),
+        force=force,
+        progress=_progress,
+    )
+    typer.echo(f"imported the {plan.native.describe()} into profile {profile!r}")
+    for change in plan.changes:
+        typer.echo(f"changed  {change}")
+    for note in plan.notes:
+        typer.echo(f"note     {note}")
+    if plan.shares_ports:
+        typer.echo(
+            f"next: disable the native service, then 'openclaw-compose up --ignore-native': "
+            f"{profile!r} uses the native gateway's ports, which count while "
+            f"{plan.native.state_dir} is kept"
+        )
+    else:
+        typer.echo("next: openclaw-compose up")
+
+
 @app.command()
 @_handled
-def doctor(file: SpecFile = None, target: TargetOption = DEFAULT_TARGET) -> None:
-    """Check the engine, Compose v2, every image and the target's ports; exit 1 if any fails."""
+def doctor(
+    file: SpecFile = None,
+    target: TargetOption = DEFAULT_TARGET,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Check the engine, Compose v2, every image, the target's ports and the native gateways;
+    exit 1 if any fails."""
     from openclaw_compose.project import check_spec
     from openclaw_compose.runtime.doctor import diagnose
 
-    findings = diagnose(check_spec(file, target=target), connect())
+    findings = diagnose(check_spec(file, _host(home, ignore_native), target=target), connect())
     for finding in findings:
         typer.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.detail}")
     if not all(finding.ok for finding in findings):

@@ -89,6 +89,10 @@ class ChecksFailed(OpenclawComposeError):
         )
 
 
+class ImportRefused(OpenclawComposeError):
+    """``import`` will not copy: the native gateway runs, or the profile's trees hold files."""
+
+
 class OutputError(OpenclawComposeError):
     """The generated project cannot be written where it was asked for."""
 

@@ -23,6 +23,8 @@ from openclaw_compose.core.checks import (
 )
 from openclaw_compose.core.credentials import literal_credentials
 from openclaw_compose.core.loading import LoadedSpec, load_spec
+from openclaw_compose.core.native import NativeGateway
+from openclaw_compose.core.native_checks import native_problems
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.writing import WriteResult, write_project
 from openclaw_compose.errors import SpecError
@@ -38,6 +40,8 @@ class CheckedSpec:
     plan: PortPlan
     report: Report
     target: Target
+    natives: tuple[NativeGateway, ...] = ()
+    """The native gateways the checks counted (the target's gateways run next to them)."""
 
 
 def check_spec(
@@ -53,10 +57,16 @@ def check_loaded(
 ) -> CheckedSpec:
     chosen = get_target(target)
     plan = plan_ports(loaded.spec)
-    core = run_checks(loaded.spec, plan, host or HostFacts.from_system())
-    core = Report(core.problems + tuple(literal_credentials(loaded.spec)))
-    report = Report(core.problems + tuple(chosen.checks(loaded.spec, plan)))
-    return CheckedSpec(loaded, plan, report, chosen)
+    host = host or HostFacts.from_system()
+    core = run_checks(loaded.spec, plan, host)
+    natives = host.natives if chosen.local else ()
+    report = Report(
+        core.problems
+        + tuple(literal_credentials(loaded.spec))
+        + tuple(chosen.checks(loaded.spec, plan))
+        + tuple(native_problems(loaded.spec, plan, natives))
+    )
+    return CheckedSpec(loaded, plan, report, chosen, natives)
 
 
 def spec_error_report(error: SpecError) -> Report:

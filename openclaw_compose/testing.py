@@ -32,6 +32,7 @@ from testcontainers.compose import DockerCompose
 
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
+from openclaw_compose.core.native import default_home, discover
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
@@ -201,14 +202,19 @@ def _on_free_ports(spec: Spec) -> tuple[Spec, list[int]]:
 
 
 def free_base(address: str = "127.0.0.1") -> int:
-    """A base port whose whole footprint is free, reserved for this process until released."""
+    """A base port whose whole footprint is free, reserved for this process until released.
+    The footprints of the user's native gateways are not free even when nothing is bound
+    there (the checks would refuse them: ``native-overlap``)."""
     low, high = _port_window()
+    natives = set().union(*(native.ports() for native in discover(default_home())))
     span = high - low
     start = low + randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
     with _reserved_lock:
         for step in range(0, span, RECOMMENDED_SPACING):
             base = low + (start - low + step) % span
             if base in _reserved or base + FOOTPRINT_SPAN > high:
+                continue
+            if not natives.isdisjoint(range(base, base + FOOTPRINT_SPAN + 1)):
                 continue
             if all(can_bind(address, port) for port in range(base, base + FOOTPRINT_SPAN + 1)):
                 _reserved.add(base)

@@ -12,6 +12,16 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def no_native_gateways(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks count the native OpenClaw gateways of the user running them: the tests see an
+    empty home instead (OpenClaw's own OPENCLAW_HOME), so that a developer's own gateway does
+    not change their results. Tests of native gateways pass ``--home`` / ``HostFacts``."""
+    monkeypatch.setenv("OPENCLAW_HOME", str(tmp_path_factory.mktemp("empty-home")))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the Docker engine is marked ``docker`` (``-m 'not docker'``)."""
     for item in items:

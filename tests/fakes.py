@@ -62,6 +62,24 @@ class FakeContainers:
     def run(self, image: str, environment: Mapping[str, str]) -> tuple[int, str]:
         return 0, ""
 
+    def run_once(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[str],
+        user: str,
+        put: tuple[str, Path] | None = None,
+        timeout: float = 600,
+    ) -> tuple[int, str]:
+        raise CommandFailed("fake: no one-off containers")
+
+    def volume_exists(self, name: str) -> bool:
+        return False
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
+        raise CommandFailed("fake: no volumes")
+
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         return 0, ""
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from openclaw_compose.core.ports import FOOTPRINT_SPAN
+from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING
 from openclaw_compose.testing import PORTS_VARIABLE, free_base, release_base
+
+from .helpers import write_tree
 
 
 def test_free_base_stays_in_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,6 +20,18 @@ def test_free_base_stays_in_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
         assert base + FOOTPRINT_SPAN <= 41500
     finally:
         release_base(base)
+
+
+def test_free_base_avoids_native_footprints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    write_tree(tmp_path, {".openclaw/openclaw.json": "{gateway: {port: 41000}}"})
+    monkeypatch.setenv("OPENCLAW_HOME", str(tmp_path))
+    monkeypatch.setenv(PORTS_VARIABLE, "41000-41240")  # two blocks; the native has the first
+    for _ in range(10):  # the search starts at a random block: without the rule, half go wrong
+        base = free_base()
+        release_base(base)
+        assert base == 41000 + RECOMMENDED_SPACING
 
 
 def test_bad_window_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

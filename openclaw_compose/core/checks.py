@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from openclaw_compose.core.contract import SEEDS_DIR
 from openclaw_compose.core.hostpaths import unmountable
 from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
+from openclaw_compose.core.native import NativeGateway, default_home, discover
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -33,7 +34,7 @@ from openclaw_compose.core.ports import (
     PortRange,
     format_range,
 )
-from openclaw_compose.core.spec import ProfileSpec, Spec
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import ChecksFailed, shown
 
 Severity = Literal["error", "warning"]
@@ -66,6 +67,8 @@ class CheckCode(StrEnum):
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
     NODE_PLACEMENT = "node-placement"
     NODE_IMAGE = "node-image"
+    NATIVE_OVERLAP = "native-overlap"
+    NATIVE_UNREADABLE = "native-unreadable"
     SECRET_MISSING = "secret-missing"
     SECRET_IN_CONFIG = "secret-in-config"
 
@@ -133,14 +136,19 @@ class HostFacts:
     """What the checks need to know about the host the project will run on."""
 
     ephemeral: PortRange | None = None
+    natives: tuple[NativeGateway, ...] = ()
+    """The native OpenClaw gateways of the user whose home was looked at."""
 
     @classmethod
-    def from_system(cls) -> HostFacts:
+    def from_system(cls, home: Path | None = None, *, natives: bool = True) -> HostFacts:
+        """This host's facts; ``home``: whose native gateways count (default: the user's own),
+        ``natives`` False: none (``--ignore-native``)."""
+        found = discover(home or default_home()) if natives else ()
         try:
             low, high = EPHEMERAL_RANGE_FILE.read_text().split()
         except (OSError, ValueError):
-            return cls()
-        return cls(ephemeral=(int(low), int(high)))
+            return cls(natives=found)
+        return cls(ephemeral=(int(low), int(high)), natives=found)
 
 
 def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:
@@ -321,7 +329,7 @@ def cdp_endpoint(url: str) -> tuple[str, int] | None:
 def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
     users: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     for name, profile in spec.profiles.items():
-        for key, url in _cdp_urls(profile):
+        for key, url in profile.openclaw.browser.cdp_urls():
             endpoint = cdp_endpoint(url)
             if endpoint is None:
                 yield Problem(
@@ -352,22 +360,12 @@ def _shared_cdp_urls(spec: Spec) -> Iterator[Problem]:
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
-def _cdp_urls(profile: ProfileSpec) -> list[tuple[str, str]]:
-    """``(key under openclaw, URL)`` of every cdpUrl the profile sets."""
-    browser = profile.openclaw.browser
-    urls = [("browser.cdpUrl", browser.cdpUrl)] + [
-        (f"browser.profiles.{bp}.cdpUrl", fragment.cdpUrl)
-        for bp, fragment in sorted(browser.profiles.items())
-    ]
-    return [(key, url) for key, url in urls if url is not None]
-
-
 def _foreign_cdp_ports(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     """A cdpUrl on loopback at a port of another profile: with ``network: host`` that is the
     other gateway's own browser (and with ``bridge`` nothing at all), never a browser of one's
     own."""
     for name, profile in spec.profiles.items():
-        for key, url in _cdp_urls(profile):
+        for key, url in profile.openclaw.browser.cdp_urls():
             endpoint = cdp_endpoint(url)
             if endpoint is None or not _loopback(endpoint[0]):
                 continue

@@ -143,14 +143,14 @@ def seed_config(profile: ProfileSpec) -> dict[str, Any]:
     }
     if profile.browser:
         defaults["browser"] = BROWSER_DEFAULTS
-    return _deep_merge(defaults, profile.openclaw.as_config())
+    return deep_merge(defaults, profile.openclaw.as_config())
 
 
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

@@ -173,6 +173,14 @@ class BrowserFragment(_Passthrough):
     cdpUrl: StrictStr | None = None
     profiles: dict[str, BrowserProfileFragment] = Field(default_factory=dict)
 
+    def cdp_urls(self) -> list[tuple[str, str]]:
+        """(config key under ``browser``'s parent, URL) of every CDP URL that is set."""
+        urls = [("browser.cdpUrl", self.cdpUrl)] + [
+            (f"browser.profiles.{name}.cdpUrl", fragment.cdpUrl)
+            for name, fragment in sorted(self.profiles.items())
+        ]
+        return [(key, url) for key, url in urls if url is not None]
+
 
 class GatewayFragment(_Passthrough):
     port: StrictInt | None = None

@@ -161,7 +161,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         changes[SUMS_FILE] = "".join(f"{d}  {name}\n" for name, d in sums.items()).encode()
     removals = [name for name in stale if name not in result.kept and (out_dir / name).exists()]
     _check_targets(out_dir, changes)
-    _make_bind_dirs(project.bind_dirs)
+    make_bind_dirs(project.bind_dirs)
     if env_before is not None:
         result.notes += _tighten(env_path)
     commit(
@@ -245,7 +245,7 @@ def _tighten(env_path: Path) -> list[str]:
     return [f"{shown(env_path)} was mode {mode:04o}; made it {ENV_MODE:04o} (it holds the tokens)"]
 
 
-def _make_bind_dirs(paths: tuple[Path, ...]) -> None:
+def make_bind_dirs(paths: tuple[Path, ...]) -> None:
     """Create missing bind-mount directories, owned by the container user when we can.
 
     Docker would create them owned by root, and the gateway (uid 1000) could not write them.

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from openclaw_compose.engine.client import Client
@@ -167,6 +168,49 @@ class Containers:
             return int(code), bytes(self._client.call(container.logs)).decode(errors="replace")
         finally:
             self._client.call(lambda: container.remove(force=True))
+
+    def run_once(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[str],
+        user: str,
+        put: tuple[str, Path] | None = None,
+        timeout: float = 600,
+    ) -> tuple[int, str]:
+        """Run ``command`` once in a new container of ``image`` (no entrypoint, no network),
+        with ``mounts`` (``SOURCE:TARGET``), as ``user``; its exit code and output. ``put``
+        (container directory, local tar) is unpacked into the container before it starts, so
+        files reach volumes without a host path being mounted. Removed in any case."""
+        sdk, call = self._client.sdk, self._client.call
+        container = call(
+            lambda: sdk.containers.create(
+                image,
+                list(command),
+                entrypoint=[],
+                user=user,
+                volumes=list(mounts),
+                network_mode="none",
+            )
+        )
+        try:
+            if put is not None:
+                directory, tar = put
+                with tar.open("rb") as stream:
+                    call(lambda: container.put_archive(directory, stream))
+            call(container.start)
+            code = int(call(lambda: container.wait(timeout=timeout))["StatusCode"])
+            return code, bytes(call(container.logs)).decode(errors="replace")
+        finally:
+            call(lambda: container.remove(force=True))
+
+    def volume_exists(self, name: str) -> bool:
+        volumes = self._client.call(lambda: self._client.sdk.volumes.list(filters={"name": name}))
+        return any(volume.name == name for volume in volumes)
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
+        self._client.call(lambda: self._client.sdk.volumes.create(name=name, labels=dict(labels)))
 
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""

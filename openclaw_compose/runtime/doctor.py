@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError
 from openclaw_compose.project import CheckedSpec
@@ -72,6 +73,7 @@ def diagnose(checked: CheckedSpec, engine: Engine) -> list[Finding]:
         *findings,
         _finding("images", lambda: _images(checked, engine)),
         _finding("ports", lambda: _target_preflight(checked, engine)),
+        Finding("native gateways", True, native_summary(checked.natives)),
         Finding("userland-proxy", True, str(proxy)),
         Finding("port carriers", True, projected_overhead(checked, proxy)),
     ]
@@ -86,6 +88,16 @@ def _images(checked: CheckedSpec, engine: Engine) -> str:
 def _target_preflight(checked: CheckedSpec, engine: Engine) -> str:
     check_target(checked, engine)
     return f"{len(checked.plan.footprints)} profile(s), every port they publish is free"
+
+
+def native_summary(natives: tuple[NativeGateway, ...]) -> str:
+    """The native gateways the checks counted (their conflicts fail the ports finding)."""
+    if not natives:
+        return "none found (or --ignore-native, or a target that does not run here)"
+    return "; ".join(
+        f"{native.label} on {native.base} ({native.state_text()}, {native.config_path})"
+        for native in natives
+    )
 
 
 def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:

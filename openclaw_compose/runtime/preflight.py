@@ -23,6 +23,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from openclaw_compose.core.checks import CheckCode, Problem
+from openclaw_compose.core.native import listening_sockets
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -186,17 +187,7 @@ def _process_holders(ports: Iterable[int]) -> dict[int, str]:
     wanted = set(ports)
     if not wanted:
         return {}
-    inodes: dict[str, int] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            port = int(fields[1].rsplit(":", 1)[1], 16)
-            if port in wanted and fields[3] == "0A":  # LISTEN
-                inodes[f"socket:[{fields[9]}]"] = port
+    inodes = {inode: port for inode, port in listening_sockets().items() if port in wanted}
     owners = _socket_owners(inodes)
     return {port: owners.get(port, "another process") for port in sorted(wanted)}
 

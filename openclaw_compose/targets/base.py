@@ -129,3 +129,6 @@ class Target:
     """What this target adds to the core checks."""
     runtime: Callable[[Engine], Runtime]
     """Its hooks on an engine (imported on first use: only commands that run need Docker)."""
+    local: bool = False
+    """Its gateways run on the host that runs the command, next to that host's native
+    gateways, which the checks then count (compose: yes; swarm: they run on its nodes)."""

@@ -26,4 +26,5 @@ TARGET = Target(
     render=render_project,
     checks=compose_problems,
     runtime=_runtime,
+    local=True,
 )
