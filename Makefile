@@ -31,6 +31,9 @@ browser-image: setup engine ## Build the gateway images with Chromium too (cache
 previous-image: setup engine ## Build the image of the previous release (the upgrade tests need it)
 	$(BIN)/openclaw-compose build --version $(PREVIOUS_OPENCLAW)
 
+node-image: engine ## Build the swarm node image for the multi-node tests once (cached by tag)
+	images/build.sh --node
+
 up: setup image ## Set everything up and start main + rescue (the main job)
 	$(BIN)/openclaw-compose up
 
@@ -42,7 +45,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup image browser-image previous-image lint ## Set everything up, lint, and run all tests (Docker ones included)
+test: setup image browser-image previous-image node-image lint ## Set everything up, lint, and run all tests (Docker ones included)
 	$(BIN)/pytest
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
@@ -54,4 +57,4 @@ compose: setup ## Regenerate compose/ (the project for the embedded default)
 golden: setup ## Rewrite tests/golden after an intended change to rendered output
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_render_golden.py
 
-.PHONY: help setup engine image browser-image previous-image up down lint test bench compose golden
+.PHONY: help setup engine image browser-image previous-image node-image up down lint test bench compose golden

@@ -3,11 +3,14 @@
 # registry is reachable): a debootstrapped Debian base image, Node and
 # openclaw installed from npm on the host, then `docker build`.
 #
-#   images/build.sh [--browser] [--rebuild] [--rebuild-base]
+#   images/build.sh [--browser | --node] [--rebuild] [--rebuild-base]
 #
 #   --browser       build the browser variant instead: the base image plus
 #                   Debian's chromium and fonts-liberation, and from it
 #                   openclaw-compose/gateway:$OPENCLAW_VERSION-browser
+#   --node          build only the swarm node image for the multi-node tests,
+#                   openclaw-compose/node:bookworm (its own dockerd, Debian's
+#                   docker.io and docker-registry; images/node/entrypoint.sh)
 #   --rebuild       rebuild the gateway image and re-install its npm context
 #   --rebuild-base  also rebuild the Debian base image(s)
 #
@@ -37,6 +40,8 @@ BROWSER_BASE=openclaw-compose/base-browser:bookworm
 BASE_REVISION=2
 BASE_PACKAGES=libatomic1,tini,ca-certificates,haproxy
 BROWSER_PACKAGES="chromium fonts-liberation"
+NODE_IMAGE=openclaw-compose/node:bookworm
+NODE_PACKAGES=docker.io,iptables,ca-certificates,procps,iproute2,curl,docker-registry
 REVISION_LABEL=openclaw-compose.base.revision
 ENTRYPOINT_LABEL=openclaw-compose.entrypoint.sha256
 CACHE="${OPENCLAW_COMPOSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw-compose}"
@@ -52,12 +57,14 @@ die() { printf 'build: ERROR: %s\n' "$*" >&2; exit 1; }
 REBUILD=0
 REBUILD_BASE=0
 BROWSER=0
+NODE=0
 for arg in "$@"; do
     case "$arg" in
         --browser) BROWSER=1 ;;
+        --node) NODE=1 ;;
         --rebuild) REBUILD=1 ;;
         --rebuild-base) REBUILD=1; REBUILD_BASE=1 ;;
-        -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $arg (try --help)" ;;
     esac
 done
@@ -131,22 +138,24 @@ debian_security_mirror() {
     [ -z "$uri" ] || printf '%s\n' "$uri" | sed 's:/*$::'
 }
 
-# debootstrap a minbase bookworm with $BASE_PACKAGES into a new $ROOTFS.
+# debootstrap a minbase bookworm with packages $1 (default $BASE_PACKAGES) into a new $ROOTFS.
 debootstrap_rootfs() {
+    local packages="${1:-$BASE_PACKAGES}"
     [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
     need debootstrap debootstrap
     MIRROR="$(debian_mirror)"
-    say "base: debootstrap bookworm (minbase + ${BASE_PACKAGES//,/, }) from $MIRROR"
+    say "base: debootstrap bookworm (minbase + ${packages//,/, }) from $MIRROR"
     mkdir -p "$CACHE"
     ROOTFS="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
-    debootstrap --variant=minbase --include="$BASE_PACKAGES" \
+    debootstrap --variant=minbase --include="$packages" \
         bookworm "$ROOTFS" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
         { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
 }
 
-# Turn $ROOTFS into image $1 (message $2), then remove it.
+# Turn $ROOTFS into image $1 (message $2, more `docker import --change`s after), then remove it.
 import_rootfs() {
     local tag="$1" message="$2"
+    shift 2
     # Slim down: apt indexes/caches and documentation are not needed at run time.
     rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* \
         "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* "$ROOTFS"/var/log/*.log
@@ -157,6 +166,7 @@ import_rootfs() {
             --change 'ENV LANG=C.UTF-8' \
             --change "LABEL $REVISION_LABEL=$BASE_REVISION" \
             --change 'CMD ["/bin/bash"]' \
+            "$@" \
             --message "$message" \
             - "$tag" >/dev/null
     remove_rootfs "$ROOTFS"
@@ -324,4 +334,28 @@ build_gateway() {
     say "gateway: built $IMAGE in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 }
 
-build_gateway
+# --- d. the swarm node image (tests only) ------------------------------------------
+# Current if it carries this revision and the hash of its entrypoint and registry config.
+build_node() {
+    local sha label start=$SECONDS
+    sha="$(cat "$HERE/node/entrypoint.sh" "$HERE/node/registry.yml" | sha256sum | cut -d' ' -f1)"
+    label="$(docker image inspect -f "{{index .Config.Labels \"$ENTRYPOINT_LABEL\"}}" "$NODE_IMAGE" 2>/dev/null || true)"
+    if [ "$REBUILD" -eq 0 ] && [ "$label" = "$sha" ] && base_current "$NODE_IMAGE"; then
+        say "node: $NODE_IMAGE already built"
+        return
+    fi
+    debootstrap_rootfs "$NODE_PACKAGES"
+    install -m 0755 "$HERE/node/entrypoint.sh" "$ROOTFS/usr/local/bin/node-entrypoint"
+    install -m 0644 "$HERE/node/registry.yml" "$ROOTFS/etc/docker/registry/test.yml"
+    import_rootfs "$NODE_IMAGE" "debootstrap --variant=minbase bookworm $MIRROR + ${NODE_PACKAGES//,/, }" \
+        --change "LABEL $ENTRYPOINT_LABEL=$sha" \
+        --change 'ENTRYPOINT ["/usr/local/bin/node-entrypoint"]' \
+        --change 'VOLUME ["/var/lib/docker", "/var/lib/docker-registry"]'
+    say "node: built $NODE_IMAGE in $((SECONDS - start))s ($(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
+}
+
+if [ "$NODE" -eq 1 ]; then
+    build_node
+else
+    build_gateway
+fi

@@ -393,6 +393,28 @@ def deploy(
     _start(file, output, timeout, force, "swarm")
 
 
+@app.command()
+@_handled
+def push(file: SpecFile = None) -> None:
+    """Swarm: tag and push every image the stack uses to the profiles file's 'registry:', and
+    print the digest reference each node pulls (deploy does this itself)."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.images import require_images
+    from openclaw_compose.targets.swarm.images import push_images
+
+    loaded = load_spec(file)
+    if loaded.spec.registry is None:
+        raise UsageError(
+            f"{loaded.source}: no 'registry:' to push to; add 'registry: HOST:PORT' (a Docker "
+            "registry every swarm node reaches)"
+        )
+    engine = connect()
+    require_images(loaded.spec, engine)
+    for image, reference in push_images(loaded.spec, engine, _progress).items():
+        typer.echo(f"{image} -> {reference}")
+
+
 def _stop(file: Path | None, output: Path, volumes: bool, yes: bool, target: str) -> None:
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.runtime import pipeline
@@ -463,7 +485,7 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
     for gw in gateways:
         probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
         state = gw.state + (f" ({gw.health})" if gw.health else "")
-        node = (gw.node or "-",) if placed else ()
+        node = (f"{gw.node} ({gw.address})" if gw.node else "-",) if placed else ()
         rows.append((gw.profile, *node, gw.version or "-", gw.url, state, *probes, gw.token))
     return _table(rows)
 

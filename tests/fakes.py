@@ -11,7 +11,14 @@ from typing import Any
 
 from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
 from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import ServicePort, SwarmNode, SwarmState, TaskState
+from openclaw_compose.engine.swarm import (
+    Job,
+    JobResult,
+    ServicePort,
+    SwarmNode,
+    SwarmState,
+    TaskState,
+)
 from openclaw_compose.errors import CommandFailed
 
 
@@ -27,6 +34,9 @@ class FakeContainers:
 
     def image_labels(self, tag: str) -> dict[str, str] | None:
         return self.images.get(tag)
+
+    def push(self, image: str, repository: str, tag: str) -> str:
+        return "sha256:" + "0" * 64
 
     def published_ports(self) -> list[PublishedPort]:
         return list(self.published)
@@ -107,6 +117,11 @@ class FakeCompose:
 
 @dataclass
 class FakeSwarm:
+    job_results: dict[str, JobResult] = field(default_factory=dict)
+    """By node id: how a probe job placed there ends (default: complete, every port free)."""
+    jobs: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """(node id, image, command) of every job run."""
+
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
 
@@ -143,12 +158,23 @@ class FakeSwarm:
     def stack_rm(self, stack: str) -> str:
         raise CommandFailed("fake: no swarm")
 
+    def service_logs(self, service: str, tail: int = 40) -> str:
+        return "gateway log line\n"
+
+    def run_job(self, job: Job, timeout: float) -> JobResult:
+        self.jobs.append((job.node_id, job.image, list(job.command)))
+        return self.job_results.get(
+            job.node_id, JobResult("complete", None, "openclaw-compose-busy []")
+        )
+
 
 @dataclass
 class FakeEngine:
     containers: FakeContainers = field(default_factory=FakeContainers)
     compose: FakeCompose = field(init=False)
     swarm: FakeSwarm = field(default_factory=FakeSwarm)
+
+    local: bool = True
 
     def __post_init__(self) -> None:
         self.compose = FakeCompose(self.containers)

@@ -167,3 +167,19 @@ def test_generate_swarm_target(workdir: Path) -> None:
     assert again.stdout.strip() == "proj/stack.yaml is up to date"
     bad = run_cli("generate", "--target", "kubernetes")
     assert bad.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.usefixtures("workdir")
+def test_push_needs_a_registry_and_refuses_a_url() -> None:
+    result = run_cli("push")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == (
+        "error: <embedded default>: no 'registry:' to push to; add 'registry: HOST:PORT' (a "
+        "Docker registry every swarm node reaches)\n"
+    )
+    Path("openclaw-compose.yaml").write_text(
+        "registry: http://r.example:5000\nprofiles:\n  a: {port: 18789}\n"
+    )
+    result = run_cli("check", "--target", "swarm")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "registry 'http://r.example:5000' is not a registry address" in result.stdout

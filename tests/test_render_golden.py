@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.project import check_spec, generate
+from openclaw_compose.targets.swarm.render import service_hostname
 
 from .helpers import snapshot, write_tree
 
@@ -206,6 +207,7 @@ def test_stack_is_swarm_only(tmp_path: Path) -> None:
             for port in [service["environment"]["OPENCLAW_GATEWAY_PORT"]]
         ]
         assert service["networks"] == [f"{name}-net"]
+        assert service["hostname"] == f"openclaw-{name}"  # the gateway's owner lease needs it
         assert "OPENCLAW_GATEWAY_TOKEN" not in service["environment"]
         assert "OPENCLAW_COMPOSE_RELAY_PORTS" not in service["environment"]
         assert service["secrets"][0]["mode"] == 0o400
@@ -227,6 +229,13 @@ def test_stack_pins_profiles_and_publishes_browser_ports_on_opt_in(tmp_path: Pat
     assert all(port["mode"] == "host" for port in rescue["ports"])
     assert rescue["environment"]["OPENCLAW_COMPOSE_RELAY_PORTS"] == "18791,18800-18899,19950"
     assert rescue["volumes"][0] == "./data/rescue/state:/home/node/.openclaw"
+
+
+def test_service_hostnames_are_one_dns_label_and_distinct() -> None:
+    assert service_hostname("my_fleet", "bot_1") == "my-fleet-bot-1"
+    long = [service_hostname("p" * 63, f"{'q' * 60}{i}") for i in range(2)]
+    assert all(len(name) == 63 for name in long)
+    assert long[0] != long[1]
 
 
 def test_seed_config_name_follows_the_seed(tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ class CheckCode(StrEnum):
     SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
     NODE_PLACEMENT = "node-placement"
+    NODE_IMAGE = "node-image"
     NATIVE_OVERLAP = "native-overlap"
     NATIVE_UNREADABLE = "native-unreadable"
     SECRET_MISSING = "secret-missing"

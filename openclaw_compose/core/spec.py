@@ -48,6 +48,7 @@ _PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _NODE_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
+_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 PINNED_VARIABLES = frozenset(
@@ -145,6 +146,18 @@ Network = Literal["host", "bridge"]
 Target = Literal["compose", "swarm"]
 """What ``generate`` writes: a Compose project (one host) or a Swarm stack (one or more nodes)."""
 ProjectName = Annotated[str, AfterValidator(_project_name)]
+
+
+def _registry(registry: str) -> str:
+    if not _REGISTRY.fullmatch(registry):
+        raise ValueError(
+            f"registry {registry!r} is not a registry address: use HOST or HOST:PORT (no "
+            "scheme, no path), e.g. registry.example:5000"
+        )
+    return registry
+
+
+Registry = Annotated[str, AfterValidator(_registry)]
 
 
 def token_variable(profile: str) -> str:
@@ -376,6 +389,11 @@ class Spec(_Strict):
     swarm: SwarmOptions = Field(
         default_factory=SwarmOptions, description="Settings of the swarm target only."
     )
+    registry: Registry | None = Field(
+        default=None,
+        description="Swarm only: HOST:PORT of a Docker registry every node pulls from. "
+        "'push' and 'deploy' push every image there, and the stack names each by digest.",
+    )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
     def images(self) -> dict[str, tuple[str, bool] | None]:
@@ -428,6 +446,7 @@ class Spec(_Strict):
             "network": self.network,
             "publish_address": str(self.publish_address),
             "swarm": self.swarm.model_dump(),
+            **({"registry": self.registry} if self.registry else {}),
             "profiles": profiles,
         }
 

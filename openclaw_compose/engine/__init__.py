@@ -32,5 +32,9 @@ class DockerEngine:
         self.containers = Containers(self.client)
         self.swarm = Swarm(self.client)
 
+    @property
+    def local(self) -> bool:
+        return self.client.local
+
 
 __all__ = ["DockerEngine", "Engine"]

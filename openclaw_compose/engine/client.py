@@ -13,8 +13,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from ipaddress import ip_address
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -49,6 +51,22 @@ class Client:
             except docker.errors.DockerException as exc:
                 raise EngineUnreachable(NOT_RUNNING.format(reason=first_line(exc))) from None
         return self._sdk
+
+    @property
+    def local(self) -> bool:
+        """The engine runs on this machine: reached through its socket or a loopback address
+        (``DOCKER_HOST=tcp://127.0.0.1:2375``), so this machine's ports are the engine's node's.
+        Any other address (an admin's laptop driving a manager) is another machine."""
+        url = urlsplit(self.sdk.api.base_url)
+        if url.scheme not in {"http", "https"}:
+            return True  # http+docker: the unix socket
+        host = url.hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     def call(self, action: Callable[[], T]) -> T:
         try:

@@ -76,6 +76,24 @@ class Containers:
         images = self._client.call(lambda: self._client.sdk.images.list(name=tag))
         return dict(images[0].labels or {}) if images else None
 
+    def push(self, image: str, repository: str, tag: str) -> str:
+        """Tag ``image`` as ``repository:tag``, push it, and return the digest the registry
+        gave it (``sha256:...``): the name every node pulls the very same bytes by."""
+        sdk = self._client.sdk
+
+        def push() -> str:
+            sdk.images.get(image).tag(repository, tag)
+            digest = ""
+            for line in sdk.api.push(repository, tag, stream=True, decode=True):
+                if "error" in line:
+                    raise DockerError(f"pushing {repository}:{tag} failed: {line['error']}")
+                digest = (line.get("aux") or {}).get("Digest") or digest
+            if not digest:
+                raise DockerError(f"pushing {repository}:{tag}: the registry returned no digest")
+            return digest
+
+        return self._client.call(push)
+
     def published_ports(self) -> list[PublishedPort]:
         """Host ports bound by every container, running or stopped."""
         return [port for attrs in self._inspect_all() for port in _bindings(attrs)]

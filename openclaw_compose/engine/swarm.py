@@ -4,10 +4,13 @@ has no equivalent for)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import docker.types
 
 from openclaw_compose.engine.client import Client, run_docker
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
@@ -40,6 +43,33 @@ class TaskState:
     desired: str  # running, shutdown, ...
     error: str | None
     node_id: str
+    container: str | None = None
+    """Its container's name (``SERVICE.SLOT.TASK``) once it has one, on whichever node."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A one-off task: ``command`` in ``image`` on node ``node_id``, in that node's own network
+    namespace (the ``host`` network)."""
+
+    name: str
+    image: str
+    command: Sequence[str]
+    node_id: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """How a one-off task ended (``complete``, ``failed``, ``rejected``, ... or ``timeout``),
+    its error and what it printed."""
+
+    state: str
+    error: str | None
+    output: str
+
+
+JOB_DONE = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +121,7 @@ class Swarm:
                 desired=task.get("DesiredState", "unknown"),
                 error=task.get("Status", {}).get("Err") or None,
                 node_id=task.get("NodeID", ""),
+                container=_task_container(services[task["ServiceID"]], task),
             )
             for task in sorted(tasks, key=lambda task: str(task.get("CreatedAt", "")))
             if task.get("ServiceID") in services
@@ -112,6 +143,52 @@ class Swarm:
             for port in (service.attrs.get("Endpoint", {}).get("Ports") or [])
             if port.get("PublishedPort")
         ]
+
+    def run_job(self, job: Job, timeout: float) -> JobResult:
+        """Run ``job`` once as a swarm job; wait for it, read its output, remove it. How the
+        manager looks at another node's ports: the task binds them there."""
+        api = self._client.sdk.api
+        template = docker.types.TaskTemplate(
+            docker.types.ContainerSpec(job.image, command=list(job.command)),
+            restart_policy=docker.types.RestartPolicy(condition="none"),
+            placement=docker.types.Placement(constraints=[f"node.id == {job.node_id}"]),
+            networks=[{"Target": "host"}],
+        )
+        created = self._client.call(
+            lambda: api.create_service(
+                template,
+                name=job.name,
+                labels=dict(job.labels),
+                mode=docker.types.ServiceMode("replicated-job", concurrency=1),
+            )
+        )
+        service = created["ID"]
+        try:
+            deadline = time.monotonic() + timeout
+            task: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                tasks = self._client.call(lambda: api.tasks(filters={"service": service}))
+                task = tasks[0] if tasks else {}
+                if task.get("Status", {}).get("State") in JOB_DONE:
+                    break
+                time.sleep(0.5)
+            else:
+                return JobResult("timeout", f"not done after {timeout:.0f} s", "")
+            status = task["Status"]
+            logs = self._client.call(
+                lambda: b"".join(api.service_logs(service, stdout=True, stderr=True))
+            )
+            return JobResult(status["State"], status.get("Err"), logs.decode(errors="replace"))
+        finally:
+            self._client.call(lambda: api.remove_service(service))
+
+    def service_logs(self, service: str, tail: int = 40) -> str:
+        """A service's last log lines, from whichever node its tasks ran on."""
+        api = self._client.sdk.api
+        data = self._client.call(
+            lambda: b"".join(api.service_logs(service, stdout=True, stderr=True, tail=tail))
+        )
+        return data.decode(errors="replace")
 
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         """The stack's secrets (names and labels; their data cannot be read back)."""
@@ -157,8 +234,17 @@ class Swarm:
         return completed.stdout + completed.stderr
 
 
+def _task_container(service: str, task: dict[str, Any]) -> str | None:
+    if not (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID"):
+        return None
+    return f"{service}.{task.get('Slot', 1)}.{task['ID']}"
+
+
 def _swarm_node(attrs: dict[str, Any]) -> SwarmNode:
     spec, status = attrs.get("Spec", {}), attrs.get("Status", {})
+    address = status.get("Addr", "")
+    if address in ("", "0.0.0.0"):  # some managers report this; their swarm address is right
+        address = (attrs.get("ManagerStatus") or {}).get("Addr", "").rpartition(":")[0]
     return SwarmNode(
         id=attrs["ID"],
         hostname=attrs.get("Description", {}).get("Hostname", ""),
@@ -166,5 +252,5 @@ def _swarm_node(attrs: dict[str, Any]) -> SwarmNode:
         labels=dict(spec.get("Labels") or {}),
         state=status.get("State", "unknown"),
         availability=spec.get("Availability", "active"),
-        address=status.get("Addr", ""),
+        address=address,
     )

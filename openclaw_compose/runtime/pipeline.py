@@ -11,6 +11,8 @@ way a user does.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
@@ -51,13 +53,31 @@ def prepare(
     force: bool,
     progress: ProgressFn | None = None,
 ) -> Preflight:
-    """Everything before starting: the preflight, then the files written (the writer's notes,
-    a tightened ``.env`` mode say, go to ``progress``)."""
+    """Everything before starting: the preflight, the images where they run (checked there),
+    then the files written, naming the images as the target distributed them (the writer's
+    notes, a tightened ``.env`` mode say, go to ``progress``)."""
+    say = progress or (lambda _: None)
     found = preflight(checked, engine, directory)
+    spec = checked.loaded.spec
+    distributed = checked.target.runtime(engine).distribute(spec, checked.plan, say)
+    Report(distributed.problems).fail_unless_ok()
+    if distributed.images:
+        pinned = pin_images(spec, distributed.images)
+        checked = replace(checked, loaded=replace(checked.loaded, spec=pinned))
     for note in generate(checked, directory, force=force).notes:
-        if progress is not None:
-            progress(f"note: {note}")
+        say(f"note: {note}")
     return found
+
+
+def pin_images(spec: Spec, images: Mapping[str, str]) -> Spec:
+    """The spec with each profile's image replaced by the reference the nodes pull."""
+    profiles = {
+        name: profile.model_copy(
+            update={"image": images.get(profile.image_ref(spec), profile.image_ref(spec))}
+        )
+        for name, profile in spec.profiles.items()
+    }
+    return spec.model_copy(update={"profiles": profiles})
 
 
 def up(

@@ -104,7 +104,7 @@ def _taken(
         holders[(planned[port], holder)].append(port)
     nodes = {fp.profile: fp.node for fp in plan.footprints}
     return [
-        _problem(profile, holder, sorted(set(ports)), address, nodes[profile])
+        port_problem(profile, holder, sorted(set(ports)), address, nodes[profile])
         for (profile, holder), ports in sorted(holders.items(), key=lambda item: item[1][0])
     ]
 
@@ -157,7 +157,7 @@ def can_bind(address: str, port: int) -> bool:
     return True
 
 
-def _problem(
+def port_problem(
     profile: str, holder: str, ports: list[int], address: str, node: str | None
 ) -> Problem:
     shown = ", ".join(format_range(low, high) for low, high in _runs(ports))

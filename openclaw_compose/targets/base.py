@@ -43,12 +43,15 @@ class GatewayStatus:
     """Swarm: the hostname of the node its task runs on."""
     version: str | None = None
     """The OpenClaw version of the container's image (its ``openclaw.version`` label)."""
+    address: str | None = None
+    """Swarm: that node's address."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "node": self.node,
             "version": self.version,
+            "address": self.address,
             "url": self.url,
             "container": self.container,
             "state": self.state,
@@ -68,12 +71,28 @@ class Preflight:
     urls: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """What a runtime found once the images are where the gateways will run, before anything
+    is written or started: problems on the nodes themselves (a port taken there, an image the
+    node cannot run), and the references of the images to run instead of the spec's (a swarm
+    with a registry: each pinned by digest)."""
+
+    problems: tuple[Problem, ...] = ()
+    images: Mapping[str, str] = field(default_factory=dict)
+
+
 class Runtime(Protocol):
     """A target's hooks on one engine."""
 
     def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
         """The target's engine-side checks (ports on the nodes that publish them, placement,
         images it cannot run); writes and starts nothing."""
+        ...
+
+    def distribute(self, spec: Spec, plan: PortPlan, progress: ProgressFn) -> Distribution:
+        """Get the images to where the gateways will run and check there that they can: the
+        last step before anything is written (``deploy`` only; ``doctor`` stops before it)."""
         ...
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import DockerError
+from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import free_base, release_base
 
 from . import dockerkit
@@ -91,3 +94,27 @@ def _swarm_session(engine: Engine) -> Iterator[SwarmState]:
             dockerkit.swarm_leave()
             if GWBRIDGE not in networks and GWBRIDGE in dockerkit.network_names():
                 dockerkit.remove_network_if_unused(GWBRIDGE)
+
+
+RECOVERY_TARGET = 30.0
+"""Issue 12's target, in seconds from a gateway's death to its replacement's /startupz 200:
+measured and reported (README), not asserted: this shared 2-core machine's load decides it."""
+RECOVERY_LIMIT = 150.0
+"""What the recovery tests assert: half the gateway's 300 s owner lease, so a replacement that
+had to wait for the dead owner's lease (the bug a fixed hostname cures) cannot pass."""
+
+
+def seconds_until_started(url: str, give_up: float = RECOVERY_LIMIT * 2) -> float:
+    """Poll ``url``'s /startupz until 200; the seconds it took (past the limit too, so that a
+    failure can say where the time went)."""
+    start = time.monotonic()
+    while probe(url, "startupz", timeout=1) != 200:
+        assert time.monotonic() - start < give_up, f"{url} not back after {give_up:.0f} s"
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
+def started_after(started_at: str, since: float) -> float:
+    """Seconds from ``since`` (``time.time()``) to a container's ``State.StartedAt``."""
+    started = datetime.fromisoformat(started_at[:26] + "+00:00")
+    return started.timestamp() - since

@@ -22,6 +22,11 @@ def inspect_container(container: str) -> dict[str, Any]:
     return attrs
 
 
+def kill(container: str) -> None:
+    """SIGKILL a container's main process: a gateway that crashes."""
+    _sdk().containers.get(container).kill()
+
+
 def mounts(container: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = inspect_container(container).get("Mounts", [])
     return found

@@ -7,13 +7,16 @@ container environment), the preflight refuses taken ports before anything is dep
 from __future__ import annotations
 
 import json
+import os
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
@@ -27,7 +30,13 @@ from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 
 from . import dockerkit
-from .conftest import spec_with_free_ports
+from .conftest import (
+    RECOVERY_LIMIT,
+    RECOVERY_TARGET,
+    seconds_until_started,
+    spec_with_free_ports,
+    started_after,
+)
 
 PROFILES = ("main", "rescue")
 
@@ -123,6 +132,33 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
         container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["main"]]
     )
     assert "Connectivity probe: ok" not in refused
+
+
+def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(
+    engine: Engine, stack: Deployed
+) -> None:
+    killed = engine.containers.stack_containers(stack.project)["main"].name
+    marker = f"{STATE_DIR}/recovery-marker"
+    code, output = engine.containers.exec(killed, ["sh", "-c", f"echo {killed} > {marker}"])
+    assert code == 0, output
+    dockerkit.kill(killed)
+    killed_at = time.time()
+    recovered = seconds_until_started(f"http://127.0.0.1:{stack.bases['main']}")
+    replacement = engine.containers.stack_containers(stack.project)["main"].name
+    restarted = started_after(
+        dockerkit.inspect_container(replacement)["State"]["StartedAt"], killed_at
+    )
+    print(f"\nrecovery: /startupz 200 after {recovered:.1f} s (new container: {restarted:.1f} s)")
+    assert replacement != killed
+    code, output = engine.containers.exec(replacement, ["cat", marker])
+    assert (code, output.strip()) == (0, killed)
+    assert "owner lease is still active" not in engine.containers.logs(replacement, tail=200)
+    print(f"\nrecovery: {recovered:.1f} s (target {RECOVERY_TARGET:.0f} s)")
+    assert recovered < RECOVERY_LIMIT, (
+        f"back after {recovered:.1f} s: the new container started {restarted:.1f} s after the "
+        f"kill, its gateway took the rest (load average {os.getloadavg()[0]:.1f}):\n"
+        + engine.containers.logs(replacement, tail=30)
+    )
 
 
 def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:

@@ -15,7 +15,7 @@ from openclaw_compose.errors import DockerError, OutputError
 from openclaw_compose.runtime.images import VERSION_LABEL
 from openclaw_compose.runtime.preflight import taken_ports
 from openclaw_compose.runtime.probes import PROBES, connect_host, probe
-from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
 
 
@@ -39,6 +39,10 @@ class ComposeRuntime:
             tuple(taken_ports(spec, plan, self._engine)),
             {fp.profile: base_url(spec, fp) for fp in plan.footprints},
         )
+
+    def distribute(self, spec: Spec, plan: PortPlan, progress: ProgressFn) -> Distribution:
+        del spec, plan, progress  # this host is the only node, and preflight checked it
+        return Distribution()
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
         del spec, progress  # compose reads the project from the directory and says nothing

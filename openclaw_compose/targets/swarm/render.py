@@ -7,6 +7,12 @@ gateway to its node, where its volumes live; the gateway port published in ``mod
 that node only (the routing mesh would publish every profile on every node, and one node's port
 plan would then be every node's); one overlay network per profile, as isolated as the profiles.
 
+Each service has a fixed ``hostname:``. The gateway holds an owner lease on its state directory
+that records the hostname, and takes over a dead owner's lease only from the same hostname. A
+swarm task is a new container each time, and without a fixed hostname a killed gateway's
+replacement waited for the 300 s lease to expire; with it, it starts at once (as Compose's
+restarted container, which keeps its hostname, always did).
+
 Swarm cannot publish on 127.0.0.1: a published port listens on every address of the node. So
 every gateway needs its token (the checks enforce token auth). The token and the profile's
 secrets are swarm secrets, mounted as files and exported by the image's entrypoint (the
@@ -51,6 +57,15 @@ STACK_VERSION = "3.8"
 CONTAINER_USER = "1000"
 SECRET_MODE = 0o400
 """Written as 256 (the emitter writes decimal; the stack loader reads a plain number)."""
+RESTART_DELAY = "1s"
+"""Between a task's death and its replacement: short, so that a gateway is back within 30 s
+(its own start takes 10 to 20 s); a crash loop is still paced by the gateway's start."""
+SWARM_HEALTHCHECK = {"timeout": "10s", "start_period": "180s"}
+"""Swarm replaces a task whose healthcheck fails (Compose only marks the container): on a
+loaded node a gateway's first start took over 90 s, and the tasks were killed over and over
+before they could answer. So a longer grace and timeout than Compose's."""
+HOSTNAME_MAX = 63
+"""One DNS label: what a Linux hostname and every resolver accept."""
 UNPLACED_CONSTRAINT = "node.role == manager"
 """Where profiles without ``node:`` go: the manager (``deploy`` refuses when there are several)."""
 _NOTES = (
@@ -79,6 +94,16 @@ def swarm_secret(project: str, ref: SecretRef) -> str:
 def seed_config_name(project: str, profile: str, seed: str) -> str:
     """Swarm configs cannot change: a changed seed gets a new name, so redeploying works."""
     return f"{project}_{profile}-seed-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
+
+
+def service_hostname(project: str, profile: str) -> str:
+    """The same for every task of a profile's service (the owner lease needs that), distinct
+    between profiles and stacks; ``_`` is not valid in a hostname, and a name longer than one
+    DNS label is shortened with a digest of the whole."""
+    name = f"{project}-{profile}".replace("_", "-")
+    if len(name) <= HOSTNAME_MAX:
+        return name
+    return f"{name[: HOSTNAME_MAX - 13]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 def placement_constraint(node: str | None) -> str:
@@ -130,6 +155,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     ]
     return {
         "image": literal(spec.profiles[fp.profile].image_ref(spec)),
+        "hostname": service_hostname(spec.project, fp.profile),
         "command": ["gateway"],
         "environment": environment,
         "ports": ports,
@@ -139,11 +165,11 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
             spec, fp, uid=CONTAINER_USER, gid=CONTAINER_USER, mode=SECRET_MODE
         ),
         "networks": [_network(fp)],
-        "healthcheck": healthcheck(fp),
+        "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
         "deploy": {
             "replicas": 1,
-            "restart_policy": {"condition": "any", "delay": "5s"},
+            "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
             "placement": {"constraints": [placement_constraint(fp.node)]},
         },
     }

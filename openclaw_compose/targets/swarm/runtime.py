@@ -2,11 +2,17 @@
 pipeline (:mod:`openclaw_compose.runtime.pipeline`) like the compose target.
 
 ``deploy``: the checks for the swarm target; every ``node:`` resolved against the real swarm
-(:mod:`.placement`); the host preflight for the profiles placed on this node (the others'
-nodes cannot be probed from here); ``generate --target swarm``; each gateway's token secret
-created from ``.env`` through the API, and so is each of its secrets; ``docker stack deploy``;
-then every ``/startupz``. Nothing is written or deployed when any of the first three finds an
-error.
+(:mod:`.placement`); the ports of the profiles on the engine's own node probed here when this
+machine is that node (naming the process that holds one); with ``registry:`` every image pushed
+and pinned by digest (:mod:`.images`); on every other node a probe job that binds its profiles'
+ports and runs their image there (:mod:`.nodecheck`); ``generate --target swarm``; each
+gateway's token secret created from ``.env`` through the API, and so is each of its secrets;
+``docker stack deploy``; then every ``/startupz`` on its node's address. Nothing is written or
+deployed when any of the checks finds an error.
+
+The CLI may run on a manager or anywhere else (``DOCKER_HOST=tcp://manager:2375``): what it
+does on its own machine (probing a port, a URL on 127.0.0.1) it does only when the engine is
+on this machine (:attr:`Client.local`), and only for the engine's own node.
 
 Secrets cannot change in a swarm. Each carries a digest of its value as a label (keyed by the
 profile's token, so it tells nothing about a secret), so a value changed in ``.env`` is noticed:
@@ -18,11 +24,17 @@ seed is a new config, and configs no longer referenced are removed after deployi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from openclaw_compose.core.contract import PROFILE_LABEL, profile_secrets, seed_text, token_ref
+from openclaw_compose.core.contract import (
+    MOUNTS,
+    PROFILE_LABEL,
+    profile_secrets,
+    seed_text,
+    token_ref,
+)
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import keyed_digest, stored_values
@@ -31,10 +43,12 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotFound, Refused
-from openclaw_compose.runtime.images import VERSION_LABEL
+from openclaw_compose.runtime.images import image_version
 from openclaw_compose.runtime.preflight import taken_stack_ports
 from openclaw_compose.runtime.probes import PROBES, probe
-from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.targets.swarm.images import push_images
+from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, swarm_secret
 
@@ -42,6 +56,11 @@ DIGEST_LABEL = "io.openclaw-compose.value-digest"
 """On each secret: notices a value changed in .env (HMAC-SHA256 keyed by the profile's token)."""
 LOCAL_HOST = "127.0.0.1"
 STARTED = frozenset({"starting", "running"})
+TASK_HEALTH = {"starting": "starting", "running": "healthy"}
+"""A swarm task with a healthcheck is ``starting`` until the check passes, then ``running``
+(an unhealthy one is replaced): its health, on any node, without asking that node."""
+NODE_PREFLIGHT_TIMEOUT = 300.0
+"""A probe job may first pull the image (850 MB) from the registry."""
 
 
 class SwarmRuntime:
@@ -58,14 +77,50 @@ class SwarmRuntime:
         return swarm
 
     def preflight(self, spec: Spec, plan: PortPlan) -> Preflight:
-        """The placement on the swarm's real nodes, and this node's ports for the profiles
-        placed on it (the other nodes cannot be probed from here)."""
+        """The placement on the swarm's real nodes, and the ports of the profiles on the
+        engine's node when this machine is that node (the others: :meth:`distribute`)."""
         swarm = self._manager()
         placed, problems = resolve_nodes(plan, self._engine.swarm.nodes())
-        here = [name for name, node in placed.items() if node.id == swarm.node_id]
-        problems += taken_stack_ports(spec, plan, self._engine, here)
-        urls = {name: _url(node, swarm, plan, name) for name, node in placed.items()}
+        problems += taken_stack_ports(spec, plan, self._engine, self._here(placed, swarm))
+        urls = {name: self._url(node, swarm, plan, name) for name, node in placed.items()}
         return Preflight(tuple(problems), urls)
+
+    def _here(self, placed: Mapping[str, SwarmNode], swarm: SwarmState) -> list[str]:
+        """The profiles whose node is this machine: placed on the engine's own node, and the
+        engine on this machine."""
+        if not self._engine.local:
+            return []
+        return [name for name, node in placed.items() if node.id == swarm.node_id]
+
+    def distribute(self, spec: Spec, plan: PortPlan, progress: ProgressFn) -> Distribution:
+        """With ``registry:``, push every image; then a probe job on every node not checked
+        here: its ports free, its image runnable (and pulled)."""
+        swarm = self._manager()
+        placed, _ = resolve_nodes(plan, self._engine.swarm.nodes())
+        images = push_images(spec, self._engine, progress) if spec.registry else {}
+        tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
+        running = {  # a running gateway of this stack holds its own ports
+            profile
+            for profile in spec.profiles
+            if (task := tasks.get(f"{spec.project}_{profile}")) and task.state in STARTED
+        }
+        skip = set(self._here(placed, swarm)) | running
+        checked = sorted({placed[p].hostname for p in placed if p not in skip})
+        if checked:
+            progress(f"preflight on node(s) {', '.join(checked)}: ports and image")
+        start = time.monotonic()
+        problems = node_problems(
+            spec,
+            plan,
+            self._engine,
+            placed,
+            skip=skip,
+            images=images,
+            timeout=NODE_PREFLIGHT_TIMEOUT,
+        )
+        if checked:
+            progress(f"preflight on node(s) done in {time.monotonic() - start:.1f} s")
+        return Distribution(tuple(problems), images)
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
         """The secrets, ``docker stack deploy``, then the configs no seed uses."""
@@ -135,9 +190,9 @@ class SwarmRuntime:
         ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
 
     def explain(self, spec: Spec, profiles: Sequence[str]) -> str:
-        """Each task's state, the error of its current task, this node's last log lines."""
+        """Each task's state and error, and the service's last log lines, on whichever node
+        its task runs (through the manager: ``docker service logs``)."""
         tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
-        containers = self._engine.containers.stack_containers(spec.project)
         lines = [
             "See 'openclaw-compose status --target swarm', 'docker service ps "
             f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'."
@@ -146,45 +201,61 @@ class SwarmRuntime:
             lines.append(
                 f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}"
             )
-            container = containers.get(profile)
-            if container is not None:
-                lines.append(self._engine.containers.logs(container.name, tail=20).rstrip())
+            with suppress(NotFound):  # the service is gone meanwhile
+                logs = self._engine.swarm.service_logs(f"{spec.project}_{profile}", tail=20)
+                lines.append(logs.rstrip())
         return "\n".join(lines)
 
     def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
+        """Every profile from its current task, on whichever node: the node, the task's
+        container and state, health from the task state, the probes on the node's address."""
         swarm = self._manager()
         nodes = {node.id: node for node in self._engine.swarm.nodes()}
         tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
-        containers = self._engine.containers.stack_containers(spec.project)
         result = []
         for fp in plan.footprints:
             task = tasks.get(f"{spec.project}_{fp.profile}")
             node = nodes.get(task.node_id) if task else None
-            url = _url(node, swarm, plan, fp.profile)
+            url = self._url(node, swarm, plan, fp.profile)
             running = task is not None and task.state in STARTED
-            container = containers.get(fp.profile) if node and node.id == swarm.node_id else None
             result.append(
                 GatewayStatus(
                     profile=fp.profile,
                     url=url,
-                    container=container.name if container else None,
+                    container=task.container if task else None,
                     state=_task_state(task),
-                    health=container.health if container else None,
+                    health=TASK_HEALTH.get(task.state) if task else None,
                     probes={name: probe(url, name) if running else None for name in PROBES},
                     ports=fp.to_json(),
                     token=f"secret {swarm_secret(spec.project, token_ref(spec, fp.profile))}",
                     node=node.hostname if node else None,
-                    version=container.labels.get(VERSION_LABEL) if container else None,
+                    version=image_version(self._engine, spec.profiles[fp.profile].image_ref(spec)),
+                    address=node.address if node else None,
                 )
             )
         return result
 
+    def _url(self, node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str) -> str:
+        """Published on every address of its node: its address, or loopback when the node is
+        this machine (then its advertised address may be one only the other nodes reach)."""
+        local = node is None or (node.id == swarm.node_id and self._engine.local)
+        host = LOCAL_HOST if local or node is None else node.address
+        base = next(fp.base for fp in plan.footprints if fp.profile == profile)
+        return f"http://{host}:{base}"
+
     def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
         """Remove the stack (services, networks, configs, token secrets) and wait until its
-        containers are gone on this node; with ``volumes``, this node's volumes of the stack."""
+        containers are gone on the engine's node; with ``volumes``, delete the stack's volumes
+        there and name, per node, those kept on the nodes its other gateways last ran on."""
         del directory  # a stack is removed by name
-        self._manager()
+        me = self._manager()
         swarm, containers = self._engine.swarm, self._engine.containers
+        nodes = {node.id: node for node in swarm.nodes()}
+        placed = {
+            service.removeprefix(f"{spec.project}_"): nodes[task.node_id]
+            for service, task in current_tasks(swarm.stack_tasks(spec.project)).items()
+            if task.node_id in nodes
+        }
         for line in swarm.stack_rm(spec.project).splitlines():
             progress(f"docker stack rm: {line}")
         label = stack_label(spec.project)
@@ -204,10 +275,18 @@ class SwarmRuntime:
                 swarm.remove_secret(name)
         if not volumes:
             return f"stack {spec.project!r} is removed; volumes kept"
+        here = nodes[me.node_id]
         for name in containers.volumes(label):
             containers.remove_volume(name)
-            progress(f"removed volume {name}")
-        return f"stack {spec.project!r} is removed; its volumes on this node deleted"
+            progress(f"removed volume {name} on node {here.hostname} ({here.address})")
+        kept = _volumes_elsewhere(spec, placed, me.node_id)
+        return f"stack {spec.project!r} is removed; its volumes on node {here.hostname} deleted" + (
+            "".join(
+                f"\nvolumes kept on node {node}: {' '.join(names)} (each node keeps its own: "
+                f"remove them there with 'docker volume rm {' '.join(names)}')"
+                for node, names in kept.items()
+            )
+        )
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
@@ -220,11 +299,18 @@ def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
     return current
 
 
-def _url(node: SwarmNode | None, swarm: SwarmState, plan: PortPlan, profile: str) -> str:
-    """Published on every address of its node: loopback here, the node's address elsewhere."""
-    host = LOCAL_HOST if node is None or node.id == swarm.node_id else node.address
-    base = next(fp.base for fp in plan.footprints if fp.profile == profile)
-    return f"http://{host}:{base}"
+def _volumes_elsewhere(
+    spec: Spec, placed: Mapping[str, SwarmNode], here: str
+) -> dict[str, list[str]]:
+    """The named volumes of the profiles whose last task ran on another node, by node."""
+    kept: dict[str, list[str]] = {}
+    for profile, node in sorted(placed.items()):
+        if node.id != here and profile in spec.profiles:
+            paths = spec.profiles[profile].host_paths()
+            kept.setdefault(f"{node.hostname} ({node.address})", []).extend(
+                f"{spec.project}_{profile}-{role}" for role in MOUNTS if role not in paths
+            )
+    return kept
 
 
 def _task_state(task: TaskState | None) -> str:
