@@ -151,10 +151,26 @@ def test_dollar_in_paths_and_images_is_escaped(tmp_path: Path) -> None:
     assert "$OPENCLAW_TOKEN_RESCUE" not in compose.replace("$$", "")
 
 
-@pytest.mark.parametrize("bind", [".", "./out", "/"])
-def test_bind_path_holding_the_output_dir_is_refused(tmp_path: Path, bind: str) -> None:
+@pytest.mark.parametrize(
+    ("bind", "needle"),
+    [
+        (".", "contains the output directory"),
+        ("./out", "is the output directory"),
+        ("/", "contains the output directory"),
+        ("./out/seeds", "out/seeds, which openclaw-compose writes itself"),
+        ("./out/.openclaw-compose.journal/x", "journal, which openclaw-compose writes itself"),
+    ],
+)
+def test_bind_path_holding_the_output_dir_is_refused(
+    tmp_path: Path, bind: str, needle: str
+) -> None:
     spec = f"profiles:\n  main:\n    port: 18789\n    state_dir: {bind}\n"
-    _refused(tmp_path, spec, ExitCode.PROBLEMS, "[path-output]", "the output directory")
+    _refused(tmp_path, spec, ExitCode.PROBLEMS, "[path-output]", needle)
+
+
+def test_bind_path_of_its_own_inside_the_output_dir_is_fine(tmp_path: Path) -> None:
+    spec = "profiles:\n  main:\n    port: 18789\n    state_dir: ./out/data/main\n"
+    assert _generate(tmp_path, spec)[0] == ExitCode.OK
 
 
 def test_no_auth_beyond_loopback_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from openclaw_compose.core.contract import SEEDS_DIR
 from openclaw_compose.core.hostpaths import unmountable
+from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -417,8 +419,9 @@ def path_problem(profile: str, field: str, path: Path, reason: str, node: str | 
 
 
 def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
-    """Bind paths that are, or contain, the output directory: the container would see ``.env``
-    with every profile's token, and every profile's seed."""
+    """Bind paths that are, or contain, the output directory (the container would see ``.env``
+    with every profile's token), or that are inside one of the files openclaw-compose manages
+    there (every profile's seed, the journal)."""
     try:
         out = out_dir.resolve()
     except (RuntimeError, ValueError, OSError):
@@ -427,16 +430,26 @@ def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
         for role, path in profile.host_paths().items():
             if out.is_relative_to(path):
                 relation = "is" if out == path else "contains"
-                yield Problem(
-                    CheckCode.PATH_OUTPUT,
-                    "error",
-                    (name,),
-                    f"profiles.{name}.{role}_dir ({shown(path)}) {relation} the output directory "
-                    f"{shown(out)}: the gateway would see .env with every profile's token; "
-                    "choose a directory outside it, or another -o DIR",
-                    paths=(shown(path),),
-                    nodes=(profile.node,),
-                )
+                what = f"{relation} the output directory {shown(out)}: the gateway would see "
+                what += ".env with every profile's token"
+            elif path.is_relative_to(out) and _managed(path.relative_to(out).parts[0]):
+                managed = out / path.relative_to(out).parts[0]
+                what = f"is inside {shown(managed)}, which openclaw-compose writes itself"
+            else:
+                continue
+            yield Problem(
+                CheckCode.PATH_OUTPUT,
+                "error",
+                (name,),
+                f"profiles.{name}.{role}_dir ({shown(path)}) {what}; choose a directory outside "
+                "it, or another -o DIR",
+                paths=(shown(path),),
+                nodes=(profile.node,),
+            )
+
+
+def _managed(name: str) -> bool:
+    return is_ours(name) or name in (SEEDS_DIR, JOURNAL_DIR)
 
 
 def _shared_paths(spec: Spec) -> Iterator[Problem]:

@@ -76,10 +76,20 @@ def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Prefligh
     return check_target(checked, engine, missing)
 
 
-def prepare(checked: CheckedSpec, directory: Path, engine: Engine, *, force: bool) -> Preflight:
-    """Everything before starting: the preflight, then the files written."""
+def prepare(
+    checked: CheckedSpec,
+    directory: Path,
+    engine: Engine,
+    *,
+    force: bool,
+    progress: ProgressFn | None = None,
+) -> Preflight:
+    """Everything before starting: the preflight, then the files written (the writer's notes,
+    a tightened ``.env`` mode say, go to ``progress``)."""
     found = preflight(checked, engine, directory)
-    generate(checked, directory, force=force)
+    for note in generate(checked, directory, force=force).notes:
+        if progress is not None:
+            progress(f"note: {note}")
     return found
 
 
@@ -93,7 +103,7 @@ def up(
     force: bool = False,
 ) -> list[GatewayStatus]:
     """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
-    found = prepare(checked, directory, engine, force=force)
+    found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
         f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
