@@ -155,6 +155,14 @@ def test_unknown_target_is_a_usage_error(workdir: Path) -> None:
     assert "unknown target 'kubernetes'; the targets are: compose, swarm" in result.stderr
 
 
+def test_up_shows_the_writers_notes(tmp_path: Path, fake: FakeEngine, base: int) -> None:
+    write_tree(tmp_path, {"out/.env": "MINE=1\n"})
+    (tmp_path / "out" / ".env").chmod(0o644)
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")
+    assert result.exit_code == ExitCode.NOT_READY
+    assert ".env was mode 0644; made it 0600" in result.stderr
+
+
 def test_a_secret_without_value_is_refused_before_anything(
     tmp_path: Path, fake: FakeEngine, base: int
 ) -> None:
@@ -175,11 +183,3 @@ def test_an_image_with_the_old_entrypoint_is_refused(
     assert f"image {DEFAULT_IMAGE} cannot read its token and secrets from files" in result.stderr
     assert "make image" in result.stderr
     assert snapshot(tmp_path / "out") == {}
-
-
-def test_up_shows_the_writers_notes(tmp_path: Path, fake: FakeEngine, base: int) -> None:
-    write_tree(tmp_path, {"out/.env": "MINE=1\n"})
-    (tmp_path / "out" / ".env").chmod(0o644)
-    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")
-    assert result.exit_code == ExitCode.NOT_READY
-    assert ".env was mode 0644; made it 0600" in result.stderr
