@@ -102,3 +102,27 @@ def test_port_of_a_stopped_container_is_refused(
     assert "FAIL  ports:" in doctor.stdout
     assert "ok    engine: Docker" in doctor.stdout
     assert "userland-proxy:" in doctor.stdout
+
+
+def test_a_missing_browser_image_is_named_before_anything_starts(
+    engine: Engine, tmp_path: Path, free_bases: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the real engine: exit 4 at once, the image and the command that builds it named,
+    nothing written or started, nothing pulled (no registry is asked)."""
+    monkeypatch.chdir(tmp_path)
+    spec_file = spec_with_free_ports(tmp_path, free_bases, "main", "rescue")
+    absent = f"openclaw-compose/gateway:absent-{os.urandom(4).hex()}"
+    spec_file.write_text(
+        spec_file.read_text().replace("profiles:", f"browser_image: {absent}\nprofiles:")
+        + "    browser: true\n"
+    )
+    project = load_spec(spec_file).spec.project
+    up = run_cli("up", "-o", "out")
+    assert up.exit_code == ExitCode.DOCKER
+    assert f"{absent} (profiles rescue)" in up.stderr
+    doctor = run_cli("doctor")
+    assert doctor.exit_code == ExitCode.PROBLEMS
+    assert f"{absent} (profiles rescue)" in doctor.stdout
+    assert not (tmp_path / "out").exists()
+    assert engine.containers.project_containers(project) == {}
+    assert engine.containers.image_labels(absent) is None
