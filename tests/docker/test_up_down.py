@@ -89,7 +89,7 @@ def test_port_of_a_stopped_container_is_refused(
     port = free_bases[0] + 2
     name = f"octest-blocker-{os.urandom(4).hex()}"
     blocker = docker.from_env(version="auto").containers.create(
-        spec.image, name=name, ports={f"{port}/tcp": ("127.0.0.1", port)}
+        spec.profiles["main"].image_ref(spec), name=name, ports={f"{port}/tcp": ("127.0.0.1", port)}
     )
     try:
         result = run_cli("up")
