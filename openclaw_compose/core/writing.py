@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,11 +84,19 @@ def write_project(out_dir: Path, project: RenderedProject, *, force: bool = Fals
     """Write ``project`` into ``out_dir``; raises :class:`OutputError` before touching anything."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{shown(out_dir)}: exists and is not a directory; choose another -o DIR")
+    with _transaction(out_dir):
+        return _write(out_dir, project, force)
+
+
+@contextmanager
+def _transaction(out_dir: Path) -> Iterator[None]:
+    """``out_dir`` made and locked for one run; any OS error an :class:`OutputError` saying
+    nothing was changed, and a directory this run made removed again when the run failed."""
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with locked(out_dir):
-            return _write(out_dir, project, force)
+            yield
     except PermissionError as exc:
         raise OutputError(
             f"{shown(exc.filename or out_dir)}: permission denied; make the directory writable or "
@@ -183,29 +191,18 @@ def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:
     """Replace ``.env`` with ``update(its text, or None)``, under the directory's lock and in
     one journaled transaction, as generating does (``secret set``, ``secret rm``)."""
     env_path = out_dir / ENV_FILE
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with locked(out_dir):
-            recover(out_dir)
-            if _foreign(env_path):
-                raise OutputError(
-                    f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
-                    "nothing was changed"
-                )
-            before = _current(env_path)
-            after = update(decode_env(before, env_path) if before is not None else None).encode()
-            if after != before:
-                base = digest(before) if before is not None else ABSENT
-                commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base)], [])
-    except OSError as exc:
-        raise OutputError(
-            f"{shown(exc.filename or out_dir)}: {exc.strerror}; nothing was changed"
-        ) from None
-    finally:
-        if created:
-            with suppress(OSError):
-                out_dir.rmdir()  # only when empty: a refused value leaves no directory
+    with _transaction(out_dir):
+        recover(out_dir)
+        if _foreign(env_path):
+            raise OutputError(
+                f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
+                "nothing was changed"
+            )
+        before = _current(env_path)
+        after = update(decode_env(before, env_path) if before is not None else None).encode()
+        if after != before:
+            base = digest(before) if before is not None else ABSENT
+            commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base)], [])
 
 
 def planned(changes: Mapping[str, bytes]) -> list[str]:
