@@ -75,11 +75,15 @@ def _assert_whole(out: Path, projects: list[RenderedProject], known: dict[str, s
 
 
 def _run_and_kill(out: Path, project: RenderedProject, delay: float, sig: int) -> None:
+    # SIGINT stays blocked across the fork until the child is inside its try: one arriving
+    # earlier would otherwise raise in the child's copy of pytest, outside the run under test.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pid = os.fork()
     if pid == 0:  # the child: one generate, as the CLI would run it
         code = 0
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             write_project(out, project)
         except KeyboardInterrupt:
             code = 130
@@ -87,6 +91,7 @@ def _run_and_kill(out: Path, project: RenderedProject, delay: float, sig: int) -
             (out.parent / "child-error").write_text(repr(exc))
             code = 3
         os._exit(code)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     time.sleep(delay)
     os.kill(pid, sig)
     _, status = os.waitpid(pid, 0)
