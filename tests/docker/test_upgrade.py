@@ -9,13 +9,9 @@ image of the previous release: ``make previous-image``.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import tarfile
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +20,10 @@ import pytest
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import release_base
-from tests.docker.conftest import spec_with_free_ports
+from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports
 from tests.helpers import run_cli
 
-PREVIOUS_VERSION = "2026.9.5"
-"""Makefile's PREVIOUS_OPENCLAW: the release the gateways start on."""
 MARKER = "/home/node/.openclaw/upgrade-marker.txt"
 NOTE = "/home/node/workspace/notes.md"
 
@@ -138,78 +131,6 @@ def _damage(archive: Path, damaged: Path) -> None:
     data = bytearray(archive.read_bytes())
     data[payload.offset_data + payload.size // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
-
-
-class Sampler:
-    """Every 0.5 s, probes ``/startupz`` of every gateway at the same time (one thread each) and
-    keeps the answers. A gateway has PROBE_TIMEOUT seconds to answer: on a loaded 2-core machine
-    a healthy gateway next to one that is starting can take more than 2 s."""
-
-    PROBE_TIMEOUT = 5.0
-
-    def __init__(self, ports: dict[str, int]) -> None:
-        self.ports = ports
-        self.samples: list[dict[str, int | None]] = []
-        self.times: list[dict[str, tuple[float, float]]] = []
-        """Per sample and gateway: when the probe started (s from the first) and its latency."""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=len(self.ports)) as pool:
-            while not self._stop.is_set():
-                answers = {
-                    p: pool.submit(self._timed, f"http://127.0.0.1:{port}", start)
-                    for p, port in self.ports.items()
-                }
-                results = {p: answer.result() for p, answer in answers.items()}
-                self.samples.append({p: code for p, (code, _, _) in results.items()})
-                self.times.append({p: (at, took) for p, (_, at, took) in results.items()})
-                self._stop.wait(0.5)
-
-    def _timed(self, url: str, start: float) -> tuple[int | None, float, float]:
-        begun = time.monotonic()
-        code = probe(url, "startupz", self.PROBE_TIMEOUT)
-        return code, begun - start, time.monotonic() - begun
-
-    def misses(self) -> list[str]:
-        """The samples where no gateway answered 200: when, and how long each probe took (a
-        timeout, or refused at once)."""
-        return [
-            f"{self.times[i]}: {sample}"
-            for i, sample in enumerate(self.samples)
-            if 200 not in sample.values()
-        ]
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-@pytest.fixture
-def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """The real image of the previous release, but its gateway exits 78 (OpenClaw's "cannot
-    migrate this state")."""
-    tag = f"octest-exit78:{tmp_path.name[-8:].lower()}"
-    (tmp_path / "Dockerfile").write_text(
-        f"FROM {gateway_image(PREVIOUS_VERSION)}\n"
-        'ENTRYPOINT ["sh", "-c", "echo state cannot be migrated safely >&2; exit 78", "--"]\n'
-    )
-    docker = shutil.which("docker")
-    assert docker
-    env = {"DOCKER_BUILDKIT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"}
-    subprocess.run(
-        [docker, "build", "-q", "-t", tag, str(tmp_path)], check=True, env=env, capture_output=True
-    )
-    try:
-        yield tag
-    finally:
-        subprocess.run([docker, "rmi", "-f", tag], check=False, capture_output=True)
 
 
 def test_failed_upgrade_restores_the_rescue_and_never_stops_main(

@@ -62,6 +62,8 @@ STARTED = frozenset({"starting", "running"})
 FAILED = frozenset({"failed", "rejected"})
 ROLLED_BACK = frozenset({"rollback_started", "rollback_paused", "rollback_completed"})
 """A service's ``UpdateStatus.State`` once swarm's update monitor gave up on an update."""
+UPDATE_DONE = frozenset({None, "completed"})
+"""No update of the service in progress (none ever, or the last one past its monitor)."""
 TASK_HEALTH = {"starting": "starting", "running": "healthy"}
 """A swarm task with a healthcheck is ``starting`` until the check passes, then ``running``
 (an unhealthy one is replaced): its health, on any node, without asking that node."""
@@ -344,8 +346,9 @@ class SwarmRuntime:
         self.start(spec, directory, lambda _: None)
 
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
-        """Until its current task runs the spec's image, no earlier task still runs, and the
-        gateway answers on its node's address; a roll back by swarm's own update monitor
+        """Until swarm's update is complete (past its monitor window), its current task runs the
+        spec's image, no earlier task still runs, and the gateway answers on its node's
+        address; a roll back by swarm's own update monitor
         (``failure_action: rollback``: the new task failed or never became healthy) ends the
         wait at once."""
         service, expected = f"{spec.project}_{profile}", spec.profiles[profile].image_ref(spec)
@@ -362,7 +365,8 @@ class SwarmRuntime:
                 return _rolled_back(tasks, expected, _image(attrs), update)
             current = current_tasks(tasks).get(service)
             ready = (
-                current is not None
+                update.get("State") in UPDATE_DONE
+                and current is not None
                 and current.state == "running"
                 and current.image == expected
                 and not any(t.desired != "running" and t.state in STARTED for t in tasks)

@@ -66,10 +66,11 @@ class NodeTrees:
         """Where the profile's trees are: its current task's node, else where it is placed."""
         swarm = self._engine.swarm
         nodes = swarm.nodes()
+        by_id = {node.id: node for node in nodes}
         service = f"{spec.project}_{profile}"
         for task in reversed(swarm.stack_tasks(spec.project)):
-            if task.service == service:
-                return next(node for node in nodes if node.id == task.node_id)
+            if task.service == service and task.node_id in by_id:  # a new task has no node yet
+                return by_id[task.node_id]
         placed, problems = resolve_nodes(plan_ports(spec), nodes)
         if profile not in placed:
             raise DockerError("; ".join(p.message for p in problems if profile in p.profiles))
