@@ -521,23 +521,26 @@ def backup(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Directory for the archives [default: .].")
     ] = Path(),
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """One archive per profile of its state, config and workspace (openclaw backup create
     --verify, while the gateway runs), with its OpenClaw version and a checksum."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
     from openclaw_compose.runtime.backup import backup_profile
+    from openclaw_compose.targets import get_target
 
+    runs_on = get_target(target)
     spec = load_spec(file).spec
     names = list(spec.profiles) if every else list(profiles or [])
     if not names or (every and profiles):
         raise UsageError("name the profiles to back up, or use --all (not both)")
     for name in names:
         _known_profile(file, name)
-    engine = connect()
+    runtime = runs_on.runtime(connect())
     for name in names:
-        made = backup_profile(spec, name, engine, output)
-        how = "live, from its running gateway" if made.live else "from its volumes"
+        made = backup_profile(spec, name, runtime, output)
+        how = "live, next to its running gateway" if made.live else "from its stopped trees"
         typer.echo(
             f"{name}: {made.path} (OpenClaw {made.manifest.openclaw_version}, "
             f"{made.manifest.size / 1024:.0f} KiB, {made.seconds:.1f} s, {how})"
@@ -549,34 +552,30 @@ def backup(
 def restore(
     profile: Annotated[str, typer.Argument(help="Profile to restore into.")],
     archive: Annotated[Path, typer.Argument(help="An archive written by 'backup'.")],
+    *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
     force: Annotated[
         bool, typer.Option("--force", help="Replace the profile's existing state.")
     ] = False,
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """Put a backup back: checksum checked, never from a newer OpenClaw than the image, never
     over existing state without --force. A running gateway is stopped for it and started again."""
-    from openclaw_compose.core.loading import load_spec
     from openclaw_compose.runtime.backup import restore_profile
+    from openclaw_compose.targets import get_target
 
-    _known_profile(file, profile)
-    spec = load_spec(file).spec
+    runs_on = get_target(target)
+    spec = _known_profile(file, profile)
     engine = connect()
-    stopped: list[str] = []
-
-    def stop() -> None:
-        _progress(f"stopping {profile} for the restore")
-        engine.compose.run(output, "stop", profile)
-        stopped.append(profile)
-
-    manifest = restore_profile(spec, profile, archive, engine, force=force, stop=stop)
+    runtime = runs_on.runtime(engine)
+    done = restore_profile(spec, profile, archive, (engine, runtime, output), force=force)
     typer.echo(
-        f"{profile}: restored {archive.name} (OpenClaw {manifest.openclaw_version}, "
-        f"from profile {manifest.profile!r} of project {manifest.project!r})"
+        f"{profile}: restored {archive.name} (OpenClaw {done.manifest.openclaw_version}, "
+        f"from profile {done.manifest.profile!r} of project {done.manifest.project!r})"
     )
-    if stopped:
-        engine.compose.run(output, "start", profile)
+    if done.stopped:
+        runtime.start_gateway(spec, output, profile)
         typer.echo(f"{profile}: started again; check it with 'openclaw-compose status'")
 
 
@@ -599,30 +598,35 @@ def upgrade(
         Path | None,
         typer.Option(help="Where the backups made first go [default: OUTPUT/backups]."),
     ] = None,
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """Upgrade the running gateways one at a time, rescues first: back up, start on the new
-    image, wait for /startupz and a clean doctor; on failure restore that profile and stop."""
+    image (swarm: a rolling update that swarm rolls back itself), wait for /startupz and a clean
+    doctor; on failure restore that profile's state on its old image and stop."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
-    from openclaw_compose.runtime.upgrade import Target
+    from openclaw_compose.runtime.upgrade import Destination
     from openclaw_compose.runtime.upgrade import upgrade as run_upgrade
+    from openclaw_compose.targets import get_target
 
+    runs_on = get_target(target)
     if (to is None) == (image is None):
         raise UsageError("give either --to VERSION or --image REF")
-    target = Target(version=_checked_version(to) if to else None, image=image)
+    destination = Destination(version=_checked_version(to) if to else None, image=image)
     loaded = load_spec(file)
     done = run_upgrade(
         loaded,
         output,
         connect(),
-        target,
+        destination,
+        target=runs_on,
         timeout=timeout,
         backups=backups or output / "backups",
         progress=_progress,
     )
     for step in done:
         typer.echo(f"{step.profile}: {step.old_image} -> {step.new_image} in {step.seconds:.1f} s")
-    typer.echo(f"every profile runs {target}; {loaded.source} records it")
+    typer.echo(f"every profile runs {destination}; {loaded.source} records it")
 
 
 @app.command()

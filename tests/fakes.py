@@ -140,7 +140,7 @@ class FakeSwarm:
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         return {}
 
-    def create_secret(self, name: str, data: str, labels: Mapping[str, str]) -> None:
+    def create_secret(self, name: str, data: str | bytes, labels: Mapping[str, str]) -> None:
         raise CommandFailed("fake: no swarm")
 
     def remove_secret(self, name: str) -> None:
@@ -160,6 +160,9 @@ class FakeSwarm:
 
     def service_logs(self, service: str, tail: int = 40) -> str:
         return "gateway log line\n"
+
+    def scale(self, service: str, replicas: int) -> None:
+        raise CommandFailed("fake: no swarm")
 
     def run_job(self, job: Job, timeout: float) -> JobResult:
         self.jobs.append((job.node_id, job.image, list(job.command)))

@@ -4,16 +4,19 @@ the profiles file recording what runs. (The real thing: tests/docker/test_upgrad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from openclaw_compose.core.loading import load_spec
-from openclaw_compose.core.spec import gateway_image
+from openclaw_compose.core.spec import Spec, gateway_image
 from openclaw_compose.errors import UpgradeFailed, UsageError
 from openclaw_compose.runtime import upgrade as upgrade_module
 from openclaw_compose.runtime.backup import Backup, Manifest
-from openclaw_compose.runtime.upgrade import Target, upgrade
+from openclaw_compose.runtime.upgrade import Destination, upgrade
+from openclaw_compose.targets import get_target
+from openclaw_compose.targets.compose.runtime import ComposeRuntime
 
 from .fakes import FakeEngine
 from .helpers import write_tree
@@ -34,29 +37,38 @@ profiles:
 """
 
 
-class Recorder:
-    """Stands in for the steps that need a real gateway: backup, readiness, doctor, restore."""
+class Recorder(ComposeRuntime):
+    """The compose runtime on the fake engine, with the steps that need a real gateway
+    (backup, readiness, doctor, restore) recorded instead."""
 
-    def __init__(self, failing: str | None = None) -> None:
+    def __init__(self, engine: FakeEngine, failing: str | None = None) -> None:
+        super().__init__(engine)
+        self.engine = engine
         self.failing = failing
         self.events: list[tuple[str, str]] = []
 
-    def backup(self, _spec: object, profile: str, _engine: object, out_dir: Path) -> Backup:
+    def backup_profile(
+        self, _spec: object, profile: str, _runtime: object, out_dir: Path
+    ) -> Backup:
         self.events.append(("backup", profile))
         manifest = Manifest(1, "pipe", profile, OLD, "now", "0" * 64, 0)
         return Backup(out_dir / f"{profile}.tar", manifest, 0.0, live=True)
 
-    def wait(
-        self, _spec: object, name: str, _engine: object, _timeout: float, **_: object
-    ) -> str | None:
-        first = ("wait", name) not in self.events
-        self.events.append(("wait", name))
-        return "the gateway exited with code 78" if name == self.failing and first else None
+    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+        del spec, timeout, steady  # the outcome is the test's choice
+        first = ("wait", profile) not in self.events
+        self.events.append(("wait", profile))
+        return "the gateway exited with code 78" if profile == self.failing and first else None
 
-    def doctor(self, _spec: object, _name: str, _engine: object) -> tuple[str | None, str]:
-        return None, "0 error(s)"
+    def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
+        del spec, profile
+        return 0, '{"ok": true, "findings": []}'
 
-    def restore(self, _spec: object, profile: str, *_: object, **kw: object) -> None:
+    def last_logs(self, spec: Spec, profile: str) -> str:
+        del spec, profile
+        return "last line"
+
+    def restore_profile(self, _spec: object, profile: str, *_: object, **kw: object) -> None:
         self.events.append(("restore", f"{profile}@{kw['image']}"))
 
 
@@ -66,33 +78,34 @@ def spec_file(tmp_path: Path) -> Path:
     return tmp_path / "openclaw-compose.yaml"
 
 
-def _run(
-    spec_file: Path, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
-) -> tuple[FakeEngine, list[str]]:
-    monkeypatch.setattr(upgrade_module, "backup_profile", recorder.backup)
-    monkeypatch.setattr(upgrade_module, "wait_gateway", recorder.wait)
-    monkeypatch.setattr(upgrade_module, "doctor_verdict", recorder.doctor)
-    monkeypatch.setattr(upgrade_module, "restore_profile", recorder.restore)
-    engine = FakeEngine().with_images(gateway_image(OLD), gateway_image(NEW))
+def _recorder(failing: str | None = None) -> Recorder:
+    return Recorder(FakeEngine().with_images(gateway_image(OLD), gateway_image(NEW)), failing)
+
+
+def _run(spec_file: Path, monkeypatch: pytest.MonkeyPatch, recorder: Recorder) -> FakeEngine:
+    engine = recorder.engine
+    monkeypatch.setattr(upgrade_module, "backup_profile", recorder.backup_profile)
+    monkeypatch.setattr(upgrade_module, "restore_profile", recorder.restore_profile)
     progress: list[str] = []
     out = spec_file.parent / "out"
     upgrade(
         load_spec(spec_file),
         out,
         engine,
-        Target(version=NEW),
+        Destination(version=NEW),
+        target=replace(get_target("compose"), runtime=lambda _: recorder),
         timeout=5,
         backups=out / "backups",
         progress=progress.append,
     )
-    return engine, progress
+    return engine
 
 
 def test_rescues_first_one_at_a_time_and_the_file_records_it(
     spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recorder = Recorder()
-    engine, _ = _run(spec_file, monkeypatch, recorder)
+    recorder = _recorder()
+    engine = _run(spec_file, monkeypatch, recorder)
     assert recorder.events == [
         ("backup", "rescue"),
         ("backup", "main"),
@@ -117,7 +130,7 @@ def test_rescues_first_one_at_a_time_and_the_file_records_it(
 def test_a_failing_profile_is_restored_on_its_old_image_and_the_rest_untouched(
     spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recorder = Recorder(failing="main")
+    recorder = _recorder(failing="main")
     with pytest.raises(UpgradeFailed) as failed:
         _run(spec_file, monkeypatch, recorder)
     message = failed.value.message
@@ -147,7 +160,8 @@ def test_upgrade_needs_a_profiles_file(tmp_path: Path) -> None:
             load_spec(None, cwd=tmp_path),
             tmp_path,
             FakeEngine(),
-            Target(version=NEW),
+            Destination(version=NEW),
+            target=get_target("compose"),
             timeout=5,
             backups=tmp_path,
             progress=print,

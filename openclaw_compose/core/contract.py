@@ -55,6 +55,20 @@ SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 """The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
+EXIT_MIGRATION = 78
+"""The gateway's exit code when it cannot migrate its state safely (EX_CONFIG)."""
+
+
+def exit_reason(code: int | None) -> str:
+    """Why a gateway's container ended with ``code``, for a user."""
+    if code == EXIT_MIGRATION:
+        return (
+            f"the gateway exited with code {EXIT_MIGRATION}: OpenClaw cannot migrate this "
+            "state safely (upstream's fix: 'openclaw doctor --fix' on it)"
+        )
+    return f"the gateway exited with code {code}"
+
+
 _HEALTHCHECK = (
     "fetch('http://127.0.0.1:{port}/healthz')"
     ".then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +45,36 @@ class TaskState:
     node_id: str
     container: str | None = None
     """Its container's name (``SERVICE.SLOT.TASK``) once it has one, on whichever node."""
+    image: str = ""
+    """The image its spec runs (as the stack file names it)."""
+    exit_code: int | None = None
+    """How its container ended, once it has."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobMount:
+    """A named volume or (an absolute ``source``) a host directory of the job's node."""
+
+    source: str
+    target: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Of a volume the job creates (it does not exist on the node yet)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
     """A one-off task: ``command`` in ``image`` on node ``node_id``, in that node's own network
-    namespace (the ``host`` network)."""
+    namespace (the ``host`` network), as ``user`` (default: the image's), with ``mounts`` and
+    ``secrets`` (swarm secret name -> file name under ``/run/secrets``, readable by ``user``)."""
 
     name: str
     image: str
     command: Sequence[str]
     node_id: str
     labels: Mapping[str, str]
+    mounts: Sequence[JobMount] = ()
+    user: str | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +140,8 @@ class Swarm:
                 error=task.get("Status", {}).get("Err") or None,
                 node_id=task.get("NodeID", ""),
                 container=_task_container(services[task["ServiceID"]], task),
+                image=task.get("Spec", {}).get("ContainerSpec", {}).get("Image", ""),
+                exit_code=(task.get("Status", {}).get("ContainerStatus") or {}).get("ExitCode"),
             )
             for task in sorted(tasks, key=lambda task: str(task.get("CreatedAt", "")))
             if task.get("ServiceID") in services
@@ -149,7 +169,13 @@ class Swarm:
         manager looks at another node's ports: the task binds them there."""
         api = self._client.sdk.api
         template = docker.types.TaskTemplate(
-            docker.types.ContainerSpec(job.image, command=list(job.command)),
+            docker.types.ContainerSpec(
+                job.image,
+                command=list(job.command),
+                user=job.user,
+                mounts=[_mount(mount) for mount in job.mounts],
+                secrets=[self._secret_reference(n, f, job.user) for n, f in job.secrets.items()],
+            ),
             restart_policy=docker.types.RestartPolicy(condition="none"),
             placement=docker.types.Placement(constraints=[f"node.id == {job.node_id}"]),
             networks=[{"Target": "host"}],
@@ -182,6 +208,19 @@ class Swarm:
         finally:
             self._client.call(lambda: api.remove_service(service))
 
+    def _secret_reference(
+        self, name: str, filename: str, user: str | None
+    ) -> docker.types.SecretReference:
+        uid, _, gid = (user or "0").partition(":")
+        secret = self._client.call(lambda: self._client.sdk.secrets.get(name))
+        return docker.types.SecretReference(
+            secret.id, name, filename=filename, uid=uid, gid=gid or uid, mode=0o400
+        )
+
+    def scale(self, service: str, replicas: int) -> None:
+        """Set a replicated service's number of tasks (0: stop it, keeping its spec)."""
+        self._client.call(lambda: self._client.sdk.services.get(service).scale(replicas))
+
     def service_logs(self, service: str, tail: int = 40) -> str:
         """A service's last log lines, from whichever node its tasks ran on."""
         api = self._client.sdk.api
@@ -197,12 +236,11 @@ class Swarm:
         )
         return {s.name: dict(s.attrs["Spec"].get("Labels") or {}) for s in secrets}
 
-    def create_secret(self, name: str, data: str, labels: Mapping[str, str]) -> None:
+    def create_secret(self, name: str, data: str | bytes, labels: Mapping[str, str]) -> None:
         """Through the API: the data is in no file and on no command line."""
+        raw = data.encode() if isinstance(data, str) else data
         self._client.call(
-            lambda: self._client.sdk.secrets.create(
-                name=name, data=data.encode(), labels=dict(labels)
-            )
+            lambda: self._client.sdk.secrets.create(name=name, data=raw, labels=dict(labels))
         )
 
     def remove_secret(self, name: str) -> None:
@@ -232,6 +270,12 @@ class Swarm:
         """``docker stack rm``, waiting until its tasks are shut down."""
         completed = run_docker(["stack", "rm", "--detach=false", stack], cwd=None)
         return completed.stdout + completed.stderr
+
+
+def _mount(mount: JobMount) -> docker.types.Mount:
+    if mount.source.startswith("/"):
+        return docker.types.Mount(mount.target, mount.source, type="bind")
+    return docker.types.Mount(mount.target, mount.source, labels=dict(mount.labels) or None)
 
 
 def _task_container(service: str, task: dict[str, Any]) -> str | None:

@@ -2,9 +2,11 @@
 
 The copy is OpenClaw's own ``openclaw backup create --verify``: it snapshots its SQLite
 databases consistently while the gateway runs (never copying live ``-wal``/``-shm`` files),
-skips what is regenerable, and verifies the archive it wrote. So a backup needs no downtime: it
-runs in the profile's running container (``docker exec``), or, when the gateway is not running,
-in a one-shot container of its image with its trees mounted (:mod:`.volumes`).
+skips what is regenerable, and verifies the archive it wrote. So a backup needs no downtime.
+Where it runs is the target's (:meth:`openclaw_compose.targets.base.Runtime.backup`): compose
+in the profile's running container, else in a one-shot container of its image with its trees
+mounted (:mod:`.volumes`); swarm in a job on the node that holds the trees. A restore replaces
+the trees the same ways, with the gateway stopped meanwhile.
 
 Our archive is a plain tar of two members: ``manifest.json`` (format, project, profile, OpenClaw
 version, time, the SHA-256 and size of the payload) and ``openclaw-backup.tar.gz`` (OpenClaw's
@@ -20,7 +22,7 @@ import os
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,23 +30,15 @@ from typing import Any
 from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ArchiveError, DockerError
+from openclaw_compose.errors import ArchiveError
 from openclaw_compose.runtime.images import image_version
-from openclaw_compose.runtime.volumes import (
-    ROLES,
-    ProfileTrees,
-    empty_trees,
-    profile_trees,
-    run_on_trees,
-    write_tree,
-)
+from openclaw_compose.runtime.volumes import ROLES
+from openclaw_compose.targets.base import Runtime
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 PAYLOAD = "openclaw-backup.tar.gz"
 SUFFIX = ".openclaw-backup.tar"
-_IN_CONTAINER = f"/tmp/{PAYLOAD}"
-_CREATE = ["openclaw", "backup", "create", "--output", _IN_CONTAINER, "--verify", "--json"]
 
 
 @dataclass(frozen=True)
@@ -67,28 +61,13 @@ class Backup:
     """Made while the gateway ran (in its container), else in a one-shot container."""
 
 
-def backup_profile(spec: Spec, profile: str, engine: Engine, out_dir: Path) -> Backup:
+def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) -> Backup:
     """Back up one profile into ``out_dir``: consistent, verified, checksummed."""
     start = time.monotonic()
-    container = engine.containers.project_containers(spec.project).get(profile)
-    live = container is not None and container.status == "running"
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
         payload = Path(tmp) / PAYLOAD
-        if container is not None and live:
-            code, output = engine.containers.exec(container.name, _CREATE)
-            if code != 0:
-                raise DockerError(
-                    f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
-                    + output[-2000:]
-                )
-            engine.containers.copy_from(container.name, _IN_CONTAINER, payload)
-            engine.containers.exec(container.name, ["rm", "-f", _IN_CONTAINER])
-        else:
-            trees = profile_trees(spec, profile)
-            run_on_trees(
-                engine, trees, _CREATE, get=(_IN_CONTAINER, payload), environment=_env(trees)
-            )
+        live = runtime.backup(spec, profile, payload)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         manifest = Manifest(
             format=FORMAT,
@@ -105,11 +84,6 @@ def backup_profile(spec: Spec, profile: str, engine: Engine, out_dir: Path) -> B
         path = out_dir / name
         os.replace(staged, path)
     return Backup(path, manifest, time.monotonic() - start, live)
-
-
-def _env(trees: ProfileTrees) -> dict[str, str]:
-    """What the gateway's container sets too (the image pins the paths already)."""
-    return {"OPENCLAW_PROFILE": trees.profile}
 
 
 def _write_archive(path: Path, manifest: Manifest, payload: Path) -> None:
@@ -174,48 +148,56 @@ def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path]:
     return manifest, payload
 
 
+@dataclass(frozen=True)
+class Restored:
+    manifest: Manifest
+    stopped: bool
+    """Its gateway ran and was stopped for the restore (the caller starts it again)."""
+
+
 def restore_profile(
     spec: Spec,
     profile: str,
     archive: Path,
-    engine: Engine,
+    where: tuple[Engine, Runtime, Path],
     *,
     force: bool,
-    stop: Callable[[], None],
     image: str | None = None,
-) -> Manifest:
-    """Put ``archive`` back into ``profile``'s trees (through ``image``, default the profile's).
+) -> Restored:
+    """Put ``archive`` back into ``profile``'s trees (through ``image``, default the profile's);
+    ``where``: the engine, the target's runtime on it, the project directory.
 
     Refuses, with nothing changed: a damaged archive, an archive from a newer OpenClaw than the
-    image, and trees that hold files unless ``force``. ``stop`` is called first when the
-    profile's gateway runs (it must not write while its state is replaced)."""
-    trees = profile_trees(spec, profile, image)
+    image, and trees that hold files unless ``force``. A running gateway is stopped first (it
+    must not write while its state is replaced)."""
+    engine, runtime, directory = where
+    image = image or spec.profiles[profile].image_ref(spec)
     with tempfile.TemporaryDirectory() as tmp:
         manifest, payload = read_archive(archive, Path(tmp))
-        target = image_version(engine, trees.image)
+        target = image_version(engine, image)
         if target is None:
             raise ArchiveError(
-                f"{trees.image} has no openclaw.version label: cannot tell whether "
+                f"{image} has no openclaw.version label: cannot tell whether "
                 f"{archive.name} (OpenClaw {manifest.openclaw_version}) is too new for it"
             )
         if version_key(manifest.openclaw_version) > version_key(target):
             raise ArchiveError(
                 f"{archive.name}: made by OpenClaw {manifest.openclaw_version}, newer than "
-                f"{trees.image} (OpenClaw {target}); a state migrated by a newer "
+                f"{image} (OpenClaw {target}); a state migrated by a newer "
                 "version cannot go back. Restore it with an image of that version "
                 "(openclaw_version in the profiles file)"
             )
-        occupied = [role for role, empty in empty_trees(engine, trees).items() if not empty]
+        empty = runtime.trees_empty(spec, profile, image)
+        occupied = [role for role in ROLES if not empty[role]]
         if occupied and not force:
             raise ArchiveError(
                 f"profile {profile!r}: {', '.join(occupied)} already hold(s) files; nothing was "
                 "restored. Use --force to replace them with the archive's contents"
             )
-        container = engine.containers.project_containers(spec.project).get(profile)
-        if container is not None and container.status in ("running", "restarting"):
-            stop()
-        write_tree(engine, trees, payload, _members(_payload_manifest(payload)), replace=True)
-    return manifest
+        stopped = runtime.stop_gateway(spec, directory, profile)
+        members = _members(_payload_manifest(payload))
+        runtime.write_trees(spec, profile, image, payload, members)
+    return Restored(manifest, stopped)
 
 
 def _members(payload_manifest: Mapping[str, Any]) -> dict[str, str | None]:

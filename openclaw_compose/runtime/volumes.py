@@ -97,20 +97,47 @@ def run_on_trees(
     if code != 0:
         raise DockerError(
             f"{shlex.join(command)} failed for profile {trees.profile!r} (exit code {code}):\n"
-            + _indent(output)
+            + tail_lines(output)
         )
     return output
 
 
-def empty_trees(engine: Engine, trees: ProfileTrees) -> dict[str, bool]:
-    """Role -> True when that tree holds no file (a missing volume or directory is empty)."""
-    checks = "; ".join(
-        f'if [ -z "$(ls -A {MOUNTS[role]})" ]; then echo {role}=empty; else echo {role}=full; fi'
-        for role in ROLES
-    )
-    output = run_on_trees(engine, trees, ["sh", "-c", checks])
+EMPTY_SCRIPT = "; ".join(
+    f'if [ -z "$(ls -A {MOUNTS[role]})" ]; then echo {role}=empty; else echo {role}=full; fi'
+    for role in ROLES
+)
+"""Prints ``ROLE=empty`` or ``ROLE=full`` for each tree mounted where the gateway sees it."""
+
+
+def parse_empty(output: str) -> dict[str, bool]:
+    """What :data:`EMPTY_SCRIPT` printed: role -> True when that tree holds no file."""
     found = dict(line.split("=", 1) for line in output.split() if "=" in line)
     return {role: found.get(role) == "empty" for role in ROLES}
+
+
+def empty_trees(engine: Engine, trees: ProfileTrees) -> dict[str, bool]:
+    """Role -> True when that tree holds no file (a missing volume or directory is empty)."""
+    return parse_empty(run_on_trees(engine, trees, ["sh", "-c", EMPTY_SCRIPT]))
+
+
+def write_script(archive: str, members: Mapping[str, str | None], *, replace: bool) -> str:
+    """A shell script that extracts ``archive`` (a path in the container) into the mounted
+    trees, as :func:`write_tree` describes."""
+    steps = ["set -eu"]
+    for role, member in members.items():
+        target = MOUNTS[role]
+        steps.append(
+            f"find {target} -mindepth 1 -delete"
+            if replace
+            else f'[ -z "$(ls -A {target})" ] || {{ echo "{role} is not empty" >&2; exit 3; }}'
+        )
+        if member is not None:
+            depth = len(PurePosixPath(member.strip("/")).parts)
+            steps.append(
+                f"tar -xf {shlex.quote(archive)} -C {target} --no-same-owner "
+                f"--strip-components={depth} {shlex.quote(member.strip('/'))}"
+            )
+    return "\n".join(steps)
 
 
 def write_tree(
@@ -126,26 +153,13 @@ def write_tree(
     or to None (the tree only gets emptied). With ``replace`` the trees named in ``members`` are
     emptied first; without it a tree that holds files is refused."""
     _ensure(engine, trees)
-    steps = ["set -eu"]
-    for role, member in members.items():
-        target = MOUNTS[role]
-        steps.append(
-            f"find {target} -mindepth 1 -delete"
-            if replace
-            else f'[ -z "$(ls -A {target})" ] || {{ echo "{role} is not empty" >&2; exit 3; }}'
-        )
-        if member is not None:
-            depth = len(PurePosixPath(member.strip("/")).parts)
-            steps.append(
-                f"tar -xf {_INBOX}/{shlex.quote(archive.name)} -C {target} --no-same-owner "
-                f"--strip-components={depth} {shlex.quote(member.strip('/'))}"
-            )
+    script = write_script(f"{_INBOX}/{archive.name}", members, replace=replace)
     with tempfile.TemporaryDirectory() as tmp:
         wrapper = Path(tmp) / "in.tar"
         _wrap(archive, wrapper)
         code, output = engine.containers.run_once(
             trees.image,
-            ["sh", "-c", "\n".join(steps)],
+            ["sh", "-c", script],
             mounts=trees.mounts(),
             user=USER,
             put=(_INBOX, wrapper),
@@ -153,7 +167,7 @@ def write_tree(
     if code != 0:
         raise DockerError(
             f"writing {', '.join(members)} of profile {trees.profile!r} failed "
-            f"(exit code {code}):\n" + _indent(output)
+            f"(exit code {code}):\n" + tail_lines(output)
         )
 
 
@@ -167,6 +181,7 @@ def _wrap(archive: Path, wrapper: Path) -> None:
             tar.addfile(info, source)
 
 
-def _indent(text: str, lines: int = 20) -> str:
+def tail_lines(text: str, lines: int = 20) -> str:
+    """The last ``lines`` lines of ``text``, indented (for an error message)."""
     tail: Iterable[str] = text.rstrip().splitlines()[-lines:]
     return "\n".join(f"  {line}" for line in tail)

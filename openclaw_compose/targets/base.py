@@ -116,6 +116,49 @@ class Runtime(Protocol):
         """Stop and remove the gateways (volumes too with ``volumes``); what was done."""
         ...
 
+    # One profile at a time: what backup, restore and upgrade need.
+
+    def backup(self, spec: Spec, profile: str, dest: Path) -> bool:
+        """Write OpenClaw's own verified backup of the profile's trees to ``dest``
+        (``openclaw backup create --verify``: consistent while the gateway runs); True when
+        its running gateway made it."""
+        ...
+
+    def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
+        """Role (state, config, workspace) -> True when that tree of the profile holds no
+        file, looked at through ``image``."""
+        ...
+
+    def write_trees(
+        self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
+    ) -> None:
+        """Replace the profile's trees with the directories ``members`` names in ``archive``
+        (see :func:`openclaw_compose.runtime.volumes.write_tree`), through ``image``."""
+        ...
+
+    def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:
+        """Stop the profile's gateway, keeping it defined; True when it was running."""
+        ...
+
+    def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        """Start (or move onto its written image) the profile's gateway of the written project;
+        the other gateways are not touched."""
+        ...
+
+    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+        """Wait until the profile's gateway runs the image ``spec`` gives it and its
+        ``/startupz`` answered 200 ``steady`` times in a row (one a second); None, or why it
+        will not (an exit code 78, a crash loop, the target's own roll back, the timeout)."""
+        ...
+
+    def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
+        """``openclaw doctor --json`` on the profile's state with its image: exit code, output."""
+        ...
+
+    def last_logs(self, spec: Spec, profile: str) -> str:
+        """The last log lines of the profile's gateway."""
+        ...
+
 
 @dataclass(frozen=True)
 class Target:

@@ -1,13 +1,16 @@
 """The compose target's runtime hooks: ``docker compose`` on the generated project, and this
-host's containers for state and logs."""
+host's containers for state and logs. A profile's trees are reached through this engine
+(:mod:`openclaw_compose.runtime.volumes`), its backup made in its running container."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from openclaw_compose.core.contract import EXIT_MIGRATION, exit_reason
 from openclaw_compose.core.envfile import ENV_FILE
-from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import ContainerState, project_label
@@ -15,8 +18,25 @@ from openclaw_compose.errors import DockerError, OutputError
 from openclaw_compose.runtime.images import VERSION_LABEL
 from openclaw_compose.runtime.preflight import taken_ports
 from openclaw_compose.runtime.probes import PROBES, connect_host, probe
+from openclaw_compose.runtime.volumes import (
+    empty_trees,
+    profile_trees,
+    run_on_trees,
+    tail_lines,
+    write_tree,
+)
 from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
+
+CRASH_LOOP = 2
+"""Restarts of a gateway's container that count as a crash loop."""
+BACKUP_FILE = "/tmp/openclaw-backup.tar.gz"
+"""Where ``openclaw backup create`` writes in the container (then copied out, removed)."""
+
+
+def backup_command(output: str) -> list[str]:
+    """OpenClaw's own consistent, verified backup of the trees the gateway sees."""
+    return ["openclaw", "backup", "create", "--output", output, "--verify", "--json"]
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:
@@ -104,3 +124,91 @@ class ComposeRuntime:
         if leftover:
             raise DockerError(f"volumes still present after down --volumes: {', '.join(leftover)}")
         return f"project {spec.project!r} is down; volumes deleted"
+
+    def _container(self, spec: Spec, profile: str) -> ContainerState | None:
+        return self._engine.containers.project_containers(spec.project).get(profile)
+
+    def backup(self, spec: Spec, profile: str, dest: Path) -> bool:
+        """In the running container (``docker exec``), else in a one-shot container of the
+        profile's image with its trees mounted."""
+        container = self._container(spec, profile)
+        if container is None or container.status != "running":
+            trees = profile_trees(spec, profile)
+            run_on_trees(
+                self._engine,
+                trees,
+                backup_command(BACKUP_FILE),
+                get=(BACKUP_FILE, dest),
+                environment={"OPENCLAW_PROFILE": profile},
+            )
+            return False
+        code, output = self._engine.containers.exec(container.name, backup_command(BACKUP_FILE))
+        if code != 0:
+            raise DockerError(
+                f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
+                + tail_lines(output)
+            )
+        self._engine.containers.copy_from(container.name, BACKUP_FILE, dest)
+        self._engine.containers.exec(container.name, ["rm", "-f", BACKUP_FILE])
+        return True
+
+    def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
+        return empty_trees(self._engine, profile_trees(spec, profile, image))
+
+    def write_trees(
+        self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
+    ) -> None:
+        trees = profile_trees(spec, profile, image)
+        write_tree(self._engine, trees, archive, members, replace=True)
+
+    def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:
+        container = self._container(spec, profile)
+        if container is None or container.status not in ("running", "restarting"):
+            return False
+        self._engine.compose.run(directory, "stop", profile)
+        return True
+
+    def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        """``up --no-deps PROFILE``: Compose recreates the container when its image (or any
+        setting) changed, stopping the old one first."""
+        del spec  # compose reads the project from the directory
+        self._engine.compose.run(directory, "up", "--detach", "--no-deps", profile)
+
+    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+        footprint = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+        url = base_url(spec, footprint)
+        deadline = time.monotonic() + timeout
+        answered = 0
+        while True:
+            container = self._container(spec, profile)
+            if container is None:
+                return "its container is gone"
+            exited = container.status != "running" or container.restarts > 0
+            if exited and container.exit_code == EXIT_MIGRATION:
+                return exit_reason(EXIT_MIGRATION)
+            if container.restarts >= CRASH_LOOP:
+                return (
+                    f"crash loop: restarted {container.restarts} times, last exit code "
+                    f"{container.exit_code}"
+                )
+            answered = answered + 1 if probe(url, "startupz") == 200 else 0
+            if container.status == "running" and answered >= steady:
+                return None
+            if time.monotonic() > deadline:
+                return (
+                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container "
+                    f"{container.status})"
+                )
+            time.sleep(1)
+
+    def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
+        container = self._container(spec, profile)
+        if container is None:
+            return 1, "no container"
+        return self._engine.containers.exec(container.name, ["openclaw", "doctor", "--json"])
+
+    def last_logs(self, spec: Spec, profile: str) -> str:
+        container = self._container(spec, profile)
+        if container is None:
+            return "(no container)"
+        return self._engine.containers.logs(container.name, tail=20).rstrip()

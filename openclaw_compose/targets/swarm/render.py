@@ -64,6 +64,19 @@ SWARM_HEALTHCHECK = {"timeout": "10s", "start_period": "180s"}
 """Swarm replaces a task whose healthcheck fails (Compose only marks the container): on a
 loaded node a gateway's first start took over 90 s, and the tasks were killed over and over
 before they could answer. So a longer grace and timeout than Compose's."""
+UPDATE_CONFIG = {
+    "parallelism": 1,
+    "order": "stop-first",
+    "failure_action": "rollback",
+    "monitor": "15s",
+    "max_failure_ratio": 0,
+}
+"""How swarm moves a gateway to a new image (``openclaw-compose upgrade --target swarm``, or
+any deploy that changes it): stop the old task first (the new one needs the same host ports and
+the owner lease of the same state), then watch the new one; a task that exits (code 78: state
+that cannot be migrated), or never turns healthy (the healthcheck judges it), or fails within
+``monitor`` after turning healthy, makes swarm roll the service back to its previous image."""
+ROLLBACK_CONFIG = {"parallelism": 1, "order": "stop-first", "failure_action": "pause"}
 HOSTNAME_MAX = 63
 """One DNS label: what a Linux hostname and every resolver accept."""
 UNPLACED_CONSTRAINT = "node.role == manager"
@@ -170,6 +183,8 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "deploy": {
             "replicas": 1,
             "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
+            "update_config": UPDATE_CONFIG,
+            "rollback_config": ROLLBACK_CONFIG,
             "placement": {"constraints": [placement_constraint(fp.node)]},
         },
     }

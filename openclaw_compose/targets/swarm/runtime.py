@@ -27,16 +27,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from openclaw_compose.core.contract import (
     MOUNTS,
     PROFILE_LABEL,
+    exit_reason,
     profile_secrets,
     seed_text,
     token_ref,
 )
 from openclaw_compose.core.envfile import ENV_FILE
-from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.secretstore import keyed_digest, stored_values
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -51,11 +53,15 @@ from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, swarm_secret
+from openclaw_compose.targets.swarm.trees import NodeTrees
 
 DIGEST_LABEL = "io.openclaw-compose.value-digest"
 """On each secret: notices a value changed in .env (HMAC-SHA256 keyed by the profile's token)."""
 LOCAL_HOST = "127.0.0.1"
 STARTED = frozenset({"starting", "running"})
+FAILED = frozenset({"failed", "rejected"})
+ROLLED_BACK = frozenset({"rollback_started", "rollback_paused", "rollback_completed"})
+"""A service's ``UpdateStatus.State`` once swarm's update monitor gave up on an update."""
 TASK_HEALTH = {"starting": "starting", "running": "healthy"}
 """A swarm task with a healthcheck is ``starting`` until the check passes, then ``running``
 (an unhealthy one is replaced): its health, on any node, without asking that node."""
@@ -287,6 +293,115 @@ class SwarmRuntime:
                 for node, names in kept.items()
             )
         )
+
+    def backup(self, spec: Spec, profile: str, dest: Path) -> bool:
+        NodeTrees(self._engine).backup(spec, profile, dest)
+        return self._running(spec, profile)
+
+    def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
+        return NodeTrees(self._engine).empty(spec, profile, image)
+
+    def write_trees(
+        self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
+    ) -> None:
+        NodeTrees(self._engine).write(spec, profile, image, archive, members)
+
+    def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
+        return NodeTrees(self._engine).doctor(spec, profile)
+
+    def last_logs(self, spec: Spec, profile: str) -> str:
+        with suppress(NotFound):
+            return self._engine.swarm.service_logs(f"{spec.project}_{profile}", tail=20).rstrip()
+        return "(no service)"
+
+    def _service_tasks(self, spec: Spec, profile: str) -> list[TaskState]:
+        service = f"{spec.project}_{profile}"
+        return [
+            task for task in self._engine.swarm.stack_tasks(spec.project) if task.service == service
+        ]
+
+    def _running(self, spec: Spec, profile: str) -> bool:
+        return any(task.state in STARTED for task in self._service_tasks(spec, profile))
+
+    def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:
+        """Scale its service to 0 (its settings stay) and wait until its task is gone."""
+        del directory  # a service is scaled by name
+        service = f"{spec.project}_{profile}"
+        if service not in self._engine.swarm.stack_services(spec.project):
+            return False
+        running = self._running(spec, profile)
+        self._engine.swarm.scale(service, 0)
+        timeout = 120
+        if not _wait_until(lambda: not self._running(spec, profile), timeout):
+            raise DockerError(f"service {service} still has a running task after {timeout} s")
+        return running
+
+    def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        """``docker stack deploy`` of the written stack: only services whose settings changed
+        are updated (swarm's rolling update, ``update_config`` in ``stack.yaml``), and a
+        service scaled to 0 runs again."""
+        del profile  # the stack file says what changed
+        self.start(spec, directory, lambda _: None)
+
+    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+        """Until its current task runs the spec's image, no earlier task still runs, and the
+        gateway answers on its node's address; a roll back by swarm's own update monitor
+        (``failure_action: rollback``: the new task failed or never became healthy) ends the
+        wait at once."""
+        service, expected = f"{spec.project}_{profile}", spec.profiles[profile].image_ref(spec)
+        plan = plan_ports(spec)
+        deadline = time.monotonic() + timeout
+        answered = 0
+        while True:
+            attrs = self._engine.swarm.stack_services(spec.project).get(service)
+            if attrs is None:
+                return "its service is gone"
+            tasks = self._service_tasks(spec, profile)
+            update = attrs.get("UpdateStatus") or {}
+            if update.get("State") in ROLLED_BACK and _image(attrs) != expected:
+                return _rolled_back(tasks, expected, _image(attrs), update)
+            current = current_tasks(tasks).get(service)
+            ready = (
+                current is not None
+                and current.state == "running"
+                and current.image == expected
+                and not any(t.desired != "running" and t.state in STARTED for t in tasks)
+            )
+            url = self.gateway_url(spec, plan, profile, current)
+            answered = answered + 1 if ready and probe(url, "startupz") == 200 else 0
+            if answered >= steady:
+                return None
+            if time.monotonic() > deadline:
+                return (
+                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (task "
+                    f"{_task_state(current)})"
+                )
+            time.sleep(1)
+
+    def gateway_url(self, spec: Spec, plan: PortPlan, profile: str, task: TaskState | None) -> str:
+        """Where the profile's gateway answers: on the node of ``task``."""
+        del spec
+        nodes = {node.id: node for node in self._engine.swarm.nodes()}
+        node = nodes.get(task.node_id) if task else None
+        return self._url(node, self._engine.swarm.state(), plan, profile)
+
+
+def _image(service: Mapping[str, Any]) -> str:
+    image: str = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+    return image
+
+
+def _rolled_back(
+    tasks: Sequence[TaskState], expected: str, now: str, update: Mapping[str, Any]
+) -> str:
+    """What swarm's roll back says: why the new task failed (its exit code, its error)."""
+    failed = [t for t in tasks if t.image == expected and t.state in FAILED]
+    if failed and failed[-1].exit_code:
+        why = exit_reason(failed[-1].exit_code)
+    else:
+        why = failed[-1].error or "" if failed else ""
+    message = update.get("Message") or update.get("State")
+    return f"swarm rolled the service back to {now} ({message})" + (f": {why}" if why else "")
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
