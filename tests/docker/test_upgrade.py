@@ -19,7 +19,7 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,11 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.envfile import ENV_FILE, read_env
-from openclaw_compose.core.ports import BROWSER_CONTROL_OFFSET, CDP_OFFSETS
+from openclaw_compose.core.ports import BROWSER_CONTROL_OFFSET, CDP_OFFSETS, FOOTPRINT_SPAN
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
+from openclaw_compose.runtime.preflight import can_bind
 from openclaw_compose.runtime.probes import probe
 from openclaw_compose.testing import GatewayEndpoint, release_base
 from tests.docker.conftest import spec_with_free_ports
@@ -189,10 +190,28 @@ def test_backup_down_volumes_restore_up(engine: Engine, project: Project) -> Non
     assert code == ExitCode.ARCHIVE, out + err
     assert "--force" in err
 
+    waited = _wait_until_bindable(project.ports.values())
+    print(f"footprints bindable after {waited:.1f} s")
     code, out, err = project.cli("up", "--timeout", "300")
-    assert code == 0, out + err
+    assert code == 0, f"{out}{err}(waited {waited:.0f} s for the ports)"
     for profile in PROFILES:
         project.assert_state(engine, profile)
+
+
+def _wait_until_bindable(bases: Iterable[int], timeout: float = 75) -> float:
+    """Wait until every port of the footprints at ``bases`` can be bound; the seconds waited.
+
+    A client connection to a gateway (a probe, the chat, the CLI in a container) takes an
+    ephemeral port, and the test's port window may lie in the host's ephemeral range: the client
+    port can be one of a footprint's, and after the client closes it stays in TIME_WAIT for 60 s,
+    unbindable (``up``'s preflight calls it taken). After ``timeout`` the preflight reports it."""
+    started = time.monotonic()
+    ports = [port for base in bases for port in range(base, base + FOOTPRINT_SPAN + 1)]
+    while time.monotonic() - started < timeout:
+        if all(can_bind("127.0.0.1", port) for port in ports):
+            break
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 def _damage(archive: Path, damaged: Path) -> None:
