@@ -182,8 +182,9 @@ class Sampler:
 @pytest.fixture
 def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
     """The real image of the previous release, but its gateway exits 78 (OpenClaw's "cannot
-    migrate this state")."""
-    tag = f"octest-exit78:{tmp_path.name[-8:].lower()}"
+    migrate this state"). Its tag is random: another session on the same engine may run this
+    test at the same time, and each removes its own tag at the end."""
+    tag = f"octest-exit78:{os.urandom(4).hex()}"
     (tmp_path / "Dockerfile").write_text(
         f"FROM {gateway_image(PREVIOUS_VERSION)}\n"
         'ENTRYPOINT ["sh", "-c", "echo state cannot be migrated safely >&2; exit 78", "--"]\n'

@@ -2,8 +2,12 @@
 
 One project (main + rescue, started on the previous release) goes through, in order: a backup,
 ``down --volumes`` and a restore; a failed upgrade to an image whose gateway exits 78; a real
-upgrade to the tested release while a sampler probes both gateways every 0.5 s. It needs the
-image of the previous release: ``make previous-image``.
+upgrade to the tested release while a sampler probes both gateways every 0.5 s. Each gateway
+starts with state that matters: a marker file, a workspace note, and the session of one chat
+turn through a stand-in model provider on the host (its key a secret of the profile, as in
+``test_secrets.py``). After every step the marker, the note and the sessions (ids and keys, from
+``openclaw sessions --json``) are the ones recorded at the start. It needs the image of the
+previous release: ``make previous-image``.
 """
 
 from __future__ import annotations
@@ -11,21 +15,30 @@ from __future__ import annotations
 import json
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
+from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.ports import BROWSER_CONTROL_OFFSET, CDP_OFFSETS, FOOTPRINT_SPAN
+from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image, token_variable
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.testing import release_base
+from openclaw_compose.runtime.preflight import can_bind
+from openclaw_compose.testing import GatewayEndpoint, release_base
 from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports
 from tests.helpers import run_cli
+from tests.standin_provider import StandinProvider, standin_provider
+
+from .test_secrets import KEYS, provider_fragment
 
 MARKER = "/home/node/.openclaw/upgrade-marker.txt"
 NOTE = "/home/node/workspace/notes.md"
+PROFILES = ("main", "rescue")
+Sessions = set[tuple[str, str]]
+"""A gateway's sessions as (session id, key) pairs."""
 
 
 @dataclass
@@ -35,9 +48,11 @@ class Project:
     project: str
     ports: dict[str, int]
     contents: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Sessions] = field(default_factory=dict)
+    """Each profile's sessions after its one chat turn on the previous release."""
 
-    def cli(self, *args: str | Path) -> tuple[int, str, str]:
-        result = run_cli(*args, "-f", self.spec_file, "-o", self.directory)
+    def cli(self, *args: str | Path, input: str | None = None) -> tuple[int, str, str]:
+        result = run_cli(*args, "-f", self.spec_file, "-o", self.directory, input=input)
         return result.exit_code, result.stdout, result.stderr
 
     def container(self, engine: Engine, profile: str) -> str:
@@ -48,6 +63,35 @@ class Project:
         assert code == 0, output
         return output
 
+    def gateway(self, profile: str) -> GatewayEndpoint:
+        """How a test reaches the profile's gateway (the token from the project's store)."""
+        base = self.ports[profile]
+        return GatewayEndpoint(
+            profile=profile,
+            base_url=f"http://127.0.0.1:{base}",
+            ws_url=f"ws://127.0.0.1:{base}",
+            token=read_env((self.directory / ENV_FILE).read_text())[token_variable(profile)],
+            port=base,
+            browser_control_port=base + BROWSER_CONTROL_OFFSET,
+            cdp_ports=(base + CDP_OFFSETS[0], base + CDP_OFFSETS[1]),
+        )
+
+    def list_sessions(self, engine: Engine, profile: str) -> Sessions:
+        """``openclaw sessions --json`` in the profile's container (the JSON may follow other
+        output)."""
+        code, output = engine.containers.exec(
+            self.container(engine, profile), ["openclaw", "sessions", "--json"]
+        )
+        assert code == 0, output
+        listing, _ = json.JSONDecoder().raw_decode(output, output.index("{"))
+        return {(s["sessionId"], s["key"]) for s in listing["sessions"]}
+
+    def assert_state(self, engine: Engine, profile: str) -> None:
+        """The marker, the note and the sessions are the ones the fixture recorded."""
+        assert self.read(engine, profile, MARKER) == self.contents[profile]
+        assert self.read(engine, profile, NOTE) == f"{profile}\n"
+        assert self.list_sessions(engine, profile) == self.sessions[profile], profile
+
     def version(self, engine: Engine, profile: str) -> str:
         code, output = engine.containers.exec(
             self.container(engine, profile), ["openclaw", "--version"]
@@ -57,27 +101,48 @@ class Project:
 
 
 @pytest.fixture(scope="module")
-def project(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+def provider() -> Iterator[StandinProvider]:
+    """The model provider of both gateways, on the host's loopback (the gateways share the
+    host's network), running for the whole module."""
+    with standin_provider("MARKER-upgrade-5e8") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def project(
+    engine: Engine, provider: StandinProvider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Project]:
     if engine.containers.image_labels(gateway_image(PREVIOUS_VERSION)) is None:
         pytest.fail(f"image of OpenClaw {PREVIOUS_VERSION} missing: run 'make previous-image'")
     directory = tmp_path_factory.mktemp("upgrade")
     bases: list[int] = []
-    spec_file = spec_with_free_ports(directory, bases, "main", "rescue")
+    spec_file = spec_with_free_ports(directory, bases, *PROFILES)
+    chat = f"    secrets: [PROVIDER_KEY]\n    openclaw: {json.dumps(provider_fragment(provider))}\n"
     text = spec_file.read_text().replace(
         "profiles:", f'openclaw_version: "{PREVIOUS_VERSION}"\nprofiles:'
     )
-    spec_file.write_text(text.replace("  rescue:\n", "  rescue:\n    role: rescue\n"))
+    text = text.replace("  main:\n", "  main:\n" + chat)
+    spec_file.write_text(text.replace("  rescue:\n", "  rescue:\n    role: rescue\n" + chat))
     name = text.splitlines()[0].split(": ")[1]
-    made = Project(directory, spec_file, name, {"main": bases[0], "rescue": bases[1]})
+    made = Project(directory, spec_file, name, dict(zip(PROFILES, bases, strict=True)))
     try:
+        for profile in PROFILES:
+            code, out, err = made.cli("secret", "set", profile, "PROVIDER_KEY", input=KEYS[profile])
+            assert code == 0, out + err
         code, out, err = made.cli("up", "--timeout", "300")
         assert code == 0, out + err
-        for profile in ("main", "rescue"):
+        for profile in PROFILES:
             container = made.container(engine, profile)
             made.contents[profile] = f"{profile} state from OpenClaw {PREVIOUS_VERSION}\n"
             script = f"printf %s '{made.contents[profile]}' > {MARKER} && echo {profile} > {NOTE}"
             code, output = engine.containers.exec(container, ["sh", "-c", script])
             assert code == 0, output
+            reply = made.gateway(profile).chat(f"Hello from {profile}.", timeout=300)
+            assert reply.strip() == provider.marker, profile
+            assert f"Bearer {KEYS[profile]}" in provider.authorizations, profile
+            made.sessions[profile] = made.list_sessions(engine, profile)
+            assert made.sessions[profile], f"{profile}: the chat turn left no session"
+            print(f"{profile}: sessions {sorted(made.sessions[profile])}")
         yield made
     finally:
         made.cli("down", "--volumes", "--yes")
@@ -117,11 +182,28 @@ def test_backup_down_volumes_restore_up(engine: Engine, project: Project) -> Non
     assert code == ExitCode.ARCHIVE, out + err
     assert "--force" in err
 
+    waited = _wait_until_bindable(project.ports.values())
+    print(f"footprints bindable after {waited:.1f} s")
     code, out, err = project.cli("up", "--timeout", "300")
-    assert code == 0, out + err
-    for profile in ("main", "rescue"):
-        assert project.read(engine, profile, MARKER) == project.contents[profile]
-        assert project.read(engine, profile, NOTE) == f"{profile}\n"
+    assert code == 0, f"{out}{err}(waited {waited:.0f} s for the ports)"
+    for profile in PROFILES:
+        project.assert_state(engine, profile)
+
+
+def _wait_until_bindable(bases: Iterable[int], timeout: float = 75) -> float:
+    """Wait until every port of the footprints at ``bases`` can be bound; the seconds waited.
+
+    A client connection to a gateway (a probe, the chat, the CLI in a container) takes an
+    ephemeral port, and the test's port window may lie in the host's ephemeral range: the client
+    port can be one of a footprint's, and after the client closes it stays in TIME_WAIT for 60 s,
+    unbindable (``up``'s preflight calls it taken). After ``timeout`` the preflight reports it."""
+    started = time.monotonic()
+    ports = [port for base in bases for port in range(base, base + FOOTPRINT_SPAN + 1)]
+    while time.monotonic() - started < timeout:
+        if all(can_bind("127.0.0.1", port) for port in ports):
+            break
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 def _damage(archive: Path, damaged: Path) -> None:
@@ -150,7 +232,8 @@ def test_failed_upgrade_restores_the_rescue_and_never_stops_main(
     containers = engine.containers.project_containers(project.project)
     assert containers["main"].started_at == main_started, "main was stopped"
     assert PREVIOUS_VERSION in project.version(engine, "rescue")
-    assert project.read(engine, "rescue", MARKER) == project.contents["rescue"]
+    for profile in PROFILES:
+        project.assert_state(engine, profile)
     assert project.spec_file.read_text() == spec_before
 
 
@@ -170,10 +253,9 @@ def test_upgrade_keeps_one_gateway_answering_and_the_state(
     )
     assert any(s["rescue"] != 200 for s in sampler.samples), "rescue was never restarted"
     assert any(s["main"] != 200 for s in sampler.samples), "main was never restarted"
-    for profile in ("main", "rescue"):
+    for profile in PROFILES:
         assert f"OpenClaw {OPENCLAW_VERSION}" in project.version(engine, profile)
-        assert project.read(engine, profile, MARKER) == project.contents[profile]
-        assert project.read(engine, profile, NOTE) == f"{profile}\n"
+        project.assert_state(engine, profile)
     assert f'openclaw_version: "{OPENCLAW_VERSION}"' in project.spec_file.read_text()
     status = json.loads(run_cli("status", "--json", "-f", project.spec_file).stdout)
     assert {p["profile"]: p["version"] for p in status["profiles"]} == {
