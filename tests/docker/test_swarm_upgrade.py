@@ -95,9 +95,7 @@ def stack(
             release_base(port)
 
 
-def test_backup_then_restore_over_changed_state_while_it_runs(
-    engine: Engine, stack: Stack
-) -> None:
+def test_backup_then_restore_over_changed_state_while_it_runs(engine: Engine, stack: Stack) -> None:
     backups = stack.directory / "manual"
     started = time.monotonic()
     made = run_cli("backup", "main", "-f", stack.spec_file, "-o", backups, "--target", "swarm")
