@@ -238,6 +238,32 @@ def test_a_gateway_killed_on_a_worker_comes_back_without_the_lease_wait(fleet: F
     )
 
 
+def test_backup_and_restore_of_a_gateway_on_a_worker_from_outside(fleet: Fleet) -> None:
+    """The trees are on the worker; the archive comes back through the manager's log stream
+    and goes there again as swarm secrets, each time by a job on that worker."""
+    marker = f"{STATE_DIR}/backup-marker"
+    assert fleet.container("alice").exec_run(["sh", "-c", f"echo kept > {marker}"]).exit_code == 0
+    backups = fleet.directory / "backups"
+    where = ("-f", fleet.spec_file, "-o", fleet.directory, "--target", "swarm")
+    start = time.monotonic()
+    made = outside(fleet.cluster, "backup", "alice", *where[:2], "-o", backups, *where[4:])
+    fleet.cluster.timings["backup of a gateway on a worker, from outside"] = (
+        time.monotonic() - start
+    )
+    assert made.exit_code == 0, made.output
+    (archive,) = backups.iterdir()
+    assert fleet.container("alice").exec_run(["sh", "-c", f"echo lost > {marker}"]).exit_code == 0
+    start = time.monotonic()
+    restored = outside(fleet.cluster, "restore", "alice", archive, "--force", *where)
+    assert restored.exit_code == 0, restored.output
+    seconds_until_started(fleet.url("alice"))
+    fleet.cluster.timings["restore of it and its start"] = time.monotonic() - start
+    assert fleet.container("alice").exec_run(["cat", marker]).output.decode() == "kept\n"
+    assert not [
+        name for name in fleet.cluster.manager.sdk().secrets.list() if "restore" in name.name
+    ], "the restore's secrets are removed"
+
+
 def test_a_port_taken_on_a_worker_is_refused_before_anything_is_deployed(
     fleet: Fleet, tmp_path: Path
 ) -> None:

@@ -50,3 +50,13 @@ def push_images(spec: Spec, engine: Engine, progress: ProgressFn) -> dict[str, s
         pinned[image] = f"{repository}@{digest}"
         progress(f"pushed {pinned[image]} in {time.monotonic() - start:.1f} s")
     return pinned
+
+
+def node_reference(spec: Spec, image: str) -> str:
+    """How a node gets ``image``: with ``registry:``, by the registry's name for it (``deploy``
+    and ``push`` put it there), unless it names a digest already; without, as it is (each node
+    has it)."""
+    if spec.registry is None or "@" in image:
+        return image
+    repository, tag = registry_repository(spec.registry, image)
+    return f"{repository}:{tag}"

@@ -42,6 +42,7 @@ from openclaw_compose.runtime.volumes import (
     write_script,
 )
 from openclaw_compose.targets.compose.runtime import backup_command
+from openclaw_compose.targets.swarm.images import node_reference
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 
 JOB_LABEL = "io.openclaw-compose.trees"
@@ -107,7 +108,7 @@ class NodeTrees:
         labels = {STACK_LABEL: spec.project}
         job = Job(
             name=f"{spec.project[:40]}-trees-{os.urandom(4).hex()}",
-            image=image,
+            image=node_reference(spec, image),
             command=["sh", "-c", f"export OPENCLAW_PROFILE={shlex.quote(profile)}\n{script}"],
             node_id=node.id,
             labels={JOB_LABEL: spec.project},
