@@ -155,6 +155,7 @@ def test_rolling_upgrade_keeps_one_gateway_answering_and_the_state(
     seconds = time.monotonic() - started
     assert code == 0, out + err
     print(f"swarm upgrade of rescue + main: {seconds:.1f} s, {len(sampler.samples)} samples")
+    assert err.count("; doctor: 0 error(s)") == 2, err  # doctor ran next to each gateway
     misses = sampler.misses()
     assert not misses, f"{len(misses)} of {len(sampler.samples)} samples: {misses}\n{err}"
     assert any(s["rescue"] != 200 for s in sampler.samples), "rescue was never restarted"
