@@ -12,14 +12,14 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.spec import DEFAULT_IMAGE, gateway_image
+from openclaw_compose.core.spec import DEFAULT_IMAGE, OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import DockerError
@@ -199,3 +199,25 @@ def broken_image(engine: Engine, tmp_path: Path) -> Iterator[str]:
         yield tag
     finally:
         subprocess.run([docker, "rmi", "-f", tag], check=False, capture_output=True)
+
+
+def upgrade_sampled(
+    cli: Callable[..., tuple[int, str, str]], ports: dict[str, int], label: str
+) -> str:
+    """``upgrade --to`` the tested release through ``cli`` while a :class:`Sampler` probes
+    every gateway; asserts that it succeeded, that at every sample at least one gateway answered
+    200 and that every gateway was restarted. Its standard error (the progress)."""
+    started = time.monotonic()
+    with Sampler(ports) as sampler:
+        code, out, err = cli("upgrade", "--to", OPENCLAW_VERSION, "--timeout", "300")
+    seconds = time.monotonic() - started
+    assert code == 0, out + err
+    print(f"{label}: {seconds:.1f} s, {len(sampler.samples)} samples")
+    misses = sampler.misses()
+    assert not misses, (
+        f"{len(misses)} of {len(sampler.samples)} samples with no gateway answering: "
+        f"{misses}\n{err}"
+    )
+    for profile in ports:
+        assert any(s[profile] != 200 for s in sampler.samples), f"{profile} was never restarted"
+    return err

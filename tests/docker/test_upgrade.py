@@ -28,7 +28,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.preflight import can_bind
 from openclaw_compose.testing import GatewayEndpoint, release_base
-from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports
+from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports, upgrade_sampled
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
 
@@ -240,19 +240,7 @@ def test_failed_upgrade_restores_the_rescue_and_never_stops_main(
 def test_upgrade_keeps_one_gateway_answering_and_the_state(
     engine: Engine, project: Project
 ) -> None:
-    started = time.monotonic()
-    with Sampler(project.ports) as sampler:
-        code, out, err = project.cli("upgrade", "--to", OPENCLAW_VERSION, "--timeout", "300")
-    seconds = time.monotonic() - started
-    assert code == 0, out + err
-    print(f"upgrade of rescue + main: {seconds:.1f} s, {len(sampler.samples)} samples")
-    misses = sampler.misses()
-    assert not misses, (
-        f"{len(misses)} of {len(sampler.samples)} samples with no gateway answering: "
-        f"{misses}\n{err}"
-    )
-    assert any(s["rescue"] != 200 for s in sampler.samples), "rescue was never restarted"
-    assert any(s["main"] != 200 for s in sampler.samples), "main was never restarted"
+    upgrade_sampled(project.cli, project.ports, "upgrade of rescue + main")
     for profile in PROFILES:
         assert f"OpenClaw {OPENCLAW_VERSION}" in project.version(engine, profile)
         project.assert_state(engine, profile)

@@ -83,26 +83,12 @@ class NodeTrees:
         profile: str,
         image: str,
         script: str,
+        *,
         secrets: Mapping[str, str] | None = None,
+        check: bool = True,
     ) -> JobResult:
-        """``script`` on the profile's node with its trees mounted; raises when it failed."""
-        result, node = self._job(spec, profile, image, script, secrets)
-        if result.state != "complete":
-            detail = f"{result.state}: {result.error}" if result.error else result.state
-            raise DockerError(
-                f"a job on node {node.hostname} ({node.address}) for profile {profile!r} failed "
-                f"({detail}):\n" + tail_lines(result.output)
-            )
-        return result
-
-    def _job(
-        self,
-        spec: Spec,
-        profile: str,
-        image: str,
-        script: str,
-        secrets: Mapping[str, str] | None = None,
-    ) -> tuple[JobResult, SwarmNode]:
+        """``script`` on the profile's node with its trees mounted; with ``check``, raises when
+        it failed."""
         trees = profile_trees(spec, profile, image)
         node = self.node(spec, profile)
         labels = {STACK_LABEL: spec.project}
@@ -116,7 +102,14 @@ class NodeTrees:
             user=USER,
             secrets=secrets or {},
         )
-        return self._engine.swarm.run_job(job, JOB_TIMEOUT), node
+        result = self._engine.swarm.run_job(job, JOB_TIMEOUT)
+        if check and result.state != "complete":
+            detail = f"{result.state}: {result.error}" if result.error else result.state
+            raise DockerError(
+                f"a job on node {node.hostname} ({node.address}) for profile {profile!r} failed "
+                f"({detail}):\n" + tail_lines(result.output)
+            )
+        return result
 
     def backup(self, spec: Spec, profile: str, dest: Path) -> None:
         script = (
@@ -139,7 +132,7 @@ class NodeTrees:
         """``openclaw doctor --json`` (read-only) next to the running gateway; 0 when it
         completed."""
         image = spec.profiles[profile].image_ref(spec)
-        result, _ = self._job(spec, profile, image, "exec openclaw doctor --json")
+        result = self.run(spec, profile, image, "exec openclaw doctor --json", check=False)
         return (0 if result.state == "complete" else 1), result.output
 
     def empty(self, spec: Spec, profile: str, image: str) -> dict[str, bool]:
