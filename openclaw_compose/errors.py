@@ -1,8 +1,8 @@
 """Every error a user can cause, and the exit code it ends the program with.
 
-The CLI has exactly one handler (``cli._handled``) that turns these into a message on stderr and an
-exit code; nothing else prints errors or exits. Messages say what is wrong, where (file, profile,
-field, port) and what to do about it.
+The CLI has exactly one handler (``cli.common.handled``) that turns these into a message on
+stderr and an exit code; nothing else prints errors or exits. Messages say what is wrong, where
+(file, profile, field, port) and what to do about it.
 """
 
 from __future__ import annotations

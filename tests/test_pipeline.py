@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose import cli
+from openclaw_compose.cli import common
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE
 from openclaw_compose.engine.containers import ContainerState, PublishedPort
 from openclaw_compose.errors import ExitCode
@@ -23,7 +23,7 @@ from .helpers import run_cli, snapshot, write_tree
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     engine = FakeEngine().with_images(DEFAULT_IMAGE)
-    monkeypatch.setattr(cli, "connect", lambda: engine)
+    monkeypatch.setattr(common, "connect", lambda: engine)
     return engine
 
 

@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
-from openclaw_compose.cli import (
+from openclaw_compose.cli.common import (
     JsonFlag,
     ProjectDir,
     SpecFile,
-    _handled,
-    _known_profile,
-    _print_json,
-    _table,
+    handled,
+    known_profile,
+    print_json,
+    table,
 )
 
 secret_app = typer.Typer(
@@ -31,7 +31,7 @@ Name = Annotated[str, typer.Argument(help="The secret's name, as listed in the p
 
 
 @secret_app.command("set")
-@_handled
+@handled
 def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir = Path()) -> None:
     """Store a secret's value, read from standard input (no echo on a terminal; a trailing
     newline is dropped). Running gateways get it at the next 'up' or 'deploy'."""
@@ -51,7 +51,7 @@ def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir
 
 
 @secret_app.command("list")
-@_handled
+@handled
 def list_(
     profile: Annotated[str | None, typer.Argument(help="Only this profile.")] = None,
     file: SpecFile = None,
@@ -62,18 +62,18 @@ def list_(
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.secretstore import secret_states
 
-    spec = load_spec(file).spec if profile is None else _known_profile(file, profile)
+    spec = load_spec(file).spec if profile is None else known_profile(file, profile)
     states = secret_states(spec, output, profile)
     if as_json:
-        _print_json({"secrets": [state.to_json() for state in states]})
+        print_json({"secrets": [state.to_json() for state in states]})
         return
     rows = [("PROFILE", "SECRET", "VALUE", "STORED AS")]
     rows += [(s.profile, s.name, "set" if s.set else "unset", s.variable) for s in states]
-    typer.echo(_table(rows) if states else "no profile declares secrets")
+    typer.echo(table(rows) if states else "no profile declares secrets")
 
 
 @secret_app.command("rm")
-@_handled
+@handled
 def rm(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir = Path()) -> None:
     """Remove a secret's value from the store."""
     from openclaw_compose.core.envfile import ENV_FILE

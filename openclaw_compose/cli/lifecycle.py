@@ -1,0 +1,299 @@
+"""Commands that run the gateways: up/deploy, push, down/undeploy, status, logs, cli, doctor,
+dashboard."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from openclaw_compose.cli import common
+from openclaw_compose.cli.common import (
+    ForceFlag,
+    HomeOption,
+    IgnoreNative,
+    JsonFlag,
+    ProjectDir,
+    ReadyTimeout,
+    SpecFile,
+    TargetOption,
+    YesFlag,
+    app,
+    handled,
+    host_facts,
+    known_profile,
+    print_json,
+    print_warnings,
+    progress,
+    table,
+)
+from openclaw_compose.errors import ExitCode
+from openclaw_compose.targets import DEFAULT_TARGET
+
+if TYPE_CHECKING:
+    from openclaw_compose.core.checks import HostFacts
+    from openclaw_compose.targets.base import GatewayStatus
+
+ENTRYPOINT = "openclaw-compose-entrypoint"
+"""The image's entrypoint (images/gateway/): ``--exec ARGS`` runs the openclaw CLI with the
+gateway's token and secrets exported."""
+
+
+def _start(
+    file: Path | None,
+    output: Path,
+    timeout: float,
+    force: bool,
+    target: str,
+    *,
+    host: HostFacts | None = None,
+) -> None:
+    from openclaw_compose.project import check_spec
+    from openclaw_compose.runtime import pipeline
+
+    checked = check_spec(file, host, target=target)
+    print_warnings(checked.report)
+    gateways = pipeline.up(
+        checked, output, common.connect(), timeout=timeout, progress=progress, force=force
+    )
+    typer.echo(_status_table(gateways))
+
+
+@app.command()
+@handled
+def up(
+    *,
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: ReadyTimeout = 180,
+    force: ForceFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Check, preflight, generate, start every gateway and wait until ready."""
+    _start(file, output, timeout, force, target, host=host_facts(home, ignore_native))
+
+
+@app.command()
+@handled
+def deploy(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    timeout: ReadyTimeout = 180,
+    force: ForceFlag = False,
+) -> None:
+    """Swarm: 'up --target swarm': check, place on the swarm's nodes, preflight, generate
+    stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
+    _start(file, output, timeout, force, "swarm")
+
+
+@app.command()
+@handled
+def push(file: SpecFile = None) -> None:
+    """Swarm: tag and push every image the stack uses to the profiles file's 'registry:', and
+    print the digest reference each node pulls (deploy does this itself)."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.images import require_images
+    from openclaw_compose.targets.swarm.images import push_images
+
+    loaded = load_spec(file)
+    if loaded.spec.registry is None:
+        raise UsageError(
+            f"{loaded.source}: no 'registry:' to push to; add 'registry: HOST:PORT' (a Docker "
+            "registry every swarm node reaches)"
+        )
+    engine = common.connect()
+    require_images(loaded.spec, engine)
+    for image, reference in push_images(loaded.spec, engine, progress).items():
+        typer.echo(f"{image} -> {reference}")
+
+
+def _stop(file: Path | None, output: Path, volumes: bool, yes: bool, target: str) -> None:
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.runtime import pipeline
+    from openclaw_compose.targets import get_target
+
+    chosen = get_target(target)
+    spec = load_spec(file).spec
+    if volumes and not yes:
+        typer.confirm(
+            f"Delete every volume of project {spec.project!r} (state, config, workspace; "
+            f"target {chosen.name})?",
+            abort=True,
+        )
+    typer.echo(
+        pipeline.down(spec, output, common.connect(), chosen, volumes=volumes, progress=progress)
+    )
+
+
+VolumesFlag = Annotated[
+    bool,
+    typer.Option("--volumes", help="Also delete state, config and workspace volumes (this node)."),
+]
+
+
+@app.command()
+@handled
+def down(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    volumes: VolumesFlag = False,
+    yes: YesFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
+) -> None:
+    """Stop and remove the gateways; volumes are kept unless --volumes."""
+    _stop(file, output, volumes, yes, target)
+
+
+@app.command()
+@handled
+def undeploy(
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    volumes: VolumesFlag = False,
+    yes: YesFlag = False,
+) -> None:
+    """Swarm: 'down --target swarm': remove the stack (services, networks, seeds, token
+    secrets); volumes are kept unless --volumes."""
+    _stop(file, output, volumes, yes, "swarm")
+
+
+def _status_table(gateways: list[GatewayStatus]) -> str:
+    placed = any(gw.node for gw in gateways)
+    rows: list[tuple[str, ...]] = [
+        (
+            "PROFILE",
+            *(("NODE",) if placed else ()),
+            "VERSION",
+            "URL",
+            "STATE",
+            "HEALTHZ",
+            "STARTUPZ",
+            "READYZ",
+            "TOKEN",
+        )
+    ]
+    for gw in gateways:
+        probes = [str(gw.probes[name] or "-") for name in ("healthz", "startupz", "readyz")]
+        state = gw.state + (f" ({gw.health})" if gw.health else "")
+        node = (f"{gw.node} ({gw.address})" if gw.node else "-",) if placed else ()
+        rows.append((gw.profile, *node, gw.version or "-", gw.url, state, *probes, gw.token))
+    return table(rows)
+
+
+@app.command()
+@handled
+def status(
+    file: SpecFile = None, as_json: JsonFlag = False, target: TargetOption = DEFAULT_TARGET
+) -> None:
+    """Per profile: container (swarm: task) state, /healthz /startupz /readyz, URL and ports."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.ports import plan_ports
+    from openclaw_compose.runtime import pipeline
+    from openclaw_compose.targets import get_target
+
+    chosen = get_target(target)
+    spec = load_spec(file).spec
+    gateways = pipeline.status(spec, plan_ports(spec), common.connect(), chosen)
+    if as_json:
+        print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
+    else:
+        typer.echo(_status_table(gateways))
+
+
+@app.command()
+@handled
+def logs(
+    profile: Annotated[str, typer.Argument(help="Profile whose gateway logs to show.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    follow: Annotated[bool, typer.Option("--follow", "-F", help="Keep following.")] = False,
+    tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
+) -> None:
+    """Show a gateway's logs."""
+
+    known_profile(file, profile)
+    args = ["logs", "--no-log-prefix", "--tail", str(tail)] + (["--follow"] if follow else [])
+    raise typer.Exit(common.connect().compose.passthrough(output, *args, profile))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@handled
+def cli(
+    ctx: typer.Context,
+    profile: Annotated[str, typer.Argument(help="Profile whose container runs the command.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+) -> None:
+    """Run the openclaw CLI in a profile's container: cli rescue -- gateway status.
+
+    It runs through the image's entrypoint (--exec), so the CLI has the gateway's token and
+    secrets in its environment, as the gateway has."""
+
+    known_profile(file, profile)
+    tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
+    command = ["exec", *tty, profile, ENTRYPOINT, "--exec", *ctx.args]
+    code = common.connect().compose.passthrough(output, *command)
+    raise typer.Exit(code)
+
+
+@app.command()
+@handled
+def doctor(
+    file: SpecFile = None,
+    target: TargetOption = DEFAULT_TARGET,
+    home: HomeOption = None,
+    ignore_native: IgnoreNative = False,
+) -> None:
+    """Check the engine, Compose v2, every image, the target's ports and the native gateways;
+    exit 1 if any fails."""
+    from openclaw_compose.project import check_spec
+    from openclaw_compose.runtime.doctor import diagnose
+
+    findings = diagnose(
+        check_spec(file, host_facts(home, ignore_native), target=target), common.connect()
+    )
+    for finding in findings:
+        typer.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.name}: {finding.detail}")
+    if not all(finding.ok for finding in findings):
+        raise typer.Exit(ExitCode.PROBLEMS)
+
+
+@app.command()
+@handled
+def dashboard(
+    profile: Annotated[str, typer.Argument(help="Profile whose Control UI to open.")],
+    file: SpecFile = None,
+    output: ProjectDir = Path(),
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the Control UI URL of a profile, signed in with its token (#token=...).
+
+    The URL holds the gateway's token: whoever has it has operator access."""
+    from openclaw_compose.core.contract import token_ref
+    from openclaw_compose.core.envfile import ENV_FILE
+    from openclaw_compose.core.ports import plan_ports
+    from openclaw_compose.core.secretstore import stored_values
+    from openclaw_compose.errors import UsageError
+    from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
+
+    spec = known_profile(file, profile)
+    ref = token_ref(spec, profile)
+    token = stored_values(output).get(ref.variable)
+    if not token:
+        raise UsageError(
+            f"no token for profile {profile!r} in {output / ENV_FILE} ({ref.variable}); run "
+            "'openclaw-compose generate' (or up) there, or pass -o DIR"
+        )
+    fp = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+    url = dashboard_url(base_url(spec, fp), token)
+    warning = "this URL holds the gateway's token (operator access): do not share or log it"
+    if as_json:
+        print_json({"profile": profile, "url": url, "credential": True, "warning": warning})
+    else:
+        typer.echo(f"openclaw-compose: {warning}", err=True)
+        typer.echo(url)
