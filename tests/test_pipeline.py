@@ -3,6 +3,7 @@ nothing is written or started when a preflight fails, and the exit codes 4 and 5
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +90,21 @@ def test_port_of_another_container_is_refused_before_anything(
     assert "[port-in-use]" in result.stderr
     assert "container 'other-gw-1' (exited) of compose project 'other'" in result.stderr
     assert snapshot(tmp_path / "out") == {}
+    assert fake.compose.calls == []
+
+
+def test_a_port_held_by_time_wait_is_named_so(tmp_path: Path, fake: FakeEngine, base: int) -> None:
+    """A connection that used the base port as its local port and was closed from this end
+    holds it for 60 s without any process: the message says so, and what to do."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname(), source_address=("127.0.0.1", base))
+        accepted, _ = server.accept()
+        client.close()  # the end that closes first waits out TIME_WAIT
+        accepted.close()
+    result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.PROBLEMS
+    assert "[port-in-use]" in result.stderr
+    assert "TIME_WAIT (free again within 60 s" in result.stderr
     assert fake.compose.calls == []
 
 

@@ -416,10 +416,13 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
-def listening_sockets() -> dict[str, int]:
-    """Every TCP socket in LISTEN state on this host (``/proc/net/tcp``, ``tcp6``): its
-    ``socket:[inode]`` (as ``/proc/<pid>/fd`` links name it) -> its port."""
-    sockets = {}
+_LISTEN, _TIME_WAIT = "0A", "06"
+"""TCP states as ``/proc/net/tcp`` writes them."""
+
+
+def _tcp_sockets() -> Iterator[tuple[str, int, str]]:
+    """Every TCP socket of this network namespace (``/proc/net/tcp``, ``tcp6``): its state, its
+    local port and its inode (0 for a socket no process holds any more)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -427,9 +430,20 @@ def listening_sockets() -> dict[str, int]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 9 and fields[3] == "0A":
-                sockets[f"socket:[{fields[9]}]"] = int(fields[1].rsplit(":", 1)[1], 16)
-    return sockets
+            if len(fields) > 9:
+                yield fields[3], int(fields[1].rsplit(":", 1)[1], 16), fields[9]
+
+
+def listening_sockets() -> dict[str, int]:
+    """Every TCP socket in LISTEN state on this host: its ``socket:[inode]`` (as
+    ``/proc/<pid>/fd`` links name it) -> its port."""
+    return {f"socket:[{inode}]": port for state, port, inode in _tcp_sockets() if state == _LISTEN}
+
+
+def time_wait_ports() -> set[int]:
+    """Local ports of closed connections still in TIME_WAIT (up to 60 s after the close): no
+    process holds them, yet nothing can listen there until then."""
+    return {port for state, port, _ in _tcp_sockets() if state == _TIME_WAIT}
 
 
 def listening_ports() -> set[int]:

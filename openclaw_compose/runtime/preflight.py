@@ -23,7 +23,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from openclaw_compose.core.checks import CheckCode, Problem
-from openclaw_compose.core.native import listening_sockets
+from openclaw_compose.core.native import listening_sockets, time_wait_ports
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -157,6 +157,13 @@ def can_bind(address: str, port: int) -> bool:
     return True
 
 
+TIME_WAIT_HOLDER = (
+    "recent connections that used it as their local port, now in TCP's TIME_WAIT (free again "
+    "within 60 s: wait and retry, or use base ports below 32768, outside the kernel's range "
+    "for such ports)"
+)
+
+
 def port_problem(
     profile: str, holder: str, ports: list[int], address: str, node: str | None
 ) -> Problem:
@@ -189,7 +196,11 @@ def _process_holders(ports: Iterable[int]) -> dict[int, str]:
         return {}
     inodes = {inode: port for inode, port in listening_sockets().items() if port in wanted}
     owners = _socket_owners(inodes)
-    return {port: owners.get(port, "another process") for port in sorted(wanted)}
+    waiting = time_wait_ports() - set(owners)
+    return {
+        port: owners.get(port, TIME_WAIT_HOLDER if port in waiting else "another process")
+        for port in sorted(wanted)
+    }
 
 
 def _socket_owners(inodes: dict[str, int]) -> dict[int, str]:
