@@ -55,6 +55,15 @@ SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 """The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
+BACKUP_FILE = "/tmp/openclaw-backup.tar.gz"
+"""Where ``openclaw backup create`` writes in a container (then copied out, removed)."""
+
+
+def backup_command(output: str) -> list[str]:
+    """OpenClaw's own consistent, verified backup of the trees the gateway sees."""
+    return ["openclaw", "backup", "create", "--output", output, "--verify", "--json"]
+
+
 EXIT_MIGRATION = 78
 """The gateway's exit code when it cannot migrate its state safely (EX_CONFIG)."""
 

@@ -8,7 +8,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from openclaw_compose.core.contract import EXIT_MIGRATION, exit_reason
+from openclaw_compose.core.contract import (
+    BACKUP_FILE,
+    EXIT_MIGRATION,
+    backup_command,
+    exit_reason,
+)
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
 from openclaw_compose.core.spec import Spec, token_variable
@@ -30,13 +35,6 @@ from openclaw_compose.targets.compose.render import COMPOSE_FILE
 
 CRASH_LOOP = 2
 """Restarts of a gateway's container that count as a crash loop."""
-BACKUP_FILE = "/tmp/openclaw-backup.tar.gz"
-"""Where ``openclaw backup create`` writes in the container (then copied out, removed)."""
-
-
-def backup_command(output: str) -> list[str]:
-    """OpenClaw's own consistent, verified backup of the trees the gateway sees."""
-    return ["openclaw", "backup", "create", "--output", output, "--verify", "--json"]
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from openclaw_compose.core.contract import MOUNTS
+from openclaw_compose.core.contract import BACKUP_FILE, MOUNTS, backup_command
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -41,7 +41,6 @@ from openclaw_compose.runtime.volumes import (
     tail_lines,
     write_script,
 )
-from openclaw_compose.targets.compose.runtime import backup_command
 from openclaw_compose.targets.swarm.images import node_reference
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 
@@ -53,7 +52,6 @@ CHUNK = 400 * 1024
 MAX_RESTORE = 64 * 1024 * 1024
 """The largest archive a restore hands to a node through secrets."""
 _B64, _SUM = "openclaw-compose-b64 ", "openclaw-compose-sha256 "
-_BACKUP = "/tmp/openclaw-backup.tar.gz"
 _SECRET_PREFIX = "openclaw-compose-restore-"
 
 
@@ -113,9 +111,9 @@ class NodeTrees:
 
     def backup(self, spec: Spec, profile: str, dest: Path) -> None:
         script = (
-            f"set -e; {shlex.join(backup_command(_BACKUP))} >&2; "
-            f"echo {_SUM}$(sha256sum {_BACKUP} | cut -d' ' -f1); "
-            f"base64 {_BACKUP} | sed 's/^/{_B64}/'"
+            f"set -e; {shlex.join(backup_command(BACKUP_FILE))} >&2; "
+            f"echo {_SUM}$(sha256sum {BACKUP_FILE} | cut -d' ' -f1); "
+            f"base64 {BACKUP_FILE} | sed 's/^/{_B64}/'"
         )
         output = self.run(spec, profile, spec.profiles[profile].image_ref(spec), script).output
         lines = output.splitlines()
