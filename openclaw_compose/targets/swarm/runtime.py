@@ -371,7 +371,7 @@ class SwarmRuntime:
                 and current.image == expected
                 and not any(t.desired != "running" and t.state in STARTED for t in tasks)
             )
-            url = self.gateway_url(spec, plan, profile, current)
+            url = self._task_url(plan, profile, current)
             answered = answered + 1 if ready and probe(url, "startupz") == 200 else 0
             if answered >= steady:
                 return None
@@ -382,9 +382,8 @@ class SwarmRuntime:
                 )
             time.sleep(1)
 
-    def gateway_url(self, spec: Spec, plan: PortPlan, profile: str, task: TaskState | None) -> str:
+    def _task_url(self, plan: PortPlan, profile: str, task: TaskState | None) -> str:
         """Where the profile's gateway answers: on the node of ``task``."""
-        del spec
         nodes = {node.id: node for node in self._engine.swarm.nodes()}
         node = nodes.get(task.node_id) if task else None
         return self._url(node, self._engine.swarm.state(), plan, profile)
@@ -400,10 +399,10 @@ def _rolled_back(
 ) -> str:
     """What swarm's roll back says: why the new task failed (its exit code, its error)."""
     failed = [t for t in tasks if t.image == expected and t.state in FAILED]
-    if failed and failed[-1].exit_code:
-        why = exit_reason(failed[-1].exit_code)
-    else:
-        why = failed[-1].error or "" if failed else ""
+    last = failed[-1] if failed else None
+    why = ""
+    if last is not None:
+        why = exit_reason(last.exit_code) if last.exit_code else last.error or ""
     message = update.get("Message") or update.get("State")
     return f"swarm rolled the service back to {now} ({message})" + (f": {why}" if why else "")
 
