@@ -33,7 +33,7 @@ from testcontainers.compose import DockerCompose
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.native import default_home, discover
-from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, Footprint
+from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, plan_ports
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 from openclaw_compose.core.writing import update_env
@@ -134,9 +134,7 @@ def openclaw_gateways(
             try:
                 compose.start()
                 wait_ready(checked, engine, found, timeout=timeout, progress=progress or _quiet)
-                yield GatewayProject(
-                    project, directory, _endpoints(checked.plan.footprints, spec_obj, directory)
-                )
+                yield GatewayProject(project, directory, gateway_endpoints(spec_obj, directory))
             finally:
                 compose.stop(down=True)
         finally:
@@ -163,12 +161,12 @@ def _load(spec: Path | Mapping[str, Any] | None) -> LoadedSpec:
     return LoadedSpec(validate(data, source="<openclaw_gateways>"), "<openclaw_gateways>", Path())
 
 
-def _endpoints(
-    footprints: tuple[Footprint, ...], spec: Spec, directory: Path
-) -> dict[str, GatewayEndpoint]:
+def gateway_endpoints(spec: Spec, directory: Path) -> dict[str, GatewayEndpoint]:
+    """How a test reaches each gateway of ``spec``'s project written in ``directory`` (its
+    token from the project's ``.env``), from this host."""
     env = read_env((directory / ENV_FILE).read_text())
     endpoints = {}
-    for fp in footprints:
+    for fp in plan_ports(spec).footprints:
         url = base_url(spec, fp)
         endpoints[fp.profile] = GatewayEndpoint(
             profile=fp.profile,

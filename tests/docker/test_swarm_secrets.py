@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.envfile import ENV_FILE, read_env
+from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.loading import load_spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.runtime.preflight import SWARM_ADDRESS
-from openclaw_compose.testing import GatewayEndpoint, free_base, release_base
+from openclaw_compose.testing import GatewayEndpoint, free_base, gateway_endpoints, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
 
@@ -61,19 +62,7 @@ def stack(swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 assert result.exit_code == 0, result.output
             deployed = run_cli("deploy", *where, "--timeout", "300")
             assert deployed.exit_code == 0, deployed.output
-            env = read_env((directory / ENV_FILE).read_text())
-            endpoints = {
-                name: GatewayEndpoint(
-                    profile=name,
-                    base_url=f"http://127.0.0.1:{base}",
-                    ws_url=f"ws://127.0.0.1:{base}",
-                    token=env[f"OPENCLAW_TOKEN_{name.upper()}"],
-                    port=base,
-                    browser_control_port=base + 2,
-                    cdp_ports=(base + 11, base + 110),
-                )
-                for name, base in zip(PROFILES, bases, strict=True)
-            }
+            endpoints = gateway_endpoints(load_spec(spec_file).spec, directory)
             yield Stack(directory, project, endpoints, providers)
     finally:
         run_cli("undeploy", "-f", spec_file, "--volumes", "--yes")

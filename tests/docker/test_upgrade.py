@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.envfile import ENV_FILE, read_env
-from openclaw_compose.core.ports import BROWSER_CONTROL_OFFSET, CDP_OFFSETS, FOOTPRINT_SPAN
-from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image, token_variable
+from openclaw_compose.core.loading import load_spec
+from openclaw_compose.core.ports import FOOTPRINT_SPAN
+from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.preflight import can_bind
-from openclaw_compose.testing import GatewayEndpoint, release_base
+from openclaw_compose.testing import GatewayEndpoint, gateway_endpoints, release_base
 from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports, upgrade_sampled
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
@@ -65,16 +65,7 @@ class Project:
 
     def gateway(self, profile: str) -> GatewayEndpoint:
         """How a test reaches the profile's gateway (the token from the project's store)."""
-        base = self.ports[profile]
-        return GatewayEndpoint(
-            profile=profile,
-            base_url=f"http://127.0.0.1:{base}",
-            ws_url=f"ws://127.0.0.1:{base}",
-            token=read_env((self.directory / ENV_FILE).read_text())[token_variable(profile)],
-            port=base,
-            browser_control_port=base + BROWSER_CONTROL_OFFSET,
-            cdp_ports=(base + CDP_OFFSETS[0], base + CDP_OFFSETS[1]),
-        )
+        return gateway_endpoints(load_spec(self.spec_file).spec, self.directory)[profile]
 
     def list_sessions(self, engine: Engine, profile: str) -> Sessions:
         """``openclaw sessions --json`` in the profile's container (the JSON may follow other
