@@ -41,10 +41,13 @@ class Recorder(ComposeRuntime):
     """The compose runtime on the fake engine, with the steps that need a real gateway
     (backup, readiness, doctor, restore) recorded instead."""
 
-    def __init__(self, engine: FakeEngine, failing: str | None = None) -> None:
+    def __init__(
+        self, engine: FakeEngine, failing: str | None = None, interrupted: str | None = None
+    ) -> None:
         super().__init__(engine)
         self.engine = engine
         self.failing = failing
+        self.interrupted = interrupted
         self.events: list[tuple[str, str]] = []
 
     def backup_profile(
@@ -58,6 +61,8 @@ class Recorder(ComposeRuntime):
         del spec, timeout, steady  # the outcome is the test's choice
         first = ("wait", profile) not in self.events
         self.events.append(("wait", profile))
+        if profile == self.interrupted:
+            raise KeyboardInterrupt
         return "the gateway exited with code 78" if profile == self.failing and first else None
 
     def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
@@ -78,8 +83,9 @@ def spec_file(tmp_path: Path) -> Path:
     return tmp_path / "openclaw-compose.yaml"
 
 
-def _recorder(failing: str | None = None) -> Recorder:
-    return Recorder(FakeEngine().with_images(gateway_image(OLD), gateway_image(NEW)), failing)
+def _recorder(failing: str | None = None, interrupted: str | None = None) -> Recorder:
+    engine = FakeEngine().with_images(gateway_image(OLD), gateway_image(NEW))
+    return Recorder(engine, failing, interrupted)
 
 
 def _run(spec_file: Path, monkeypatch: pytest.MonkeyPatch, recorder: Recorder) -> FakeEngine:
@@ -152,6 +158,30 @@ def test_a_failing_profile_is_restored_on_its_old_image_and_the_rest_untouched(
     assert spec.profiles["helper"].image_ref(spec) == gateway_image(OLD)
     compose = (spec_file.parent / "out" / "compose.yaml").read_text()
     assert compose.count(gateway_image(OLD)) == 2, "main is back on the old image, helper too"
+
+
+def test_a_failed_first_profile_leaves_the_profiles_file_as_it_was(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(UpgradeFailed):
+        _run(spec_file, monkeypatch, _recorder(failing="rescue"))
+    assert spec_file.read_text() == SPEC
+
+
+def test_an_interrupted_upgrade_leaves_the_file_naming_what_the_state_may_be(
+    spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while main starts on the new image: main's state may be migrated already, so a
+    later ``up`` must start it on the new image, not the old one."""
+    with pytest.raises(KeyboardInterrupt):
+        _run(spec_file, monkeypatch, _recorder(interrupted="main"))
+    spec = load_spec(spec_file).spec
+    runs = {name: profile.image_ref(spec) for name, profile in spec.profiles.items()}
+    assert runs == {
+        "rescue": gateway_image(NEW),
+        "main": gateway_image(NEW),
+        "helper": gateway_image(OLD),
+    }
 
 
 def test_upgrade_needs_a_profiles_file(tmp_path: Path) -> None:

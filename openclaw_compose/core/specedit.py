@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ruamel.yaml import YAML
 
@@ -32,10 +32,20 @@ def edit_spec_file(path: Path, top: Changes, profiles: Mapping[str, Changes] | N
     _apply(data, top)
     for name, changes in (profiles or {}).items():
         _apply(data["profiles"][name], changes)
+    _replace(path, lambda stream: yaml.dump(data, stream))
+
+
+def put_back(path: Path, text: str) -> None:
+    """Write ``text`` (the file as it was read before an edit) back, atomically."""
+    _replace(path, lambda stream: stream.write(text))
+
+
+def _replace(path: Path, write: Callable[[IO[str]], object]) -> None:
+    """Replace ``path`` by what ``write`` writes, atomically, keeping its mode."""
     fd, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            yaml.dump(data, stream)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(staged, path.stat().st_mode & 0o777)

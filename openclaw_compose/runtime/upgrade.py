@@ -13,8 +13,9 @@ errors, then for :data:`STEADY` 200s in a row. A failure (exit code 78: OpenClaw
 migrate the state; a crash loop; swarm rolling the service back; no ``/startupz`` in time;
 doctor errors) stops the upgrade: that profile's backup is restored (the state from before the
 migration), it is started on the old image again, and the profiles not yet upgraded were never
-stopped. After each profile the profiles file records the version (or image) it runs, so a
-later ``up`` never starts it on the old image.
+stopped. Before each profile starts on the new image, the profiles file records it (and is put
+back when that profile is rolled back), so a later ``up``, even after an interrupted upgrade,
+never starts a migrated state on the old image.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from openclaw_compose.core.checks import Report
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.core.specedit import Changes, edit_spec_file
+from openclaw_compose.core.specedit import Changes, edit_spec_file, put_back
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageError
 from openclaw_compose.project import check_loaded, generate
@@ -112,6 +113,7 @@ def upgrade(
         run.images.update(distributed.images)
     run.write(spec)  # refuses now, not halfway, if the project was edited by hand
     saved = _back_up_all(run.pinned(spec), runtime, backups, progress)
+    source = Path(loaded.source)
     done: list[Upgraded] = []
     current = spec
     for name in spec.upgrade_order():
@@ -119,11 +121,18 @@ def upgrade(
             progress(f"{name} already runs {final.profiles[name].image_ref(final)}")
             continue
         following = _with(current, {name: to.changes()})
-        done.append(run.one(current, following, name, saved[name]))
-        edit_spec_file(Path(loaded.source), {}, {name: to.changes()})
+        # Recorded first: from its start on, the profile's state may be the new version's, and
+        # an interrupted upgrade must not leave a file that starts it on the old image.
+        before = source.read_text(encoding="utf-8")
+        edit_spec_file(source, {}, {name: to.changes()})
+        try:
+            done.append(run.one(current, following, name, saved[name]))
+        except UpgradeFailed:
+            put_back(source, before)  # rolled back onto the old image: the file says so again
+            raise
         current = following
     edit_spec_file(
-        Path(loaded.source),
+        source,
         to.file_changes(),
         {name: {"openclaw_version": None, "image": None} for name in spec.profiles},
     )
