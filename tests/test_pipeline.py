@@ -200,3 +200,12 @@ def test_an_image_with_the_old_entrypoint_is_refused(
     assert f"image {DEFAULT_IMAGE} cannot read its token and secrets from files" in result.stderr
     assert "build it with 'openclaw-compose build'" in result.stderr
     assert snapshot(tmp_path / "out") == {}
+
+
+def test_swarm_backup_off_a_manager_says_what_to_do(tmp_path: Path, fake: FakeEngine) -> None:
+    spec = _spec(tmp_path, 18789)
+    result = run_cli("backup", "solo", "-f", spec, "-o", tmp_path / "b", "--target", "swarm")
+    assert result.exit_code == ExitCode.DOCKER
+    assert "not a swarm manager" in result.stderr
+    assert "docker swarm init" in result.stderr
+    assert not (tmp_path / "b").exists()

@@ -23,6 +23,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -62,27 +63,35 @@ class Backup:
 
 
 def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) -> Backup:
-    """Back up one profile into ``out_dir``: consistent, verified, checksummed."""
+    """Back up one profile into ``out_dir``: consistent, verified, checksummed. A failed
+    backup leaves nothing, not even the directory it made."""
     start = time.monotonic()
+    made_dir = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
-        payload = Path(tmp) / PAYLOAD
-        live = runtime.backup(spec, profile, payload)
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        manifest = Manifest(
-            format=FORMAT,
-            project=spec.project,
-            profile=profile,
-            openclaw_version=_payload_manifest(payload)["runtimeVersion"],
-            created=stamp,
-            sha256=_sha256(payload),
-            size=payload.stat().st_size,
-        )
-        name = f"{spec.project}-{profile}-{stamp}-openclaw-{manifest.openclaw_version}{SUFFIX}"
-        staged = Path(tmp) / name
-        _write_archive(staged, manifest, payload)
-        path = out_dir / name
-        os.replace(staged, path)
+    try:
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
+            payload = Path(tmp) / PAYLOAD
+            live = runtime.backup(spec, profile, payload)
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            manifest = Manifest(
+                format=FORMAT,
+                project=spec.project,
+                profile=profile,
+                openclaw_version=_payload_manifest(payload)["runtimeVersion"],
+                created=stamp,
+                sha256=_sha256(payload),
+                size=payload.stat().st_size,
+            )
+            name = f"{spec.project}-{profile}-{stamp}-openclaw-{manifest.openclaw_version}{SUFFIX}"
+            staged = Path(tmp) / name
+            _write_archive(staged, manifest, payload)
+            path = out_dir / name
+            os.replace(staged, path)
+    except BaseException:
+        if made_dir:
+            with suppress(OSError):
+                out_dir.rmdir()
+        raise
     return Backup(path, manifest, time.monotonic() - start, live)
 
 

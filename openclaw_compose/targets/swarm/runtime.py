@@ -297,10 +297,12 @@ class SwarmRuntime:
         )
 
     def backup(self, spec: Spec, profile: str, dest: Path) -> bool:
+        self._manager()
         NodeTrees(self._engine).backup(spec, profile, dest)
         return self._running(spec, profile)
 
     def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
+        self._manager()
         return NodeTrees(self._engine).empty(spec, profile, image)
 
     def write_trees(
