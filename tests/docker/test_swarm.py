@@ -178,6 +178,8 @@ def test_taken_ports_are_refused_before_anything_is_deployed(
     taken = stack.bases["main"]
     spec_file.write_text(spec_file.read_text() + f"  busy:\n    port: {taken}\n")
     with socket.socket() as holder:
+        # as a server does: a port an earlier gateway served may still be in TIME_WAIT
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("0.0.0.0", free_bases[0]))
         holder.listen()
         result = run_cli("deploy", "-f", spec_file, "-o", tmp_path)

@@ -66,6 +66,8 @@ def test_taken_port_is_refused_before_anything_starts(
     project = load_spec(spec_path).spec.project
     taken = free_bases[1] + 50  # inside rescue's CDP range
     with socket.socket() as holder:
+        # as a server does: a port an earlier gateway served may still be in TIME_WAIT
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", taken))
         holder.listen()
         result = run_cli("up")
