@@ -165,8 +165,14 @@ class Swarm:
         ]
 
     def run_job(self, job: Job, timeout: float) -> JobResult:
-        """Run ``job`` once as a swarm job; wait for it, read its output, remove it. How the
-        manager looks at another node's ports: the task binds them there."""
+        """Run ``job`` once as a one-task service that is never restarted; wait for it, read
+        its output, remove it (and, on this engine's node, wait until its container is gone:
+        it may hold a volume that is deleted next). How the manager looks at another node's
+        ports and files: the task runs there.
+
+        Not a swarm ``replicated-job``: the engine leaves a finished job's containers behind
+        when the job is removed (seen here for over a minute), and with them the volumes they
+        mounted; a replicated service's are removed with it."""
         api = self._client.sdk.api
         template = docker.types.TaskTemplate(
             docker.types.ContainerSpec(
@@ -185,7 +191,7 @@ class Swarm:
                 template,
                 name=job.name,
                 labels=dict(job.labels),
-                mode=docker.types.ServiceMode("replicated-job", concurrency=1),
+                mode=docker.types.ServiceMode("replicated", replicas=1),
             )
         )
         service = created["ID"]
@@ -207,6 +213,17 @@ class Swarm:
             return JobResult(status["State"], status.get("Err"), logs.decode(errors="replace"))
         finally:
             self._client.call(lambda: api.remove_service(service))
+            self._wait_removed(service)
+
+    def _wait_removed(self, service: str, timeout: float = 30) -> None:
+        """Until no container of ``service`` is left on this engine's node."""
+        label = {"label": f"com.docker.swarm.service.id={service}"}
+        deadline = time.monotonic() + timeout
+        while (
+            self._client.call(lambda: self._client.sdk.containers.list(all=True, filters=label))
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
 
     def _secret_reference(
         self, name: str, filename: str, user: str | None

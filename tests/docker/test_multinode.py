@@ -264,6 +264,35 @@ def test_backup_and_restore_of_a_gateway_on_a_worker_from_outside(fleet: Fleet) 
     ], "the restore's secrets are removed"
 
 
+def test_upgrade_from_outside_rolls_every_node_through_the_registry(fleet: Fleet) -> None:
+    """``upgrade --image`` of the stack: the new image pushed and pinned by digest, every
+    profile (two on workers) backed up by a job on its node and updated by swarm, one at a
+    time; the state stays. The new image is the same build under another name (a new
+    repository in the registry, so every service changes)."""
+    tag = f"octest-upgrade:{os.urandom(4).hex()}"
+    repository, _, version = tag.partition(":")
+    fleet.cluster.manager.sdk().images.get(DEFAULT_IMAGE).tag(repository, version)
+    marker = f"{STATE_DIR}/upgrade-marker"
+    assert fleet.container("bob").exec_run(["sh", "-c", f"echo bob > {marker}"]).exit_code == 0
+    where = ("-f", fleet.spec_file, "-o", fleet.directory, "--target", "swarm")
+    start = time.monotonic()
+    result = outside(fleet.cluster, "upgrade", "--image", tag, "--timeout", "300", *where)
+    fleet.cluster.timings["upgrade of the three gateways, from outside"] = time.monotonic() - start
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("; doctor: 0 error(s)") == 3, result.stderr
+    pinned = f"{fleet.cluster.registry}/{repository}@sha256:"
+    services = fleet.cluster.manager.sdk().services.list(
+        filters={"label": f"com.docker.stack.namespace={fleet.project}"}
+    )
+    assert len(services) == 3
+    for service in services:
+        assert service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(pinned)
+    for profile in ("alice", "bob", "carol"):
+        assert probe(fleet.url(profile), "startupz") == 200, profile
+    assert fleet.container("bob").exec_run(["cat", marker]).output.decode() == "bob\n"
+    assert f"image: {tag}" in fleet.spec_file.read_text()
+
+
 def test_a_port_taken_on_a_worker_is_refused_before_anything_is_deployed(
     fleet: Fleet, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ import pytest
 from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import Engine
+from openclaw_compose.engine.containers import stack_label
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.runtime.preflight import SWARM_ADDRESS
@@ -90,9 +91,11 @@ def stack(
             made.run(engine, profile, "sh", "-c", f"echo {profile} {PREVIOUS_VERSION} > {MARKER}")
         yield made
     finally:
-        run_cli("undeploy", "-f", spec_file, "-o", directory, "--volumes", "--yes")
+        removed = run_cli("undeploy", "-f", spec_file, "-o", directory, "--volumes", "--yes")
         for port in ports.values():
             release_base(port)
+    assert removed.exit_code == 0, removed.output  # the jobs' containers held no volume
+    assert not engine.containers.volumes(stack_label(project))
 
 
 def test_backup_then_restore_over_changed_state_while_it_runs(engine: Engine, stack: Stack) -> None:
