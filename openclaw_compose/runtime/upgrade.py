@@ -106,7 +106,7 @@ def upgrade(
         build({i: r for i, r in buildable(final).items() if i in missing}, progress)
     require_images(final, engine)
     runtime = target.runtime(engine)
-    run = _Run(loaded, directory, engine, target, timeout, progress)
+    run = _Run(loaded, directory, engine, runtime, target.name, timeout, progress)
     for either in (spec, final):
         distributed = runtime.distribute(either, plan_ports(either), progress)
         Report(distributed.problems).fail_unless_ok()
@@ -168,14 +168,11 @@ class _Run:
     loaded: LoadedSpec
     directory: Path
     engine: Engine
-    target: Target
+    runtime: Runtime
+    target: str
     timeout: float
     progress: ProgressFn
     images: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.target.runtime(self.engine)
 
     def pinned(self, spec: Spec) -> Spec:
         """``spec`` naming each image as the gateways' nodes get it."""
@@ -184,7 +181,7 @@ class _Run:
     def write(self, spec: Spec) -> None:
         """The project of ``spec``, through the project's writer and its checks."""
         loaded = LoadedSpec(self.pinned(spec), self.loaded.source, self.loaded.base_dir)
-        generate(check_loaded(loaded, target=self.target.name), self.directory)
+        generate(check_loaded(loaded, target=self.target), self.directory)
 
     def start(self, spec: Spec, name: str) -> None:
         """Write the project of ``spec``, then start (or move) only ``name``'s gateway."""

@@ -74,6 +74,7 @@ NODE_PREFLIGHT_TIMEOUT = 300.0
 class SwarmRuntime:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._trees = NodeTrees(engine)
 
     def _manager(self) -> SwarmState:
         swarm = self._engine.swarm.state()
@@ -209,9 +210,7 @@ class SwarmRuntime:
             lines.append(
                 f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}"
             )
-            with suppress(NotFound):  # the service is gone meanwhile
-                logs = self._engine.swarm.service_logs(f"{spec.project}_{profile}", tail=20)
-                lines.append(logs.rstrip())
+            lines.append(self.last_logs(spec, profile))
         return "\n".join(lines)
 
     def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:
@@ -298,20 +297,20 @@ class SwarmRuntime:
 
     def backup(self, spec: Spec, profile: str, dest: Path) -> bool:
         self._manager()
-        NodeTrees(self._engine).backup(spec, profile, dest)
+        self._trees.backup(spec, profile, dest)
         return self._running(spec, profile)
 
     def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
         self._manager()
-        return NodeTrees(self._engine).empty(spec, profile, image)
+        return self._trees.empty(spec, profile, image)
 
     def write_trees(
         self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
     ) -> None:
-        NodeTrees(self._engine).write(spec, profile, image, archive, members)
+        self._trees.write(spec, profile, image, archive, members)
 
     def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
-        return NodeTrees(self._engine).doctor(spec, profile)
+        return self._trees.doctor(spec, profile)
 
     def last_logs(self, spec: Spec, profile: str) -> str:
         with suppress(NotFound):
