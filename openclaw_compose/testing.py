@@ -38,9 +38,9 @@ from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 from openclaw_compose.core.writing import update_env
 from openclaw_compose.engine import DockerEngine
+from openclaw_compose.host.preflight import can_bind
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
-from openclaw_compose.runtime.preflight import can_bind
 from openclaw_compose.targets.base import ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
 from openclaw_compose.targets.compose.runtime import base_url, dashboard_url

@@ -11,8 +11,8 @@ from openclaw_compose.core.checks import CheckCode, HostFacts
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OPENCLAW_VERSION
 from openclaw_compose.errors import ExitCode
+from openclaw_compose.host.images import NODE_VERSION
 from openclaw_compose.project import check_spec, generate
-from openclaw_compose.runtime.images import NODE_VERSION
 from openclaw_compose.targets import get_target, target_names
 
 from .helpers import snapshot

@@ -8,7 +8,7 @@ import pytest
 
 from openclaw_compose.core.spec import OPENCLAW_VERSION
 from openclaw_compose.errors import ExitCode, ImageMissing
-from openclaw_compose.runtime.images import CACHE_VARIABLE, NODE_VERSION, native_openclaw
+from openclaw_compose.host.images import CACHE_VARIABLE, NODE_VERSION, native_openclaw
 
 
 def _context(cache: Path, version: str, *, complete: bool) -> Path:

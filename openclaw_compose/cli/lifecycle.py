@@ -97,7 +97,7 @@ def push(file: SpecFile = None) -> None:
     print the digest reference each node pulls (deploy does this itself)."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
-    from openclaw_compose.runtime.images import require_images
+    from openclaw_compose.host.images import require_images
     from openclaw_compose.targets.swarm.images import push_images
 
     loaded = load_spec(file)

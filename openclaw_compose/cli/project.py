@@ -207,8 +207,8 @@ def build(
     """Build every gateway image the profiles need (images/build.sh; offline, cached by tag)."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.spec import gateway_image
-    from openclaw_compose.runtime.images import build as build_images
-    from openclaw_compose.runtime.images import buildable
+    from openclaw_compose.host.images import build as build_images
+    from openclaw_compose.host.images import buildable
 
     spec = load_spec(file).spec
     if version is not None:

@@ -32,8 +32,8 @@ from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ArchiveError
-from openclaw_compose.runtime.images import image_version
-from openclaw_compose.runtime.volumes import ROLES
+from openclaw_compose.host.images import image_version
+from openclaw_compose.host.volumes import ROLES
 from openclaw_compose.targets.base import Runtime
 
 FORMAT = 1

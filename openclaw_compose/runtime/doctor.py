@@ -15,8 +15,8 @@ from pathlib import Path
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError
+from openclaw_compose.host.images import require_images
 from openclaw_compose.project import CheckedSpec
-from openclaw_compose.runtime.images import require_images
 from openclaw_compose.runtime.pipeline import check_target
 
 DAEMON_CONFIG = Path("/etc/docker/daemon.json")

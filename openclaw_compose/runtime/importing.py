@@ -21,9 +21,9 @@ from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.native import native_at
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ImportRefused, UsageError
+from openclaw_compose.host.images import require_images
+from openclaw_compose.host.volumes import empty_trees, profile_trees, write_tree
 from openclaw_compose.project import check_loaded
-from openclaw_compose.runtime.images import require_images
-from openclaw_compose.runtime.volumes import empty_trees, profile_trees, write_tree
 
 STATE_MARKS = ("state", "agents")
 """Directories an OpenClaw state directory has once its gateway has run."""

@@ -21,9 +21,9 @@ from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import NotReadyError
+from openclaw_compose.host.images import require_images
+from openclaw_compose.host.probes import wait_started
 from openclaw_compose.project import CheckedSpec, generate
-from openclaw_compose.runtime.images import require_images
-from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
 
 

@@ -34,9 +34,9 @@ from openclaw_compose.core.spec import Spec
 from openclaw_compose.core.specedit import Changes, edit_spec_file, put_back
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageError
+from openclaw_compose.host.images import build, buildable, missing_images, require_images
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.backup import Backup, backup_profile, restore_profile
-from openclaw_compose.runtime.images import build, buildable, missing_images, require_images
 from openclaw_compose.runtime.pipeline import pin_images
 from openclaw_compose.targets.base import Runtime, Target
 

@@ -133,7 +133,7 @@ class Runtime(Protocol):
         self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
     ) -> None:
         """Replace the profile's trees with the directories ``members`` names in ``archive``
-        (see :func:`openclaw_compose.runtime.volumes.write_tree`), through ``image``."""
+        (see :func:`openclaw_compose.host.volumes.write_tree`), through ``image``."""
         ...
 
     def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:

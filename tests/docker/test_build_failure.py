@@ -15,7 +15,7 @@ from pathlib import Path
 from openclaw_compose.core.spec import OPENCLAW_VERSION
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.images import cache_dir, native_openclaw
+from openclaw_compose.host.images import cache_dir, native_openclaw
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
 

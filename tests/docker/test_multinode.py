@@ -41,7 +41,7 @@ from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.probes import probe
 from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
 from .cluster import LABEL, Cluster, Node, node_image_present, three_node_swarm, unique_prefix

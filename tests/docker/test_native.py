@@ -1,7 +1,7 @@
 """A real native gateway on the host next to a container, and moved into one.
 
 The native gateway is the npm ``openclaw`` of the tested version that the image build installs
-on the host (``runtime.images.native_openclaw``), run with its own HOME in tmp_path, exactly as
+on the host (``host.images.native_openclaw``), run with its own HOME in tmp_path, exactly as
 ``openclaw gateway`` runs for a user: state in ``~/.openclaw``, config ``openclaw.json`` there.
 One module, one sequence (the tests depend on each other's order, to start each gateway once):
 native running -> a profile 20 ports above is refused, one 120 away runs side by side and each
@@ -28,9 +28,9 @@ import pytest
 
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode, ImageMissing
-from openclaw_compose.runtime.images import NativeOpenclaw, native_openclaw
-from openclaw_compose.runtime.preflight import can_bind
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.images import NativeOpenclaw, native_openclaw
+from openclaw_compose.host.preflight import can_bind
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import standin_provider

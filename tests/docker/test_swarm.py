@@ -24,8 +24,8 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import stack_label
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.preflight import SWARM_ADDRESS
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 

@@ -17,7 +17,7 @@ from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.swarm import SwarmState
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
+from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.testing import GatewayEndpoint, free_base, gateway_endpoints, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider

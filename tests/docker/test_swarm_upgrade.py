@@ -27,7 +27,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import stack_label
 from openclaw_compose.engine.swarm import SwarmState
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
+from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.targets.swarm.runtime import current_tasks
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli

@@ -45,9 +45,9 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotFound, Refused
-from openclaw_compose.runtime.images import image_version
-from openclaw_compose.runtime.preflight import taken_stack_ports
-from openclaw_compose.runtime.probes import PROBES, probe
+from openclaw_compose.host.images import image_version
+from openclaw_compose.host.preflight import taken_stack_ports
+from openclaw_compose.host.probes import PROBES, probe
 from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems

@@ -32,7 +32,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL
 from openclaw_compose.engine.swarm import Job, JobMount, JobResult, SwarmNode
 from openclaw_compose.errors import ArchiveError, DockerError, NotFound
-from openclaw_compose.runtime.volumes import (
+from openclaw_compose.host.volumes import (
     EMPTY_SCRIPT,
     ROLES,
     USER,
