@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
-from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import (
+from openclaw_compose.engine.records import (
+    ContainerState,
     Job,
     JobResult,
+    PublishedPort,
     ServicePort,
+    ServiceState,
     SwarmNode,
     SwarmState,
     TaskState,
@@ -128,7 +129,7 @@ class FakeSwarm:
     def nodes(self) -> list[SwarmNode]:
         return []
 
-    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]:
+    def stack_services(self, stack: str) -> dict[str, ServiceState]:
         return {}
 
     def stack_tasks(self, stack: str) -> list[TaskState]:

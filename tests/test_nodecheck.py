@@ -7,7 +7,7 @@ from openclaw_compose.core.checks import CheckCode
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.engine.swarm import JobResult, SwarmNode
+from openclaw_compose.engine.records import JobResult, SwarmNode
 from openclaw_compose.targets.swarm.images import registry_repository
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 

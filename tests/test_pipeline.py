@@ -13,7 +13,7 @@ import pytest
 
 from openclaw_compose.cli import common
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE
-from openclaw_compose.engine.containers import ContainerState, PublishedPort
+from openclaw_compose.engine.records import ContainerState, PublishedPort
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.testing import free_base, release_base
 

@@ -27,7 +27,7 @@ from openclaw_compose.core.native import listening_sockets, time_wait_ports
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.containers import PublishedPort
+from openclaw_compose.engine.records import PublishedPort
 
 WILDCARDS = {"0.0.0.0", "::"}
 SWARM_ADDRESS = "0.0.0.0"

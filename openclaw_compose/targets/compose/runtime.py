@@ -18,7 +18,8 @@ from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.containers import ContainerState, project_label
+from openclaw_compose.engine.containers import project_label
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import DockerError, OutputError
 from openclaw_compose.host.images import VERSION_LABEL
 from openclaw_compose.host.preflight import taken_ports

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 from openclaw_compose.core.contract import (
     MOUNTS,
@@ -43,7 +42,7 @@ from openclaw_compose.core.secretstore import keyed_digest, stored_values
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
-from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
+from openclaw_compose.engine.records import ServiceState, SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotFound, Refused
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.preflight import taken_stack_ports
@@ -357,16 +356,15 @@ class SwarmRuntime:
         deadline = time.monotonic() + timeout
         answered = 0
         while True:
-            attrs = self._engine.swarm.stack_services(spec.project).get(service)
-            if attrs is None:
+            record = self._engine.swarm.stack_services(spec.project).get(service)
+            if record is None:
                 return "its service is gone"
             tasks = self._service_tasks(spec, profile)
-            update = attrs.get("UpdateStatus") or {}
-            if update.get("State") in ROLLED_BACK and _image(attrs) != expected:
-                return _rolled_back(tasks, expected, _image(attrs), update)
+            if record.update_state in ROLLED_BACK and record.image != expected:
+                return _rolled_back(tasks, expected, record)
             current = current_tasks(tasks).get(service)
             ready = (
-                update.get("State") in UPDATE_DONE
+                record.update_state in UPDATE_DONE
                 and current is not None
                 and current.state == "running"
                 and current.image == expected
@@ -390,22 +388,17 @@ class SwarmRuntime:
         return self._url(node, self._engine.swarm.state(), plan, profile)
 
 
-def _image(service: Mapping[str, Any]) -> str:
-    image: str = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-    return image
-
-
-def _rolled_back(
-    tasks: Sequence[TaskState], expected: str, now: str, update: Mapping[str, Any]
-) -> str:
+def _rolled_back(tasks: Sequence[TaskState], expected: str, service: ServiceState) -> str:
     """What swarm's roll back says: why the new task failed (its exit code, its error)."""
     failed = [t for t in tasks if t.image == expected and t.state in FAILED]
     last = failed[-1] if failed else None
     why = ""
     if last is not None:
         why = exit_reason(last.exit_code) if last.exit_code else last.error or ""
-    message = update.get("Message") or update.get("State")
-    return f"swarm rolled the service back to {now} ({message})" + (f": {why}" if why else "")
+    message = service.update_message or service.update_state
+    return f"swarm rolled the service back to {service.image} ({message})" + (
+        f": {why}" if why else ""
+    )
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:

@@ -30,7 +30,7 @@ from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL
-from openclaw_compose.engine.swarm import Job, JobMount, JobResult, SwarmNode
+from openclaw_compose.engine.records import Job, JobMount, JobResult, SwarmNode
 from openclaw_compose.errors import ArchiveError, DockerError, NotFound
 from openclaw_compose.host.volumes import (
     EMPTY_SCRIPT,
