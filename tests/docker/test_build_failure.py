@@ -38,7 +38,8 @@ def test_a_build_of_an_unpublished_version_leaves_no_context(engine: Engine) -> 
     assert engine.containers.image_labels(f"openclaw-compose/gateway:{UNPUBLISHED}") is None
 
 
-def test_the_native_openclaw_is_still_the_tested_version() -> None:
+def test_the_native_openclaw_is_still_the_tested_version(engine: Engine) -> None:
+    del engine  # the build this test follows needs the engine; marks the test docker
     native = native_openclaw()
     assert native.version == OPENCLAW_VERSION
     version = subprocess.run(
@@ -47,7 +48,8 @@ def test_the_native_openclaw_is_still_the_tested_version() -> None:
     assert OPENCLAW_VERSION in version
 
 
-def test_bench_ports_runs_right_after_it() -> None:
+def test_bench_ports_runs_right_after_it(engine: Engine) -> None:
+    del engine  # bench_ports starts containers on it
     base = free_base()
     try:
         done = subprocess.run(
