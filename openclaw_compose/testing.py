@@ -34,13 +34,14 @@ import pytest
 
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
-from openclaw_compose.core.native import default_home, discover
+from openclaw_compose.core.native import discover
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, plan_ports
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 from openclaw_compose.core.writing import update_env
 from openclaw_compose.engine import DockerEngine
 from openclaw_compose.host.preflight import can_bind
+from openclaw_compose.host.system import default_home, host_view
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.targets.base import ProgressFn
@@ -218,7 +219,7 @@ def free_base(address: str = "127.0.0.1") -> int:
     The footprints of the user's native gateways are not free even when nothing is bound
     there (the checks would refuse them: ``native-overlap``)."""
     low, high = _port_window()
-    natives = set().union(*(native.ports() for native in discover(default_home())))
+    natives = set().union(*(native.ports() for native in discover(default_home(), host_view())))
     span = high - low
     start = low + randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
     with _reserved_lock:

@@ -69,7 +69,7 @@ def test_check_json_schema_errors(workdir: Path) -> None:
     assert [p["code"] for p in data["problems"]] == ["schema", "schema"]
     assert data["problems"][0]["profiles"] == ["a"]
     assert (
-        "profiles.a.port: Input should be a valid integer (line 2)"
+        "profiles.a.port: must be a whole number, e.g. 'port: 18789' (got the text 'x') (line 2)"
         in data["problems"][0]["message"]
     )
 

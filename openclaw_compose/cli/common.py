@@ -226,12 +226,12 @@ def print_json(data: Any) -> None:
 
 
 def host_facts(home: Path | None, ignore_native: bool) -> HostFacts:
-    from openclaw_compose.core.checks import HostFacts
     from openclaw_compose.errors import UsageError
+    from openclaw_compose.host.system import host_facts as read_host
 
     if home is not None and not home.is_dir():
         raise UsageError(f"--home {home}: not a directory (give a user's home directory)")
-    return HostFacts.from_system(home, natives=not ignore_native)
+    return read_host(home, natives=not ignore_native)
 
 
 def table(rows: Sequence[tuple[str, ...]]) -> str:

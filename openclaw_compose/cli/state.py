@@ -166,7 +166,7 @@ def import_(
     """Copy a stopped native gateway's state, config and workspace into a profile's volumes
     (the native files are only read); then 'openclaw-compose up'."""
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.core.native import default_home
+    from openclaw_compose.host.system import default_home
     from openclaw_compose.runtime.importing import import_native
 
     plan = import_native(

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     IPvAnyAddress,
@@ -180,6 +181,18 @@ def _variable_part(profile: str) -> str:
     return profile.upper().replace("-", "_")
 
 
+def _quoted_number(value: Any) -> Any:
+    """``"28100"`` read as 28100: YAML users quote numbers, and Compose accepts them."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+        return int(value)
+    return value
+
+
+Number = Annotated[StrictInt, BeforeValidator(_quoted_number)]
+"""A whole number, written bare or quoted (``port: 28100`` or ``port: "28100"``); never a bool
+or a float."""
+
+
 class _Strict(BaseModel):
     """Our own keys: unknown ones are typos, and typos must not pass silently."""
 
@@ -193,7 +206,7 @@ class _Passthrough(BaseModel):
 
 
 class BrowserProfileFragment(_Passthrough):
-    cdpPort: StrictInt | None = None
+    cdpPort: Number | None = None
     cdpUrl: StrictStr | None = None
 
 
@@ -211,7 +224,7 @@ class BrowserFragment(_Passthrough):
 
 
 class GatewayFragment(_Passthrough):
-    port: StrictInt | None = None
+    port: Number | None = None
 
 
 class AgentDefaultsFragment(_Passthrough):
@@ -237,7 +250,7 @@ class OpenClawFragment(_Passthrough):
 class ProfileSpec(_Strict):
     """One gateway instance."""
 
-    port: StrictInt = Field(description="Base port of the gateway (gateway.port).")
+    port: Number = Field(description="Base port of the gateway (gateway.port).")
     openclaw: OpenClawFragment = Field(
         default_factory=OpenClawFragment,
         description="OpenClaw config fragment (camelCase keys, as in openclaw.json), merged "
