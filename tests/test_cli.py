@@ -57,7 +57,7 @@ def test_check_clean_and_failing(workdir: Path) -> None:
     result = run_cli("check", "-f", "bad.yaml")
     assert result.exit_code == ExitCode.PROBLEMS
     assert "error: [port-overlap] profiles 'a' (20000-20110) and 'b'" in result.stdout
-    assert result.stdout.splitlines()[-1] == "failed: 1 error(s), 0 warning(s)"
+    assert result.stdout.splitlines()[-1] == "failed: 1 error, 0 warnings"
 
 
 def test_check_json_schema_errors(workdir: Path) -> None:

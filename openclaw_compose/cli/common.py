@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from openclaw_compose.errors import ExitCode, OpenclawComposeError
+from openclaw_compose.errors import ExitCode, OpenclawComposeError, plural
 from openclaw_compose.targets import target_names
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def with_secret_warnings(checked: CheckedSpec, directory: Path) -> Report:
 def print_report(report: Report, *, err: bool = False) -> None:
     for problem in report.problems:
         typer.echo(str(problem), err=err)
-    summary = f"{report.errors} error(s), {report.warnings} warning(s)"
+    summary = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
     typer.echo(("ok: " if report.ok else "failed: ") + summary, err=err)
 
 

@@ -325,7 +325,7 @@ def dashboard(
             f"no token for profile {profile!r} in {output / ENV_FILE} ({ref.variable}); run "
             "'openclaw-compose generate' (or up) there, or pass -o DIR"
         )
-    fp = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+    fp = plan_ports(spec).footprint(profile)
     url = dashboard_url(base_url(spec, fp), token)
     warning = "this URL holds the gateway's token (operator access): do not share or log it"
     if as_json:

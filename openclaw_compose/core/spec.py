@@ -144,8 +144,6 @@ Role = Literal["gateway", "rescue"]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
-Target = Literal["compose", "swarm"]
-"""What ``generate`` writes: a Compose project (one host) or a Swarm stack (one or more nodes)."""
 ProjectName = Annotated[str, AfterValidator(_project_name)]
 
 
@@ -426,6 +424,15 @@ class Spec(_Strict):
             profile.pop("openclaw_version", None)
             profile.pop("image", None)
         return Spec.model_validate(data)
+
+    def scoped(self, name: str) -> str:
+        """``<project>_<name>``: how Compose and docker stack name an object of this project (a
+        swarm service is ``scoped(profile)``, a volume ``scoped(f"{profile}-{role}")``)."""
+        return f"{self.project}_{name}"
+
+    def volume(self, profile: str, role: str) -> str:
+        """The volume of ``profile``'s ``role`` tree (state, config, workspace)."""
+        return self.scoped(f"{profile}-{role}")
 
     def upgrade_order(self) -> list[str]:
         """Profile names, rescues first (each group in file order)."""

@@ -172,7 +172,8 @@ def port_problem(
         CheckCode.PORT_IN_USE,
         "error",
         (profile,),
-        f"profile {profile!r}: {address} port(s) {shown} already taken by {holder}; stop it, "
+        f"profile {profile!r}: {address} {'port' if len(ports) == 1 else 'ports'} {shown} "
+        f"already taken by {holder}; stop it, "
         f"or move {profile!r} to a free base port",
         ports=tuple(ports),
         nodes=(node,),

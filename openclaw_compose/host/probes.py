@@ -1,7 +1,8 @@
 """The gateway's own HTTP probes, unauthenticated, on its base port.
 
 ``/healthz`` answers once the process is alive, ``/startupz`` once startup is done (upstream's
-readiness signal), ``/readyz`` once channels are healthy too (see openclaw-facts.md).
+readiness signal), ``/readyz`` once channels are healthy too (upstream's
+``docs/gateway/health.md``).
 """
 
 from __future__ import annotations

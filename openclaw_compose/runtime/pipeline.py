@@ -20,7 +20,7 @@ from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import NotReadyError
+from openclaw_compose.errors import NotReadyError, plural
 from openclaw_compose.host.images import require_images
 from openclaw_compose.host.probes import wait_started
 from openclaw_compose.project import CheckedSpec, generate
@@ -93,7 +93,7 @@ def up(
     found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
-        f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
+        f"starting {plural(len(checked.plan.footprints), 'gateway')} of {checked.target.name} "
         f"project {spec.project!r}"
     )
     checked.target.runtime(engine).start(spec, directory, progress)
