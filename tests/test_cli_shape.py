@@ -160,3 +160,30 @@ def test_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     run_cli("ports")
     assert not common.output.color
+
+
+def test_live_lines_redraw_in_place_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(common, "output", common.Output())
+    monkeypatch.setattr(common.Output, "terminal", lambda *_, **__: True)
+    common.live(["main: starting (1 s)", "rescue: starting (1 s)"])
+    common.live(["main: ready (3 s)", "rescue: no answer yet (3 s)"])
+    common.progress("rescue ready in 4.0 s")
+    assert capsys.readouterr().err == (
+        "  main: starting (1 s)\n  rescue: starting (1 s)\n"
+        "\x1b[2F\x1b[J  main: ready (3 s)\n  rescue: no answer yet (3 s)\n"
+        "\x1b[2F\x1b[Jopenclaw-compose: rescue ready in 4.0 s\n"
+    )
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_no_live_lines_into_a_pipe_or_when_quiet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], quiet: bool
+) -> None:
+    monkeypatch.setattr(common, "output", common.Output(quiet=quiet))
+    common.live(["main: starting (1 s)"])
+    common.progress("main ready in 2.0 s")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert err == ("" if quiet else "openclaw-compose: main ready in 2.0 s\n")

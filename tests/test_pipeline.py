@@ -149,6 +149,10 @@ def test_quiet_up_prints_the_result_only(tmp_path: Path, fake: FakeEngine, gatew
     assert result.exit_code == ExitCode.OK, result.output
     assert result.stderr == ""
     assert result.stdout.splitlines()[1].split()[:2] == ["solo", "-"]
+    piped = run_cli("-f", spec, "-o", tmp_path / "out", "up", "--timeout", "10")
+    assert piped.exit_code == ExitCode.OK, piped.output
+    assert "solo ready in" in piped.stderr
+    assert "\x1b" not in piped.stderr + piped.stdout
 
 
 def test_not_ready_exits_5_with_last_logs(tmp_path: Path, fake: FakeEngine, base: int) -> None:

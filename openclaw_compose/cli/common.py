@@ -43,11 +43,18 @@ class Output:
 
     quiet: bool = False
     color: bool = True
+    live_lines: int = 0
+    """How many live lines (:func:`live`) stand at the bottom of the terminal now."""
 
     def terminal(self, err: bool = True) -> bool:
         """Whether that stream is a terminal that may get escape sequences."""
         stream = sys.stderr if err else sys.stdout
         return self.color and stream.isatty()
+
+    def clear_live(self) -> str:
+        """The escape sequences that erase the live lines (none when there are none)."""
+        lines, self.live_lines = self.live_lines, 0
+        return f"\x1b[{lines}F\x1b[J" if lines else ""
 
 
 output = Output()
@@ -272,7 +279,19 @@ def connect() -> Engine:
 
 def progress(message: str) -> None:
     if not output.quiet:
+        sys.stderr.write(output.clear_live())  # typer.echo would drop the escape sequences
         typer.echo(f"openclaw-compose: {message}", err=True)
+
+
+def live(lines: Sequence[str]) -> None:
+    """Redraw the state lines in place, on a terminal only (not piped, not --quiet, not
+    --no-color/NO_COLOR: those get the progress lines alone)."""
+    if output.quiet or not output.terminal(err=True):
+        return
+    text = output.clear_live() + "".join(f"  {line}\n" for line in lines)
+    output.live_lines = len(lines)
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def checked_version(version: str) -> str:

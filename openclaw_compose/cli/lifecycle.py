@@ -58,7 +58,13 @@ def _start(
     checked = check_spec(file, host, target=target)
     print_warnings(checked.report)
     gateways = pipeline.up(
-        checked, output, common.connect(), timeout=timeout, progress=progress, force=force
+        checked,
+        output,
+        common.connect(),
+        timeout=timeout,
+        progress=progress,
+        force=force,
+        live=common.live,
     )
     typer.echo(_status_table(gateways))
 
