@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,9 +84,11 @@ def test_completion_is_listed_and_shown() -> None:
     listing = run_cli("--help").stdout
     assert "--install-completion" in listing
     assert "--show-completion" in listing
-    shown = run_cli("--show-completion", "bash")
-    assert shown.exit_code == ExitCode.OK
-    assert "_openclaw_compose_completion" in shown.stdout
+    # for the shell it runs from (its parent process; a pipe keeps bash from exec'ing it)
+    command = f"{shlex.quote(sys.executable)} -m openclaw_compose --show-completion | cat"
+    shown = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
+    assert shown.returncode == ExitCode.OK, shown.stderr
+    assert "complete -o default -F _openclaw_compose_completion openclaw-compose" in shown.stdout
 
 
 def test_help_says_each_default_once() -> None:
