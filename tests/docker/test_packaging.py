@@ -68,7 +68,9 @@ def test_cli_alone_then_the_testing_extra(tmp_path: Path, engine: Engine) -> Non
 
     extra = _run(python, "-m", "pip", "install", "--quiet", f"{ROOT}[testing]")
     assert extra.returncode == 0, extra.stderr
-    (tmp_path / "test_downstream.py").write_text(textwrap.dedent(DOWNSTREAM))
-    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
+    downstream = tmp_path / "downstream"
+    downstream.mkdir()
+    (downstream / "test_downstream.py").write_text(textwrap.dedent(DOWNSTREAM))
+    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=downstream)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
