@@ -4,7 +4,7 @@ records what was asked of it; a compose ``up`` makes the project's containers "r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +94,8 @@ class FakeCompose:
     containers: FakeContainers
     calls: list[tuple[str, ...]] = field(default_factory=list)
     fail_with: str | None = None
+    log_lines: list[str] = field(default_factory=list)
+    """What ``stream`` (logs) prints, escape sequences included, as Compose writes them."""
 
     def version(self) -> str:
         return "2.26.1"
@@ -113,6 +115,12 @@ class FakeCompose:
 
     def passthrough(self, directory: Path, *args: str) -> int:
         self.calls.append(args)
+        return 0
+
+    def stream(self, directory: Path, *args: str, line: Callable[[str], None]) -> int:
+        self.calls.append(args)
+        for text in self.log_lines:
+            line(text)
         return 0
 
 

@@ -53,7 +53,7 @@ def test_busy_ports_and_a_missing_image_become_problems() -> None:
     by_code = {problem.code: problem for problem in problems}
     assert by_code[CheckCode.PORT_IN_USE].profiles == ("carol",)
     assert by_code[CheckCode.PORT_IN_USE].message.startswith(
-        "profile 'carol': 0.0.0.0 port(s) 19789 already taken by a process or a container on "
+        "profile 'carol': 0.0.0.0 port 19789 already taken by a process or a container on "
         "node gw-2 (10.0.0.3)"
     )
     assert by_code[CheckCode.NODE_IMAGE].profiles == ("alice",)

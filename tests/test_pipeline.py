@@ -140,6 +140,21 @@ def test_up_writes_starts_then_waits(tmp_path: Path, fake: FakeEngine, gateway: 
     assert row[:4] == ["solo", "-", f"http://127.0.0.1:{gateway}", "running"]
 
 
+def test_quiet_up_prints_the_result_only(tmp_path: Path, fake: FakeEngine, gateway: int) -> None:
+    fake.containers.containers["pipe"] = {
+        "solo": ContainerState("pipe-solo-1", "solo", "running", "healthy", 0, 1)
+    }
+    spec = _spec(tmp_path, gateway)
+    result = run_cli("-q", "-f", spec, "-o", tmp_path / "out", "up", "--timeout", "10")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[1].split()[:2] == ["solo", "-"]
+    piped = run_cli("-f", spec, "-o", tmp_path / "out", "up", "--timeout", "10")
+    assert piped.exit_code == ExitCode.OK, piped.output
+    assert "solo ready in" in piped.stderr
+    assert "\x1b" not in piped.stderr + piped.stdout
+
+
 def test_not_ready_exits_5_with_last_logs(tmp_path: Path, fake: FakeEngine, base: int) -> None:
     fake.containers.log_text = "Refusing to bind gateway\n"
     result = run_cli("up", "-f", _spec(tmp_path, base), "-o", tmp_path / "out", "--timeout", "1")

@@ -5,7 +5,7 @@ tests against an in-memory fake (``tests/fakes.py``) as well as against the real
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -59,6 +59,7 @@ class ComposeAccess(Protocol):
     def version(self) -> str: ...
     def run(self, directory: Path, *args: str) -> str: ...
     def passthrough(self, directory: Path, *args: str) -> int: ...
+    def stream(self, directory: Path, *args: str, line: Callable[[str], None]) -> int: ...
 
 
 class SwarmAccess(Protocol):

@@ -122,7 +122,8 @@ def require_images(spec: Spec, engine: Engine) -> None:
     missing = {image: images[image] for image, found in labels.items() if found is None}
     if missing:
         raise ImageMissing(
-            "image(s) not present on the Docker engine (nothing was written or started):\n"
+            f"{'image' if len(missing) == 1 else 'images'} not present on the Docker engine "
+            "(nothing was written or started):\n"
             + "\n".join(
                 f"  {image} (profiles {', '.join(users[image])}): {_how_to_get(recipe)}"
                 for image, recipe in sorted(missing.items())

@@ -200,8 +200,9 @@ def restore_profile(
         occupied = [role for role in ROLES if not empty[role]]
         if occupied and not force:
             raise ArchiveError(
-                f"profile {profile!r}: {', '.join(occupied)} already hold(s) files; nothing was "
-                "restored. Use --force to replace them with the archive's contents"
+                f"profile {profile!r}: {', '.join(occupied)} already "
+                f"{'holds' if len(occupied) == 1 else 'hold'} files; nothing was restored. Use "
+                "--force to replace them with the archive's contents"
             )
         stopped = runtime.stop_gateway(spec, directory, profile)
         members = _members(_payload_manifest(payload))

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from openclaw_compose.engine import Engine
 
 ProgressFn = Callable[[str], None]
+LiveFn = Callable[[Sequence[str]], None]
+"""The current state, one line per profile, while a step waits: a terminal redraws them in
+place; elsewhere they are dropped (progress lines say what happened)."""
 
 
 @dataclass(frozen=True)

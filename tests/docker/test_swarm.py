@@ -185,11 +185,11 @@ def test_taken_ports_are_refused_before_anything_is_deployed(
         result = run_cli("deploy", "-f", spec_file, "-o", tmp_path)
     assert result.exit_code == ExitCode.PROBLEMS, result.output
     assert (
-        f"[port-in-use] profile 'free': 0.0.0.0 port(s) {free_bases[0]} already taken by process"
+        f"[port-in-use] profile 'free': 0.0.0.0 port {free_bases[0]} already taken by process"
         in result.stderr
     )
     assert (
-        f"[port-in-use] profile 'busy': 0.0.0.0 port(s) {taken} already taken by container "
+        f"[port-in-use] profile 'busy': 0.0.0.0 port {taken} already taken by container "
         f"'{stack.project}_main.1." in result.stderr
     )
     assert f"(running) of swarm stack '{stack.project}'" in result.stderr

@@ -174,7 +174,7 @@ class ComposeRuntime:
         self._engine.compose.run(directory, "up", "--detach", "--no-deps", profile)
 
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
-        footprint = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+        footprint = plan_ports(spec).footprint(profile)
         url = base_url(spec, footprint)
         deadline = time.monotonic() + timeout
         answered = 0
