@@ -65,12 +65,21 @@ class CheckCode(StrEnum):
     SWARM_AUTH = "swarm-auth"
     SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
+    SWARM_FRONT = "swarm-front"
     NODE_PLACEMENT = "node-placement"
     NODE_IMAGE = "node-image"
     NATIVE_OVERLAP = "native-overlap"
     NATIVE_UNREADABLE = "native-unreadable"
     SECRET_MISSING = "secret-missing"
     SECRET_IN_CONFIG = "secret-in-config"
+    FRONT_UNUSED = "front-unused"
+    FRONT_HOSTNAME_SHARED = "front-hostname-shared"
+    FRONT_PORT = "front-port"
+    FRONT_PLAINTEXT = "front-plaintext"
+    FRONT_LOCAL_CA = "front-local-ca"
+    FRONT_CERTIFICATE = "front-certificate"
+    FRONT_AUTH = "front-auth"
+    FRONT_ADDRESS_UNAVAILABLE = "front-address-unavailable"
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
