@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import SpecError
 from openclaw_compose.project import check_spec, generate
+from openclaw_compose.runtime.preflight import front_port_taken
 from tests.helpers import run_cli
 
 
@@ -259,3 +261,19 @@ def test_dashboard_and_tunnel(tmp_path: Path) -> None:
         "command": "ssh -N -L 8000:127.0.0.1:18789 USER@SERVER",
         "url": "http://127.0.0.1:8000/",
     }
+
+
+def test_the_fronts_port_must_be_free_unless_it_is_ours() -> None:
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        spec = Spec.model_validate(spec_data(address="127.0.0.1", port=port))
+        taken = front_port_taken(spec, running=())
+        assert [(p.code, p.ports) for p in taken] == [(CheckCode.PORT_IN_USE, (port,))]
+        assert front_port_taken(spec, running=("front",)) == []
+    elsewhere = Spec.model_validate(spec_data(address="192.0.2.1"))
+    assert [p.code for p in front_port_taken(elsewhere, running=())] == [
+        CheckCode.FRONT_ADDRESS_UNAVAILABLE
+    ]
