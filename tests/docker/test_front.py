@@ -46,7 +46,7 @@ from . import dockerkit
 NAMES = {"main": "main.front.example", "rescue": "rescue.front.example"}
 KEYS = {"main": "sk-front-main-1c9e", "rescue": "sk-front-rescue-77d0"}
 PROBE = Path(__file__).with_name("front_probe.mjs")
-BROWSE_SECONDS = 35
+BROWSE_SECONDS = 45
 
 
 @dataclass(frozen=True)
