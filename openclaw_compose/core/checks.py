@@ -20,7 +20,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from openclaw_compose.core.contract import SEEDS_DIR
+from openclaw_compose.core.contract import FOLDERS
 from openclaw_compose.core.hostpaths import unmountable
 from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
 from openclaw_compose.core.native import NativeGateway, default_home, discover
@@ -429,7 +429,7 @@ def path_problem(profile: str, field: str, path: Path, reason: str, node: str | 
 def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
     """Bind paths that are, or contain, the output directory (the container would see ``.env``
     with every profile's token), or that are inside one of the files openclaw-compose manages
-    there (every profile's seed, the journal)."""
+    there (every profile's seed, the front's files and its CA's key, the journal)."""
     try:
         out = out_dir.resolve()
     except (RuntimeError, ValueError, OSError):
@@ -457,7 +457,7 @@ def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
 
 
 def _managed(name: str) -> bool:
-    return is_ours(name) or name in (SEEDS_DIR, JOURNAL_DIR)
+    return is_ours(name) or name in (*FOLDERS, JOURNAL_DIR)
 
 
 def _shared_paths(spec: Spec) -> Iterator[Problem]:

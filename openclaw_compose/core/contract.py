@@ -34,6 +34,8 @@ from openclaw_compose.core.spec import (
 )
 
 SEEDS_DIR = "seeds"
+FOLDERS = (SEEDS_DIR, "front", "tls")
+"""The folders openclaw-compose writes into: the seeds, the HTTPS front's files, its CA's key."""
 HOME = "/home/node"
 STATE_DIR = f"{HOME}/.openclaw"
 CONFIG_DIR = f"{HOME}/.openclaw-config"

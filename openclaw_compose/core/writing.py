@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
+from openclaw_compose.core.contract import FOLDERS, RenderedProject
 from openclaw_compose.core.envfile import (
     ENV_FILE,
     ENV_MODE,
@@ -46,8 +46,6 @@ from openclaw_compose.errors import OutputError, shown
 SUMS_FILE = ".openclaw-compose.sums"
 CONTAINER_UID = 1000
 PRIVATE_MODE = 0o600
-FOLDERS = (SEEDS_DIR, "front", "tls")
-"""The folders openclaw-compose writes into (never through a symbolic link)."""
 _FOREIGN = b"\0"
 """What a path that is not a regular file reads as: matches no sum."""
 

@@ -94,7 +94,7 @@ def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 providers = {"main": main, "rescue": rescue}
                 secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}
                 spec = front_spec(address, port, providers)
-                with openclaw_gateways(spec, secrets=secrets) as project:
+                with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
                     policies = tmp_path_factory.mktemp("policies")
                     _laptop(laptop, network, address, project.directory / CA_CERT, policies)
                     yield Front(project, providers, laptop, address, port)
