@@ -11,7 +11,7 @@ network's gateway, where the front listens), and from there:
   switch), opens each profile's Control UI: the gateway sees the laptop's address (the front is
   a trusted proxy), accepts the token and asks for device pairing, which the owner approves
   with ``openclaw-compose cli PROFILE -- devices approve ID``; then the UI connects. Another
-  profile's token is refused, and without the policy nothing connects.
+  profile's token is refused. (That TLS is trusted only through the CA is node's check above.)
 """
 
 from __future__ import annotations
