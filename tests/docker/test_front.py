@@ -111,6 +111,8 @@ def _laptop(name: str, network: str, address: str, ca: Path, policies: Path) -> 
     der = x509.load_pem_x509_certificate(ca.read_bytes()).public_bytes(serialization.Encoding.DER)
     policy = {"CACertificates": [base64.b64encode(der).decode()]}
     (policies / "front.json").write_text(json.dumps(policy))
+    policies.chmod(0o755)  # Chromium runs as the image's user (uid 1000), and pytest's are 0700
+    (policies / "front.json").chmod(0o644)
     hosts = [arg for host in NAMES.values() for arg in ("--add-host", f"{host}:{address}")]
     run_docker(
         [
