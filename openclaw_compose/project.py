@@ -22,6 +22,7 @@ from openclaw_compose.core.checks import (
     run_checks,
 )
 from openclaw_compose.core.credentials import literal_credentials
+from openclaw_compose.core.front_checks import front_problems
 from openclaw_compose.core.loading import LoadedSpec, load_spec
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.core.native_checks import native_problems
@@ -64,6 +65,7 @@ def check_loaded(
     report = Report(
         core.problems
         + tuple(literal_credentials(loaded.spec))
+        + tuple(front_problems(loaded.spec, plan))
         + tuple(chosen.checks(loaded.spec, plan))
         + tuple(native_problems(loaded.spec, plan, natives))
     )

@@ -48,6 +48,24 @@ CASES = {
             config_dir: ./data/rescue/config
             workspace_dir: ./data/rescue/workspace
         """,
+    "front": """
+        project: edge
+        front:
+          address: 0.0.0.0
+          tls: local
+        profiles:
+          main:
+            port: 18789
+            hostname: main.example.org
+          rescue:
+            port: 19789
+            hostname: rescue.example.org
+            openclaw:
+              gateway:
+                controlUi: {allowedOrigins: ["https://ops.example.org"]}
+          quiet:
+            port: 20789
+        """,
 }
 SWARM_CASES = {
     "swarm-default": None,
@@ -84,7 +102,7 @@ def _generated(tmp_path: Path, case: str) -> dict[str, bytes]:
     out = tmp_path / "out" if text is None else tmp_path
     generate(check_spec(spec_path, HostFacts(), target), out)
     files = snapshot(out)
-    kept = ("compose", "stack", "seeds")
+    kept = ("compose", "stack", "seeds", "front/haproxy.cfg")  # not the random keys
     return {name: data for name, data in files.items() if name.startswith(kept)}
 
 
@@ -103,7 +121,7 @@ def test_golden(tmp_path: Path, case: str) -> None:
 def test_rendered_files_parse(tmp_path: Path, case: str) -> None:
     files = _generated(tmp_path, case)
     compose = YAML(typ="safe").load(files["compose.yaml"])
-    assert set(compose["services"]) == {"main", "rescue"}
+    assert set(compose["services"]) - {"front", "quiet"} == {"main", "rescue"}
     for name, data in files.items():
         if name.startswith("seeds/"):
             assert json.loads(data)["gateway"]["mode"] == "local"

@@ -315,9 +315,11 @@ def dashboard(
 ) -> None:
     """Print the Control UI URL of a profile, signed in with its token (#token=...).
 
+    With an HTTPS front that serves the profile, the front's URL (https://HOSTNAME[:PORT]).
     The URL holds the gateway's token: whoever has it has operator access."""
     from openclaw_compose.core.contract import token_ref
     from openclaw_compose.core.envfile import ENV_FILE
+    from openclaw_compose.core.front import front_url
     from openclaw_compose.core.ports import plan_ports
     from openclaw_compose.core.secretstore import stored_values
     from openclaw_compose.errors import UsageError
@@ -332,7 +334,7 @@ def dashboard(
             "'openclaw-compose generate' (or up) there, or pass -o DIR"
         )
     fp = plan_ports(spec).footprint(profile)
-    url = dashboard_url(base_url(spec, fp), token)
+    url = dashboard_url(front_url(spec, profile) or base_url(spec, fp), token)
     warning = "this URL holds the gateway's token (operator access): do not share or log it"
     if as_json:
         print_json({"profile": profile, "url": url, "credential": True, "warning": warning})

@@ -20,7 +20,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from openclaw_compose.core.contract import SEEDS_DIR
+from openclaw_compose.core.contract import FOLDERS
 from openclaw_compose.core.hostpaths import unmountable
 from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
 from openclaw_compose.core.native import NativeGateway
@@ -65,12 +65,21 @@ class CheckCode(StrEnum):
     SWARM_AUTH = "swarm-auth"
     SWARM_PUBLISH_ADDRESS = "swarm-publish-address"
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
+    SWARM_FRONT = "swarm-front"
     NODE_PLACEMENT = "node-placement"
     NODE_IMAGE = "node-image"
     NATIVE_OVERLAP = "native-overlap"
     NATIVE_UNREADABLE = "native-unreadable"
     SECRET_MISSING = "secret-missing"
     SECRET_IN_CONFIG = "secret-in-config"
+    FRONT_UNUSED = "front-unused"
+    FRONT_HOSTNAME_SHARED = "front-hostname-shared"
+    FRONT_PORT = "front-port"
+    FRONT_PLAINTEXT = "front-plaintext"
+    FRONT_LOCAL_CA = "front-local-ca"
+    FRONT_CERTIFICATE = "front-certificate"
+    FRONT_AUTH = "front-auth"
+    FRONT_ADDRESS_UNAVAILABLE = "front-address-unavailable"
 
 
 PRIVILEGED_BELOW = 1024
@@ -408,7 +417,7 @@ def path_problem(profile: str, field: str, path: Path, reason: str, node: str | 
 def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
     """Bind paths that are, or contain, the output directory (the container would see ``.env``
     with every profile's token), or that are inside one of the files openclaw-compose manages
-    there (every profile's seed, the journal)."""
+    there (every profile's seed, the front's files and its CA's key, the journal)."""
     try:
         out = out_dir.resolve()
     except (RuntimeError, ValueError, OSError):
@@ -436,7 +445,7 @@ def output_problems(spec: Spec, out_dir: Path) -> Iterator[Problem]:
 
 
 def _managed(name: str) -> bool:
-    return is_ours(name) or name in (SEEDS_DIR, JOURNAL_DIR)
+    return is_ours(name) or name in (*FOLDERS, JOURNAL_DIR)
 
 
 def _shared_paths(spec: Spec) -> Iterator[Problem]:

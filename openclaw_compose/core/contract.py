@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openclaw_compose.core.front import merge_lists, seed_additions
+from openclaw_compose.core.frontcerts import CA_KEY, Reader
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, format_range
 from openclaw_compose.core.spec import (
@@ -32,6 +34,8 @@ from openclaw_compose.core.spec import (
 )
 
 SEEDS_DIR = "seeds"
+FOLDERS = (SEEDS_DIR, "front", "tls")
+"""The folders openclaw-compose writes into: the seeds, the HTTPS front's files, its CA's key."""
 HOME = "/home/node"
 STATE_DIR = f"{HOME}/.openclaw"
 CONFIG_DIR = f"{HOME}/.openclaw-config"
@@ -131,6 +135,17 @@ class RenderedProject:
     (set from the target registry when the project is generated)."""
     digests: Mapping[str, tuple[SecretRef, ...]] = field(default_factory=dict)
     """Per digest variable, the values it digests (the compose target's recreate label)."""
+    derived: Callable[[Reader], Mapping[str, str]] | None = None
+    """Files made from what the output directory already holds (the front's local CA and
+    certificate, kept across runs like the tokens); the writer calls it under the directory's
+    lock with a reader of the current files."""
+    private: frozenset[str] = frozenset()
+    """Files written readable by their owner only (private keys)."""
+    kept: tuple[str, ...] = ()
+    """Files never removed once written, even when no longer generated (the local CA's key:
+    a front added again later keeps the CA its users trust)."""
+    watched: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per ``.env`` variable, the files whose digest it holds (the front's recreate label)."""
 
 
 def project_files(
@@ -141,32 +156,37 @@ def project_files(
 ) -> RenderedProject:
     """``document`` with the seeds, the tokens it needs and the bind directories to create."""
     files = {document: text}
-    for name, profile in spec.profiles.items():
-        files[seed_file(name)] = seed_text(profile)
+    for name in spec.profiles:
+        files[seed_file(name)] = seed_text(spec, name)
     bind_dirs = tuple(
         path for profile in spec.profiles.values() for path in profile.host_paths().values()
     )
     tokens = tuple(token_variable(name) for name in spec.profiles)
-    return RenderedProject(files, tokens, bind_dirs, digests=digests or {})
+    return RenderedProject(files, tokens, bind_dirs, digests=digests or {}, kept=(CA_KEY,))
 
 
 def seed_file(profile: str) -> str:
     return f"{SEEDS_DIR}/{profile}.json"
 
 
-def seed_text(profile: ProfileSpec) -> str:
-    return json.dumps(seed_config(profile), indent=2) + "\n"
+def seed_text(spec: Spec, name: str) -> str:
+    profile = spec.profiles[name]
+    config = seed_config(profile, seed_additions(spec, name, profile.port))
+    return json.dumps(config, indent=2) + "\n"
 
 
-def seed_config(profile: ProfileSpec) -> dict[str, Any]:
-    """The first-start ``openclaw.json``: our defaults with the user's fragment merged over."""
+def seed_config(profile: ProfileSpec, front: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The first-start ``openclaw.json``: our defaults with the user's fragment merged over,
+    then what the HTTPS front needs (``front``: :func:`.front.seed_additions`; the user's
+    allowed origins and trusted proxies are kept, ours added)."""
     defaults: dict[str, Any] = {
         "gateway": {"port": profile.port, "mode": "local", "auth": {"mode": DEFAULT_AUTH_MODE}},
         "agents": {"defaults": {"workspace": WORKSPACE_DIR}},
     }
     if profile.browser:
         defaults["browser"] = BROWSER_DEFAULTS
-    return deep_merge(defaults, profile.openclaw.as_config())
+    fragment = profile.openclaw.as_config()
+    return deep_merge(deep_merge(defaults, fragment), merge_lists(front or {}, fragment))
 
 
 def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

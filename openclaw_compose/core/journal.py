@@ -39,7 +39,8 @@ _STAGED = re.compile(r"[0-9]{1,6}")
 _LEGACY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
 _OURS = re.compile(
     r"(?:compose\.yaml|stack\.yaml|\.env|\.openclaw-compose\.sums"
-    r"|seeds/[a-z0-9][a-z0-9_-]{0,63}\.json)"
+    r"|seeds/[a-z0-9][a-z0-9_-]{0,63}\.json"
+    r"|front/(?:haproxy\.cfg|ca\.crt|server\.crt|server\.crt\.key)|tls/ca\.key)"
 )
 
 

@@ -166,7 +166,8 @@ def _first_line(text: str) -> str:
 
 
 def _absolute_paths(spec: Spec, base_dir: Path) -> Spec:
-    """Resolve relative host paths against the directory of the profiles file."""
+    """Resolve relative host paths (bind mounts, the front's certificate files) against the
+    directory of the profiles file."""
     profiles = {
         name: profile.model_copy(
             update={
@@ -176,7 +177,16 @@ def _absolute_paths(spec: Spec, base_dir: Path) -> Spec:
         )
         for name, profile in spec.profiles.items()
     }
-    return spec.model_copy(update={"profiles": profiles})
+    front = spec.front
+    if front is not None and not isinstance(front.tls, str):
+        tls = front.tls.model_copy(
+            update={
+                "cert": absolute_path(front.tls.cert, base_dir),
+                "key": absolute_path(front.tls.key, base_dir),
+            }
+        )
+        front = front.model_copy(update={"tls": tls})
+    return spec.model_copy(update={"profiles": profiles, "front": front})
 
 
 def absolute_path(path: Path, base_dir: Path) -> Path:

@@ -52,6 +52,10 @@ _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
 _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_DNS_NAME = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+DEFAULT_FRONT_PORT = 443
 PINNED_VARIABLES = frozenset(
     {
         "HOME",
@@ -137,7 +141,18 @@ def _env_name(name: str) -> str:
     return name
 
 
+def _dns_name(name: str) -> str:
+    if not _DNS_NAME.fullmatch(name):
+        raise ValueError(
+            f"hostname {name!r} is not a DNS name the front can serve: use lowercase labels of "
+            "letters, digits and '-' separated by dots, e.g. main.example.org (no scheme, port "
+            "or IP address)"
+        )
+    return name
+
+
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+DnsName = Annotated[str, AfterValidator(_dns_name)]
 Version = Annotated[str, AfterValidator(check_version)]
 Role = Literal["gateway", "rescue"]
 """``rescue`` gateways are upgraded first: one of them must answer while the others change."""
@@ -299,6 +314,12 @@ class ProfileSpec(_Strict):
         "profiles on the same node only; profiles without 'node' share one node.",
     )
 
+    hostname: DnsName | None = Field(
+        default=None,
+        description="The name the HTTPS front serves this gateway under (needs 'front:'); the "
+        "gateway's Control UI then allows the origin https://HOSTNAME[:front port].",
+    )
+
     @model_validator(mode="after")
     def _one_port(self) -> Self:
         fragment_port = self.openclaw.gateway.port
@@ -367,6 +388,31 @@ class SwarmOptions(_Strict):
     )
 
 
+class FrontCertificate(_Strict):
+    """A certificate of your own for the front: PEM files on the host that runs it."""
+
+    cert: Path = Field(description="PEM certificate (chain) naming every profile's hostname.")
+    key: Path = Field(description="PEM private key of that certificate.")
+
+
+FrontTls = Literal["local", "none"] | FrontCertificate
+
+
+class FrontSpec(_Strict):
+    """An HTTPS reverse proxy (HAProxy) in front of the gateways: one name per profile."""
+
+    address: IPvAnyAddress = Field(
+        default=DEFAULT_PUBLISH_ADDRESS,
+        description="Address the front listens on; 0.0.0.0 to be reached from other machines.",
+    )
+    port: StrictInt = Field(default=DEFAULT_FRONT_PORT, description="Port the front listens on.")
+    tls: FrontTls = Field(
+        default="local",
+        description="'local': a CA of the project's own signs the front's certificate "
+        "(front/ca.crt to trust); {cert, key}: your files; 'none': plain HTTP, loopback only.",
+    )
+
+
 class Spec(_Strict):
     """The whole profiles file."""
 
@@ -404,6 +450,10 @@ class Spec(_Strict):
         default=None,
         description="Swarm only: HOST:PORT of a Docker registry every node pulls from. "
         "'push' and 'deploy' push every image there, and the stack names each by digest.",
+    )
+    front: FrontSpec | None = Field(
+        default=None,
+        description="An HTTPS front that serves each profile with a 'hostname' under that name.",
     )
     profiles: dict[ProfileName, ProfileSpec] = Field(min_length=1)
 
@@ -449,7 +499,7 @@ class Spec(_Strict):
                 entry["browser"] = True
             if profile.role != "gateway":
                 entry["role"] = profile.role
-            for key in ("openclaw_version", "image", "node"):
+            for key in ("openclaw_version", "image", "node", "hostname"):
                 if getattr(profile, key) is not None:
                     entry[key] = getattr(profile, key)
             if profile.env:
@@ -467,6 +517,7 @@ class Spec(_Strict):
             "publish_address": str(self.publish_address),
             "swarm": self.swarm.model_dump(),
             **({"registry": self.registry} if self.registry else {}),
+            **({"front": self.front.model_dump(mode="json")} if self.front else {}),
             "profiles": profiles,
         }
 
@@ -478,6 +529,15 @@ class Spec(_Strict):
             raise ValueError(
                 f"publish_address {self.publish_address} needs 'network: bridge': with "
                 "'network: host' a gateway binds either loopback or every address"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _front_service_name(self) -> Self:
+        if self.front is not None and "front" in self.profiles:
+            raise ValueError(
+                "a profile named 'front' and 'front:' cannot go together: the front's service "
+                "is named 'front'; rename the profile"
             )
         return self
 

@@ -21,8 +21,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
-from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, decode_env, merge_tokens
+from openclaw_compose.core.contract import FOLDERS, RenderedProject
+from openclaw_compose.core.envfile import (
+    ENV_FILE,
+    ENV_MODE,
+    decode_env,
+    merge_tokens,
+    read_env,
+    set_variable,
+)
+from openclaw_compose.core.front import files_digest
 from openclaw_compose.core.journal import (
     ABSENT,
     Change,
@@ -37,6 +45,7 @@ from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
 CONTAINER_UID = 1000
+PRIVATE_MODE = 0o600
 _FOREIGN = b"\0"
 """What a path that is not a regular file reads as: matches no sum."""
 
@@ -79,6 +88,12 @@ def _current(path: Path) -> bytes | None:
         return None
 
 
+def _readable(path: Path) -> bytes | None:
+    """A project file's bytes for :attr:`RenderedProject.derived` (None: absent or foreign)."""
+    current = _current(path)
+    return None if current == _FOREIGN else current
+
+
 def write_project(out_dir: Path, project: RenderedProject, *, force: bool = False) -> WriteResult:
     """Write ``project`` into ``out_dir``; raises :class:`OutputError` before touching anything."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -113,26 +128,26 @@ def _transaction(out_dir: Path) -> Iterator[None]:
 
 def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result = WriteResult()
-    if (out_dir / SEEDS_DIR).is_symlink():
-        raise OutputError(
-            f"{shown(out_dir / SEEDS_DIR)}: is a symbolic link; openclaw-compose writes only "
-            "inside the output directory: make it a directory (nothing was changed)"
-        )
+    _check_folders(out_dir)
     if recover(out_dir):
         result.notes.append(
             f"completed or undid the write of an interrupted earlier run in {shown(out_dir)}"
         )
     old_sums = read_sums(out_dir)
+    files = dict(project.files)
+    if project.derived is not None:
+        files |= project.derived(lambda name: _readable(out_dir / name))
+    keep = (*project.others, *project.kept)
     changes: dict[str, bytes] = {}
     edited: list[str] = []
-    for name, text in project.files.items():
+    for name, text in files.items():
         data, current = text.encode(), _current(out_dir / name)
         if current == data:
             continue
         if current is not None and old_sums.get(name) != digest(current):
             edited.append(name)
         changes[name] = data
-    stale = [name for name in old_sums if name not in project.files and name not in project.others]
+    stale = [name for name in old_sums if name not in files and name not in keep]
     for name in stale:
         current = _current(out_dir / name)
         if current is not None and digest(current) != old_sums[name]:
@@ -152,13 +167,15 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         )
     env_before = _current(env_path)
     env_tokens = merge_tokens(env_before, project.token_variables, env_path)
-    env_after = with_digests(decode_env(env_tokens, env_path), project.digests).encode()
+    env_after = _with_watched(
+        with_digests(decode_env(env_tokens, env_path), project.digests), project, files
+    ).encode()
     env_base = digest(env_before) if env_before is not None else ABSENT
-    sums = {name: digest(text.encode()) for name, text in project.files.items()}
+    sums = {name: digest(text.encode()) for name, text in files.items()}
     sums |= {
         name: old_sums[name]
-        for name in project.others
-        if name in old_sums and (out_dir / name).exists()
+        for name in keep
+        if name not in files and name in old_sums and (out_dir / name).exists()
     }
     sums = dict(sorted(sums.items()))
     if env_after != env_before:
@@ -175,7 +192,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         [
             Change(name, changes[name], ENV_MODE, env_base)
             if name == ENV_FILE
-            else Change(name, changes[name])
+            else Change(name, changes[name], PRIVATE_MODE if name in project.private else 0o644)
             for name in planned(changes)
         ],
         removals,
@@ -183,6 +200,24 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result.written = [name for name in planned(changes) if name != SUMS_FILE]
     result.removed = removals
     return result
+
+
+def _check_folders(out_dir: Path) -> None:
+    for folder in FOLDERS:
+        if (out_dir / folder).is_symlink():
+            raise OutputError(
+                f"{shown(out_dir / folder)}: is a symbolic link; openclaw-compose writes only "
+                "inside the output directory: make it a directory (nothing was changed)"
+            )
+
+
+def _with_watched(env: str, project: RenderedProject, files: Mapping[str, str]) -> str:
+    """``env`` with each watched variable set to the digest of its files."""
+    for variable, names in project.watched.items():
+        watched = files_digest({name: files[name].encode() for name in names})
+        if read_env(env).get(variable) != watched:
+            env = set_variable(env, variable, watched)
+    return env
 
 
 def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:

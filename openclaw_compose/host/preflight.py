@@ -23,6 +23,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from openclaw_compose.core.checks import CheckCode, Problem
+from openclaw_compose.core.front import FRONT_SERVICE
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -55,7 +56,40 @@ def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
         return [_unavailable(spec, plan, address)]
     running = set(engine.containers.project_containers(spec.project))
     planned = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=running)
-    return _taken(plan, planned, address, engine, lambda p: p.project == spec.project, stack=None)
+    ours = spec.project
+    taken = _taken(plan, planned, address, engine, lambda p: p.project == ours, stack=None)
+    return taken + front_port_taken(spec, running)
+
+
+def front_port_taken(spec: Spec, running: Collection[str]) -> list[Problem]:
+    """The front's port, free on its address unless the project's own front holds it."""
+    front = spec.front
+    if front is None or FRONT_SERVICE in running:
+        return []
+    address = str(front.address)
+    if not address_available(address):
+        return [
+            Problem(
+                CheckCode.FRONT_ADDRESS_UNAVAILABLE,
+                "error",
+                (),
+                f"front.address {address} is not an address of this host; use one of its "
+                "addresses (see 'ip addr'), 0.0.0.0 or 127.0.0.1",
+            )
+        ]
+    if can_bind(address, front.port):
+        return []
+    holder = _process_holders([front.port])[front.port]
+    return [
+        Problem(
+            CheckCode.PORT_IN_USE,
+            "error",
+            (),
+            f"the front's port {address}:{front.port} is already taken by {holder}; stop it, "
+            "or set another front.port",
+            ports=(front.port,),
+        )
+    ]
 
 
 def taken_stack_ports(

@@ -8,6 +8,8 @@ default), or, with ``network: bridge``, B, B+2 and the CDP ports published on
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,30 @@ from openclaw_compose.core.contract import (
     seed_file,
     seed_mount,
 )
+from openclaw_compose.core.front import (
+    FRONT_CONFIG,
+    FRONT_DIGEST_LABEL,
+    FRONT_DIGEST_VARIABLE,
+    FRONT_DIR,
+    FRONT_IMAGE,
+    FRONT_MOUNT,
+    FRONT_SERVICE,
+    USER_TLS_MOUNT,
+    haproxy_config,
+    hostnames,
+    upstream_address,
+)
+from openclaw_compose.core.frontcerts import (
+    CA_CERT,
+    PRIVATE,
+    SERVER_CERT,
+    SERVER_KEY,
+    Reader,
+    local_material,
+)
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
-from openclaw_compose.core.spec import Spec, digest_variable
+from openclaw_compose.core.spec import FrontCertificate, FrontSpec, Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
 
 COMPOSE_FILE = "compose.yaml"
@@ -50,7 +73,8 @@ def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> Rendere
     text = header(loaded, out_dir, "generate", _COMPOSE_NOTES) + emit(
         compose_document(loaded.spec, plan, out_dir)
     )
-    return project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec))
+    project = project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec))
+    return with_front(project, loaded.spec, plan)
 
 
 _COMPOSE_NOTES = (
@@ -69,6 +93,8 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
         for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
             secrets[ref.key] = {"environment": ref.variable}
         services[fp.profile] = _service(spec, fp, mounts)
+    if spec.front is not None:
+        services[FRONT_SERVICE] = _front_service(spec.front)
     document: dict[str, Any] = {"name": spec.project, "services": services}
     if volumes:
         document["volumes"] = volumes
@@ -105,3 +131,48 @@ def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     address = spec.publish_address
     host = f"[{address}]" if address.version == 6 else str(address)
     return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
+
+
+def _front_service(front: FrontSpec) -> dict[str, Any]:
+    """HAProxy on the host's network: it reaches every gateway's published base port whatever
+    the gateways' networks, and listens on the front's address itself."""
+    volumes = [f"./{FRONT_DIR}:{FRONT_MOUNT}:ro"]
+    if isinstance(front.tls, FrontCertificate):
+        volumes += [
+            f"{literal(str(front.tls.cert))}:{USER_TLS_MOUNT}/server.crt:ro",
+            f"{literal(str(front.tls.key))}:{USER_TLS_MOUNT}/server.crt.key:ro",
+        ]
+    return {
+        "image": FRONT_IMAGE,
+        "restart": "unless-stopped",
+        "network_mode": "host",
+        "command": ["haproxy", "-W", "-db", "-f", f"{FRONT_MOUNT}/haproxy.cfg"],
+        "volumes": volumes,
+        "labels": {FRONT_DIGEST_LABEL: f"${{{FRONT_DIGEST_VARIABLE}:?{_MISSING_DIGEST}}}"},
+    }
+
+
+def with_front(project: RenderedProject, spec: Spec, plan: PortPlan) -> RenderedProject:
+    """The project with the front's files: its HAProxy config and, with ``tls: local``, the
+    local CA and the certificate it signs (made by the writer from what the directory holds)."""
+    if spec.front is None:
+        return project
+    config = haproxy_config(spec, plan.footprints, upstream_address(spec))
+    files = dict(project.files) | {FRONT_CONFIG: config}
+    watched: tuple[str, ...] = (FRONT_CONFIG,)
+    derived = None
+    if spec.front.tls == "local":
+        names = sorted(set(hostnames(spec).values()))
+        watched += (CA_CERT, SERVER_CERT, SERVER_KEY)
+        derived = partial(_local_tls, names, spec.project)
+    return replace(
+        project,
+        files=files,
+        derived=derived,
+        private=PRIVATE,
+        watched={FRONT_DIGEST_VARIABLE: watched},
+    )
+
+
+def _local_tls(names: list[str], project: str, current: Reader) -> dict[str, str]:
+    return {name: data.decode() for name, data in local_material(names, current, project).items()}

@@ -12,6 +12,15 @@ from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec
 
 def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     """Swarm publishes on every address of a node: token auth everywhere, browser opt-in."""
+    if spec.front is not None:
+        yield Problem(
+            CheckCode.SWARM_FRONT,
+            "error",
+            tuple(spec.profiles),
+            "'front:' is not yet rendered for the swarm target (the front runs with "
+            "'openclaw-compose up'); remove it from this file for 'deploy', or reach the "
+            "gateways with 'openclaw-compose tunnel PROFILE'",
+        )
     yield Problem(
         CheckCode.SWARM_PUBLISH_ADDRESS,
         "warning",

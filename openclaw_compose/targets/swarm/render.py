@@ -137,7 +137,7 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
         networks[_network(fp)] = {"driver": "overlay"}
         configs[f"{fp.profile}-seed"] = {
-            "name": seed_config_name(spec.project, fp.profile, seed_text(profile)),
+            "name": seed_config_name(spec.project, fp.profile, seed_text(spec, fp.profile)),
             "file": f"./{seed_file(fp.profile)}",
         }
         for ref in profile_secrets(fp.profile, profile):

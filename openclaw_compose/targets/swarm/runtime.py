@@ -182,8 +182,7 @@ class SwarmRuntime:
             with suppress(Refused):  # still held by a task shutting down: goes with the stack
                 swarm.remove_secret(name)
         seeds = {
-            seed_config_name(spec.project, name, seed_text(profile))
-            for name, profile in spec.profiles.items()
+            seed_config_name(spec.project, name, seed_text(spec, name)) for name in spec.profiles
         }
         for name in set(swarm.stack_configs(spec.project)) - seeds:
             with suppress(Refused):  # likewise

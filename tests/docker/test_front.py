@@ -1,0 +1,238 @@
+"""The HTTPS front from another machine: a container on a Docker network of its own plays the
+remote laptop. It resolves the profiles' names to the front's address on that network (the
+network's gateway, where the front listens), and from there:
+
+- node (``https`` with ``ca: front/ca.crt``, as ``curl --cacert``) reaches each name over TLS,
+  and fails to without the CA; a name the front does not serve gets 421; a chat through the
+  stand-in provider completes with the profile's token and is refused with the other's; the
+  gateways' own ports (base, base+2, CDP) do not answer on that address;
+- headless Chromium, trusting the local CA through Chromium's managed ``CACertificates``
+  policy (an administrator's trust anchor, as a company laptop has; not an ignore-errors
+  switch), opens each profile's Control UI: the gateway sees the laptop's address (the front is
+  a trusted proxy), accepts the token and asks for device pairing, which the owner approves
+  with ``openclaw-compose cli PROFILE -- devices approve ID``; then the UI connects. Another
+  profile's token is refused. (That TLS is trusted only through the CA is node's check above.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from secrets import token_hex
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from openclaw_compose.core.frontcerts import CA_CERT
+from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE
+from openclaw_compose.engine import Engine
+from openclaw_compose.engine.client import run_docker
+from openclaw_compose.testing import GatewayProject, free_base, openclaw_gateways, release_base
+from tests.docker.test_secrets import provider_fragment
+from tests.helpers import run_cli
+from tests.standin_provider import StandinProvider, standin_provider
+
+from . import dockerkit
+
+NAMES = {"main": "main.front.example", "rescue": "rescue.front.example"}
+KEYS = {"main": "sk-front-main-1c9e", "rescue": "sk-front-rescue-77d0"}
+PROBE = Path(__file__).with_name("front_probe.mjs")
+BROWSE_SECONDS = 240
+"""At most, per round of Chromium runs (on a loaded 2-core machine a page took over 45 s)."""
+
+
+@dataclass(frozen=True)
+class Front:
+    project: GatewayProject
+    providers: dict[str, StandinProvider]
+    laptop: str
+    """The container playing the remote machine."""
+    address: str
+    port: int
+
+    def where(self) -> list[str]:
+        directory = self.project.directory
+        return ["-f", str(directory / "openclaw-compose.yaml"), "-o", str(directory)]
+
+
+def front_spec(address: str, port: int, providers: dict[str, StandinProvider]) -> dict[str, Any]:
+    profiles = {
+        name: {
+            "port": 18789 + 1000 * i,
+            "hostname": NAMES[name],
+            "secrets": ["PROVIDER_KEY"],
+            "openclaw": provider_fragment(providers[name]),
+        }
+        for i, name in enumerate(NAMES)
+    }
+    return {"front": {"address": address, "port": port, "tls": "local"}, "profiles": profiles}
+
+
+@pytest.fixture(scope="module")
+def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    del engine  # the session's check that there is an engine and an image
+    network = f"octest-front-{token_hex(4)}"
+    run_docker(["network", "create", network], cwd=None)
+    laptop = f"{network}-laptop"
+    try:
+        inspected = run_docker(["network", "inspect", network], cwd=None).stdout
+        address = json.loads(inspected)[0]["IPAM"]["Config"][0]["Gateway"]
+        port = free_base(address)  # a whole free block: no profile is moved onto it
+        try:
+            with (
+                standin_provider("MARKER-front-main") as main,
+                standin_provider("MARKER-front-rescue") as rescue,
+            ):
+                providers = {"main": main, "rescue": rescue}
+                secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}
+                spec = front_spec(address, port, providers)
+                with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
+                    policies = tmp_path_factory.mktemp("policies")
+                    _laptop(laptop, network, address, project.directory / CA_CERT, policies)
+                    yield Front(project, providers, laptop, address, port)
+        finally:
+            release_base(port)
+    finally:
+        subprocess.run(["docker", "rm", "-f", laptop], capture_output=True, check=False)
+        run_docker(["network", "rm", network], cwd=None)
+
+
+def _laptop(name: str, network: str, address: str, ca: Path, policies: Path) -> None:
+    """The browser image, idle, on ``network``; the CA trusted by Chromium's managed policy in
+    ``policies`` (the file is written now; a run without it renames it away)."""
+    der = x509.load_pem_x509_certificate(ca.read_bytes()).public_bytes(serialization.Encoding.DER)
+    policy = {"CACertificates": [base64.b64encode(der).decode()]}
+    (policies / "front.json").write_text(json.dumps(policy))
+    policies.chmod(0o755)  # Chromium runs as the image's user (uid 1000), and pytest's are 0700
+    (policies / "front.json").chmod(0o644)
+    hosts = [arg for host in NAMES.values() for arg in ("--add-host", f"{host}:{address}")]
+    run_docker(
+        [
+            "run", "--detach", "--name", name, "--network", network, *hosts,
+            "--volume", f"{policies}:/etc/chromium/policies/managed:ro",
+            "--volume", f"{ca}:/ca.crt:ro",
+            "--volume", f"{PROBE}:/probe.mjs:ro",
+            "--entrypoint", "sleep", DEFAULT_BROWSER_IMAGE, "infinity",
+        ],
+        cwd=None,
+    )  # fmt: skip
+
+
+def _logged(container: str, since: int, text: str) -> bool:
+    return text in dockerkit.logs_since(container, since)
+
+
+def _refused(container: str, since: int) -> bool:
+    log = dockerkit.logs_since(container, since)
+    return "token mismatch" in log or "unauthorized" in log
+
+
+def _containers(engine: Engine, front: Front) -> dict[str, str]:
+    containers = engine.containers.project_containers(front.project.project)
+    return {profile: containers[profile].name for profile in NAMES}
+
+
+def test_each_name_over_tls_and_nothing_else(front: Front) -> None:
+    gateways = front.project.gateways
+    closed = sorted(
+        {p for g in gateways.values() for p in (g.port, g.browser_control_port, g.cdp_ports[0])}
+    )
+    env = {
+        "FRONT_ADDRESS": front.address,
+        "FRONT_PORT": str(front.port),
+        "NAMES": json.dumps(NAMES),
+        "TOKENS": json.dumps({name: gateways[name].token for name in NAMES}),
+        "CLOSED_PORTS": json.dumps(closed),
+    }
+    flags = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
+    output = run_docker(["exec", *flags, front.laptop, "node", "/probe.mjs"], cwd=None).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    for profile in NAMES:
+        assert result["healthz"][profile]["status"] == 200, result
+    assert "error" in result["untrusted"], result  # the CA is what makes it trusted
+    assert result["unknownHost"]["status"] == 421, result
+    own = json.loads(result["chat"]["own"]["body"])
+    assert own["choices"][0]["message"]["content"].strip() == front.providers["main"].marker
+    assert result["chat"]["other"]["status"] == 401, result
+    assert set(result["ports"].values()) == {"ECONNREFUSED"}, result
+    config = (front.project.directory / "front/haproxy.cfg").read_text()
+    lines = [line.split() for line in config.splitlines()]
+    servers = sorted(int(line[2].rsplit(":", 1)[1]) for line in lines if line[:1] == ["server"])
+    assert servers == sorted(g.port for g in gateways.values())
+
+
+def _browse(front: Front, urls: dict[str, str], until: Callable[[], bool]) -> None:
+    """Chromium in the laptop, one instance per key of ``urls`` (its own user data dir, kept
+    between calls: the device identity), all at once, until ``until()`` or
+    :data:`BROWSE_SECONDS`; then each is stopped (by its process id) and waited for."""
+    for key, url in urls.items():
+        script = (
+            "chromium --headless=new --no-sandbox --disable-gpu "
+            f'--user-data-dir=/tmp/{key} "$URL" >/dev/null 2>&1 & echo $! > /tmp/{key}.pid; wait'
+        )
+        run_docker(
+            ["exec", "--detach", "--env", f"URL={url}", front.laptop, "sh", "-c", script], None
+        )
+    deadline = time.monotonic() + BROWSE_SECONDS
+    try:
+        while not until() and time.monotonic() < deadline:
+            time.sleep(2)
+    finally:
+        for key in urls:
+            stop = (
+                f"pid=$(cat /tmp/{key}.pid) && kill $pid; "
+                "for _ in $(seq 60); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done"
+            )
+            run_docker(["exec", front.laptop, "sh", "-c", stop], None)
+
+
+def test_control_ui_through_the_front(engine: Engine, front: Front) -> None:
+    urls = {}
+    for profile, name in NAMES.items():
+        result = run_cli("dashboard", profile, *front.where(), "--json")
+        assert result.exit_code == 0, result.output
+        urls[profile] = json.loads(result.stdout)["url"]
+        assert urls[profile].startswith(f"https://{name}:{front.port}/#token=")
+    containers = _containers(engine, front)
+    laptop = dockerkit.inspect_container(front.laptop)["NetworkSettings"]["Networks"]
+    laptop_address = next(iter(laptop.values()))["IPAddress"]
+    since = int(time.time())
+    _browse(
+        front,
+        urls,
+        lambda: all(_logged(c, since, "reason=not-paired") for c in containers.values()),
+    )
+    requests = {}
+    for profile, container in containers.items():
+        log = dockerkit.logs_since(container, since)
+        pending = re.findall(r"requestId=(\S+) reason=not-paired", log)
+        assert pending, log[-3000:]
+        assert "phase=auth_validated" in log  # the token was accepted, then pairing asked
+        assert f"fwd={laptop_address} origin=https://{NAMES[profile]}:{front.port}" in log
+        requests[profile] = pending[-1]
+    for profile, request in requests.items():
+        approved = run_cli("cli", profile, *front.where(), "--", "devices", "approve", request)
+        assert approved.exit_code == 0, approved.output
+    since = int(time.time())
+    wrong = urls["main"].split("#")[0] + "#" + urls["rescue"].split("#")[1]
+    _browse(
+        front,
+        urls | {"wrong": wrong},
+        lambda: (
+            all(_logged(c, since, "webchat connected") for c in containers.values())
+            and _refused(containers["main"], since)
+        ),
+    )
+    for container in containers.values():
+        log = dockerkit.logs_since(container, since)
+        assert "webchat connected" in log, log[-3000:]
+    main_log = dockerkit.logs_since(containers["main"], since)
+    assert _refused(containers["main"], since), main_log[-3000:]
