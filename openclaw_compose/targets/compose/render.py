@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
+    NO_NEW_PRIVILEGES,
     RELAY_PORTS_VARIABLE,
     RenderedProject,
+    container_limits,
     gateway_environment,
     gateway_mounts,
+    hardening,
     header,
     healthcheck,
     labels,
@@ -27,6 +30,7 @@ from openclaw_compose.core.contract import (
     secret_mounts,
     seed_file,
     seed_mount,
+    tmpfs_mounts,
 )
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
@@ -91,12 +95,25 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
     return service | {
         "environment": environment,
-        "volumes": mounts,
+        "volumes": [*mounts, *tmpfs_mounts()],
         "configs": seed_mount(fp),
         "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
         "healthcheck": healthcheck(fp),
         "labels": labels(fp)
         | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
+        **_hardened(spec, fp),
+    }
+
+
+def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:
+    """The hardened baseline and the limits (no swap beyond the memory limit)."""
+    limits = container_limits(spec, fp)
+    return hardening() | {
+        "security_opt": [NO_NEW_PRIVILEGES],
+        "mem_limit": limits.memory_text(),
+        "memswap_limit": limits.memory_text(),
+        "cpus": limits.cpus_text(),
+        "pids_limit": limits.pids,
     }
 
 
