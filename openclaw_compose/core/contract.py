@@ -256,9 +256,12 @@ def tmpfs_mounts() -> list[dict[str, Any]]:
 
 
 def hardening() -> dict[str, Any]:
-    """What every gateway service says the same way on both targets: no capability, a
-    read-only root file system, rotated logs. (The image's tini is PID 1: no ``init``.)"""
-    return {"cap_drop": list(CAP_DROP), "read_only": True, "logging": LOGGING}
+    """What every gateway service says the same way on both targets: no capability, rotated
+    logs. (The image's tini is PID 1: no ``init``.) The root file system is read-only on swarm
+    only: Compose copies a secret from the environment into the container's root before it
+    starts, and the engine refuses that copy into a read-only root ("container rootfs is marked
+    read-only"); swarm mounts its secrets."""
+    return {"cap_drop": list(CAP_DROP), "logging": LOGGING}
 
 
 def container_limits(spec: Spec, fp: Footprint) -> Limits:

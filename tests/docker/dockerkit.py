@@ -22,6 +22,11 @@ def inspect_container(container: str) -> dict[str, Any]:
     return attrs
 
 
+def diff(container: str) -> list[str]:
+    """``docker diff``: the paths changed in the container's writable layer."""
+    return sorted(str(change["Path"]) for change in _sdk().containers.get(container).diff() or [])
+
+
 def kill(container: str) -> None:
     """SIGKILL a container's main process: a gateway that crashes."""
     _sdk().containers.get(container).kill()

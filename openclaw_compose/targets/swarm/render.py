@@ -192,6 +192,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
         **hardening(),
+        "read_only": True,
         "deploy": {
             "resources": {"limits": _limits(spec, fp)},
             "replicas": 1,
