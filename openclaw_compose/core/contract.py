@@ -62,10 +62,11 @@ BACKUP_FILE = f"{TMP_DIR}/openclaw-backup.tar.gz"
 :data:`TMPFS` of ``/tmp``, in memory, never in the writable layer (OpenClaw refuses an output
 inside the trees it backs up, so no volume of the gateway's can hold it)."""
 TMPFS = {TMP_DIR: 512 << 20, f"{HOME}/.cache": 128 << 20}
-"""What OpenClaw writes outside its volumes, on a root file system that is read-only: its
-rolling file log (``/tmp/openclaw``), its lock files, the relay's config, a backup on its way
-out (``docker diff`` after a chat, a browser page and a Control UI session; README), and caches
-(``~/.cache``). Sizes in bytes; tmpfs pages count against the container's memory limit."""
+"""What OpenClaw writes outside its volumes (``docker diff`` after a chat, a browser page and a
+Control UI session; README): its rolling file log (``/tmp/openclaw``), its lock files, the
+relay's config, a backup on its way out, and caches (``~/.cache``); so that none of it is in
+the container's writable layer (swarm's root is read-only). Sizes in bytes; tmpfs pages count
+against the container's memory limit."""
 LOG_FILE_BYTES = 8 << 20
 """``logging.maxFileBytes`` of a seed: OpenClaw keeps a day's file log with five numbered
 archives (upstream default 100 MiB each), on the ``/tmp`` tmpfs: at most about 100 MiB."""
