@@ -104,8 +104,7 @@ def test_compose_renders_the_hardened_baseline_and_the_limits() -> None:
         assert "read_only" not in service  # Compose's secrets: see contract.hardening
         assert service["restart"] == "unless-stopped"
         assert service["logging"]["options"] == {"max-size": "10m", "max-file": "3"}
-        tmpfs = [v["target"] for v in service["volumes"] if isinstance(v, dict)]
-        assert tmpfs == ["/tmp", "/home/node/.cache"]
+        assert [t.split(":")[0] for t in service["tmpfs"]] == ["/tmp", "/home/node/.cache"]
         assert service["memswap_limit"] == service["mem_limit"]
     assert (main["mem_limit"], main["cpus"], main["pids_limit"]) == ("3g", "1.5", 1024)
     assert (rescue["mem_limit"], rescue["cpus"], rescue["pids_limit"]) == (

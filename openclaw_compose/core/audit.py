@@ -17,6 +17,7 @@ from typing import Any
 
 from openclaw_compose.core.contract import (
     CAP_DROP,
+    CONTAINER_UID,
     LOGGING,
     MOUNTS,
     NO_NEW_PRIVILEGES,
@@ -25,10 +26,9 @@ from openclaw_compose.core.contract import (
     container_limits,
 )
 from openclaw_compose.core.ports import Footprint
-from openclaw_compose.core.resources import Limits, format_size
+from openclaw_compose.core.resources import Limits, format_size, size_bytes
 from openclaw_compose.core.spec import Spec
 
-CONTAINER_UID = 1000
 SECRETS_DIR = "/run/secrets"
 TOKEN_FILE = f"{SECRETS_DIR}/{TOKEN_NAME}"
 RESTART = "unless-stopped"
@@ -200,15 +200,25 @@ def _runtime(want: Expected, attrs: Mapping[str, Any]) -> tuple[bool, str]:
     restart = (host.get("RestartPolicy") or {}).get("Name") or ""
     if not want.swarm and restart != RESTART:
         wrong.append(f"restart {restart or 'no'} instead of {RESTART}")
-    tmpfs = {
-        mount.get("Target"): int((mount.get("TmpfsOptions") or {}).get("SizeBytes") or 0)
-        for mount in host.get("Mounts") or []
-        if mount.get("Type") == "tmpfs"
-    }
+    tmpfs = _tmpfs(host)
     if tmpfs != TMPFS:
         shown = {target: _size(size) for target, size in tmpfs.items()}
         wrong.append(f"tmpfs {shown} instead of { ({t: _size(s) for t, s in TMPFS.items()}) }")
     return _verdict(wrong, f"log rotated, restart {restart or 'by swarm'}, tmpfs as rendered")
+
+
+def _tmpfs(host: Mapping[str, Any]) -> dict[str, int]:
+    """Target -> size of the tmpfs mounts: Compose's ``tmpfs:`` (``HostConfig.Tmpfs``) and
+    the mounts API's (swarm)."""
+    found = {
+        str(mount.get("Target")): int((mount.get("TmpfsOptions") or {}).get("SizeBytes") or 0)
+        for mount in host.get("Mounts") or []
+        if mount.get("Type") == "tmpfs"
+    }
+    for target, options in (host.get("Tmpfs") or {}).items():
+        sizes = [o.removeprefix("size=") for o in str(options).split(",") if o.startswith("size=")]
+        found[target] = size_bytes(sizes[0]) if sizes else 0
+    return found
 
 
 def _network(

@@ -74,6 +74,8 @@ CAP_DROP = ("ALL",)
 """Every capability dropped: the gateway (uid 1000) needs none (the Docker tests run every
 feature so: chat, browser page, Control UI, backup, relay)."""
 NO_NEW_PRIVILEGES = "no-new-privileges:true"
+CONTAINER_UID = 1000
+"""The image's user: owns the state, config and workspace volumes."""
 LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
 """Docker's log of a gateway: at most three files of 10 MB (``docker logs`` reads them all)."""
 
@@ -249,9 +251,20 @@ def relay_ports(fp: Footprint) -> str:
 
 
 def tmpfs_mounts() -> list[dict[str, Any]]:
-    """The :data:`TMPFS` mounts, in the long syntax both Compose and ``docker stack`` read."""
+    """The :data:`TMPFS` mounts in a stack's long volume syntax: root-owned, mode 1777 (each
+    swarm task is a new container, so they are always fresh)."""
     return [
         {"type": "tmpfs", "target": target, "tmpfs": {"size": size}}
+        for target, size in TMPFS.items()
+    ]
+
+
+def tmpfs_options() -> list[str]:
+    """The :data:`TMPFS` mounts as Compose's ``tmpfs:`` list, owned by the gateway's uid: a
+    restarted container's tmpfs comes back mode 755 root-owned (engine 20.10, with the long
+    syntax's mode too), which the gateway could no longer write; the owner survives."""
+    return [
+        f"{target}:size={size},uid={CONTAINER_UID},gid={CONTAINER_UID},mode=0755"
         for target, size in TMPFS.items()
     ]
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import SEEDS_DIR, RenderedProject
+from openclaw_compose.core.contract import CONTAINER_UID, SEEDS_DIR, RenderedProject
 from openclaw_compose.core.envfile import ENV_FILE, ENV_MODE, decode_env, merge_tokens
 from openclaw_compose.core.journal import (
     ABSENT,
@@ -36,7 +36,6 @@ from openclaw_compose.core.secretstore import with_digests
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
-CONTAINER_UID = 1000
 _FOREIGN = b"\0"
 """What a path that is not a regular file reads as: matches no sum."""
 

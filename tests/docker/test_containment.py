@@ -23,7 +23,13 @@ from typing import Any
 
 import pytest
 
-from openclaw_compose.core.contract import BACKUP_FILE, SEED_TARGET, TMPFS, backup_command
+from openclaw_compose.core.contract import (
+    BACKUP_FILE,
+    SEED_TARGET,
+    TMPFS,
+    backup_command,
+    tmpfs_options,
+)
 from openclaw_compose.core.resources import size_bytes
 from openclaw_compose.engine import Engine
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
@@ -78,8 +84,7 @@ def test_the_container_is_hardened_and_limited(contained: Contained) -> None:
         "Config": {"max-file": "3", "max-size": "10m"},
     }
     assert host["RestartPolicy"]["Name"] == "unless-stopped"
-    tmpfs = {m["Target"]: m["TmpfsOptions"]["SizeBytes"] for m in host["Mounts"]}
-    assert tmpfs == TMPFS
+    assert host["Tmpfs"] == dict(option.split(":", 1) for option in tmpfs_options())
     rescue = dockerkit.inspect_container(contained.names["rescue"])["HostConfig"]
     assert (rescue["Memory"], rescue["PidsLimit"]) == (2 << 30, 512)
 

@@ -30,7 +30,7 @@ from openclaw_compose.core.contract import (
     secret_mounts,
     seed_file,
     seed_mount,
-    tmpfs_mounts,
+    tmpfs_options,
 )
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
@@ -95,7 +95,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
     return service | {
         "environment": environment,
-        "volumes": [*mounts, *tmpfs_mounts()],
+        "volumes": mounts,
         "configs": seed_mount(fp),
         "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
         "healthcheck": healthcheck(fp),
@@ -109,6 +109,7 @@ def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:
     """The hardened baseline and the limits (no swap beyond the memory limit)."""
     limits = container_limits(spec, fp)
     return hardening() | {
+        "tmpfs": tmpfs_options(),
         "security_opt": [NO_NEW_PRIVILEGES],
         "mem_limit": limits.memory_text(),
         "memswap_limit": limits.memory_text(),
