@@ -63,7 +63,7 @@ def contained(engine: Engine) -> Iterator[Contained]:
             }
         }
         secrets = {"rescue": {"PROVIDER_KEY": "sk-containment"}}
-        with openclaw_gateways(spec, secrets=secrets) as project:
+        with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
             states = engine.containers.project_containers(project.project)
             yield Contained(project, provider, {p: s.name for p, s in states.items()})
 
@@ -93,7 +93,9 @@ def test_nothing_of_value_is_outside_the_volumes(engine: Engine, contained: Cont
     """After a chat and a backup: docker diff shows no archive and no file but the secrets
     Compose itself copies in (README: the limits)."""
     name = contained.names["rescue"]
-    assert contained.project["rescue"].chat("Hello.").strip() == contained.provider.marker
+    assert (
+        contained.project["rescue"].chat("Hello.", timeout=600).strip() == contained.provider.marker
+    )
     code, output = engine.containers.exec(name, backup_command(BACKUP_FILE))
     assert code == 0, output
     _, kind = _sh(engine, name, f"stat -f -c %T $(dirname {BACKUP_FILE})")
@@ -137,7 +139,7 @@ def test_haywire_is_contained_and_comes_back(engine: Engine, contained: Containe
     watcher.start()
     try:
         figures = _go_haywire(engine, haywire)
-        assert rescue.chat("Still there?").strip() == contained.provider.marker
+        assert rescue.chat("Still there?", timeout=600).strip() == contained.provider.marker
         _wait_back(engine, haywire, before, contained.project["haywire"].base_url)
     finally:
         watch.stop.set()
