@@ -7,8 +7,8 @@ process storm runs into its pids limit, a CPU spin into its CPU limit, ``/tmp`` 
 its tmpfs bound, the workspace by a fixed amount (the engine cannot bound a named volume on
 ext4/overlay2: README), and a Node.js memory balloon past its memory limit gets the gateway
 OOM-killed (the gateway's processes are marked as the OOM killer's first choice, not the
-balloon, so that the engine's restart policy is what is tested). Meanwhile ``rescue`` answers every ``/healthz``
-and completes a chat; ``haywire`` comes back with its state.
+balloon, so that the engine's restart policy is what is tested). Meanwhile ``rescue``
+answers every ``/healthz`` and completes a chat; ``haywire`` comes back with its state.
 """
 
 from __future__ import annotations
