@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
 from openclaw_compose.engine.records import (
@@ -29,6 +30,7 @@ class FakeContainers:
     containers: dict[str, dict[str, ContainerState]] = field(default_factory=dict)
     published: list[PublishedPort] = field(default_factory=list)
     log_text: str = "gateway log line\n"
+    inspected: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def version(self) -> str:
         return "fake (API 1.41)"
@@ -47,6 +49,12 @@ class FakeContainers:
 
     def stack_containers(self, stack: str) -> dict[str, ContainerState]:
         return {}
+
+    def inspect(self, container: str) -> dict[str, Any]:
+        return dict(self.inspected.get(container, {}))
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        return {"Name": name, "Containers": {}}
 
     def volumes(self, label: str) -> list[str]:
         return []

@@ -24,6 +24,7 @@ from openclaw_compose.core.front import merge_lists, seed_additions
 from openclaw_compose.core.frontcerts import CA_KEY, Reader
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, format_range
+from openclaw_compose.core.resources import Limits, limits
 from openclaw_compose.core.spec import (
     DEFAULT_AUTH_MODE,
     ProfileSpec,
@@ -59,8 +60,28 @@ SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 """The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
-BACKUP_FILE = "/tmp/openclaw-backup.tar.gz"
-"""Where ``openclaw backup create`` writes in a container (then copied out, removed)."""
+TMP_DIR = "/tmp"
+BACKUP_FILE = f"{TMP_DIR}/openclaw-backup.tar.gz"
+"""Where ``openclaw backup create`` writes in a container (then copied out, removed): on the
+:data:`TMPFS` of ``/tmp``, in memory, never in the writable layer (OpenClaw refuses an output
+inside the trees it backs up, so no volume of the gateway's can hold it)."""
+TMPFS = {TMP_DIR: 512 << 20, f"{HOME}/.cache": 128 << 20}
+"""What OpenClaw writes outside its volumes (``docker diff`` after a chat, a browser page and a
+Control UI session; README): its rolling file log (``/tmp/openclaw``), its lock files, the
+relay's config, a backup on its way out, and caches (``~/.cache``); so that none of it is in
+the container's writable layer (swarm's root is read-only). Sizes in bytes; tmpfs pages count
+against the container's memory limit."""
+LOG_FILE_BYTES = 8 << 20
+"""``logging.maxFileBytes`` of a seed: OpenClaw keeps a day's file log with five numbered
+archives (upstream default 100 MiB each), on the ``/tmp`` tmpfs: at most about 100 MiB."""
+CAP_DROP = ("ALL",)
+"""Every capability dropped: the gateway (uid 1000) needs none (the Docker tests run every
+feature so: chat, browser page, Control UI, backup, relay)."""
+NO_NEW_PRIVILEGES = "no-new-privileges:true"
+CONTAINER_UID = 1000
+"""The image's user: owns the state, config and workspace volumes."""
+LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
+"""Docker's log of a gateway: at most three files of 10 MB (``docker logs`` reads them all)."""
 
 
 def backup_command(output: str) -> list[str]:
@@ -182,6 +203,7 @@ def seed_config(profile: ProfileSpec, front: Mapping[str, Any] | None = None) ->
     defaults: dict[str, Any] = {
         "gateway": {"port": profile.port, "mode": "local", "auth": {"mode": DEFAULT_AUTH_MODE}},
         "agents": {"defaults": {"workspace": WORKSPACE_DIR}},
+        "logging": {"maxFileBytes": LOG_FILE_BYTES},
     }
     if profile.browser:
         defaults["browser"] = BROWSER_DEFAULTS
@@ -246,6 +268,40 @@ def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
 def relay_ports(fp: Footprint) -> str:
     """The value of :data:`RELAY_PORTS_VARIABLE` when the loopback ports are published."""
     return ",".join(format_range(*ports) for ports in fp.relayed())
+
+
+def tmpfs_mounts() -> list[dict[str, Any]]:
+    """The :data:`TMPFS` mounts in a stack's long volume syntax: root-owned, mode 1777 (each
+    swarm task is a new container, so they are always fresh)."""
+    return [
+        {"type": "tmpfs", "target": target, "tmpfs": {"size": size}}
+        for target, size in TMPFS.items()
+    ]
+
+
+def tmpfs_options() -> list[str]:
+    """The :data:`TMPFS` mounts as Compose's ``tmpfs:`` list, owned by the gateway's uid: a
+    restarted container's tmpfs comes back mode 755 root-owned (engine 20.10, with the long
+    syntax's mode too), which the gateway could no longer write; the owner survives."""
+    return [
+        f"{target}:size={size},uid={CONTAINER_UID},gid={CONTAINER_UID},mode=0755"
+        for target, size in TMPFS.items()
+    ]
+
+
+def hardening() -> dict[str, Any]:
+    """What every gateway service says the same way on both targets: no capability, rotated
+    logs. (The image's tini is PID 1: no ``init``.) The root file system is read-only on swarm
+    only: Compose copies a secret from the environment into the container's root before it
+    starts, and the engine refuses that copy into a read-only root ("container rootfs is marked
+    read-only"); swarm mounts its secrets."""
+    return {"cap_drop": list(CAP_DROP), "logging": LOGGING}
+
+
+def container_limits(spec: Spec, fp: Footprint) -> Limits:
+    """The profile's ``resources:`` over the defaults (a browser profile's are higher)."""
+    profile = spec.profiles[fp.profile]
+    return limits(profile.resources, browser=profile.browser)
 
 
 def secret_mounts(spec: Spec, fp: Footprint, **access: Any) -> list[dict[str, Any]]:

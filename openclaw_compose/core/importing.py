@@ -29,6 +29,7 @@ from typing import Any
 
 from openclaw_compose.core.contract import (
     CONFIG_DIR,
+    CONTAINER_UID,
     STATE_DIR,
     WORKSPACE_DIR,
     deep_merge,
@@ -37,7 +38,6 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.native import NativeGateway, read_config, read_unit
 from openclaw_compose.core.ports import FOOTPRINT_SPAN
 from openclaw_compose.core.spec import ProfileSpec, token_variable
-from openclaw_compose.core.writing import CONTAINER_UID
 
 MEMBERS = {"state": "state", "config": "config", "workspace": "workspace"}
 """Role -> the directory of the archive that holds that tree."""

@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from openclaw_compose.core.resources import Resources
+
 OPENCLAW_VERSION = "2026.9.6"
 """The OpenClaw release this project is tested with: the default ``openclaw_version``."""
 IMAGE_REPOSITORY = "openclaw-compose/gateway"
@@ -307,6 +309,11 @@ class ProfileSpec(_Strict):
         "values are set with 'openclaw-compose secret set PROFILE NAME' and kept in the "
         "project's private .env, never in the spec or a generated file.",
     )
+    resources: Resources = Field(
+        default_factory=Resources,
+        description="Limits of the gateway's container: memory (a Docker size such as 3g), "
+        "cpus and pids; what is left out gets the default (README, 'Limits').",
+    )
     node: NodeName | None = Field(
         default=None,
         description="Swarm node the gateway runs on (its volumes live there): a node hostname, "
@@ -506,6 +513,8 @@ class Spec(_Strict):
                 entry["env"] = dict(profile.env)
             if profile.secrets:
                 entry["secrets"] = list(profile.secrets)
+            if resources := profile.resources.model_dump(exclude_none=True):
+                entry["resources"] = resources
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
             profiles[name] = entry
         images = {"image": self.image, "browser_image": self.browser_image}

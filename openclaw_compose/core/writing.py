@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import FOLDERS, RenderedProject
+from openclaw_compose.core.contract import CONTAINER_UID, FOLDERS, RenderedProject
 from openclaw_compose.core.envfile import (
     ENV_FILE,
     ENV_MODE,
@@ -44,7 +44,6 @@ from openclaw_compose.core.secretstore import with_digests
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
-CONTAINER_UID = 1000
 PRIVATE_MODE = 0o600
 _FOREIGN = b"\0"
 """What a path that is not a regular file reads as: matches no sum."""

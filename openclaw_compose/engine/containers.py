@@ -121,6 +121,16 @@ class Containers:
                 found.append(self._client.call(partial(api.inspect_container, entry["Id"])))
         return found
 
+    def inspect(self, container: str) -> dict[str, Any]:
+        """``docker inspect`` of one container."""
+        api = self._client.sdk.api
+        return dict(self._client.call(partial(api.inspect_container, container)))
+
+    def inspect_network(self, name: str) -> dict[str, Any]:
+        """``docker network inspect`` of one network (its containers, ``Internal``)."""
+        api = self._client.sdk.api
+        return dict(self._client.call(partial(api.inspect_network, name)))
+
     def volumes(self, label: str) -> list[str]:
         """Names of the volumes carrying ``label`` (``project_label`` / ``stack_label``)."""
         volumes = self._client.call(lambda: self._client.sdk.volumes.list(filters={"label": label}))

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from openclaw_compose.core.contract import MOUNTS
+from openclaw_compose.core.contract import CONTAINER_UID, MOUNTS
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.core.writing import CONTAINER_UID, make_bind_dirs
+from openclaw_compose.core.writing import make_bind_dirs
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import PROJECT_LABEL
 from openclaw_compose.errors import DockerError

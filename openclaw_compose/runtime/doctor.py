@@ -1,8 +1,10 @@
-"""``openclaw-compose doctor``: is this host ready to run the project?
+"""``openclaw-compose doctor``: is this host ready to run the project, and are its running
+gateways what the profiles file says?
 
 Each finding runs one step of the pipeline's preflight on its own (engine, Compose, images,
 the target's ports and placement), so that doctor reports all of them instead of stopping at
-the first.
+the first. Then each gateway of the project running on this engine is audited as
+``openclaw fleet doctor`` audits its cells (:mod:`openclaw_compose.core.audit`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from openclaw_compose.core.audit import Finding, audit, expected, stat_command
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError, plural
@@ -24,13 +27,6 @@ DOCKER_PROXY_MIB = 655 / 204
 """Measured here: 204 docker-proxy processes held 655 MiB, about as much as two gateways."""
 RELAY_MIB = 5.9
 """Measured here: RSS of the image's haproxy relay for one gateway's 101 ports: 5.6 to 5.9 MiB."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    ok: bool
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +73,31 @@ def diagnose(checked: CheckedSpec, engine: Engine) -> list[Finding]:
         Finding("native gateways", True, native_summary(checked.natives)),
         Finding("userland-proxy", True, str(proxy)),
         Finding("port carriers", True, projected_overhead(checked, proxy)),
+        *running_gateways(checked, engine),
     ]
+
+
+def running_gateways(checked: CheckedSpec, engine: Engine) -> list[Finding]:
+    """The audit of every gateway of the project that runs on this engine."""
+    spec, target = checked.loaded.spec, checked.target.name
+    containers = engine.containers
+    listed = containers.stack_containers if target == "swarm" else containers.project_containers
+    states = listed(spec.project)
+    findings = []
+    for fp in checked.plan.footprints:
+        state = states.get(fp.profile)
+        if state is None or state.status != "running":
+            where = "on this node" if target == "swarm" else "in this project"
+            findings.append(Finding(fp.profile, True, f"not running {where}: nothing to audit"))
+            continue
+        attrs = containers.inspect(state.name)
+        attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+        networks = {
+            name: containers.inspect_network(name) for name in attached if name not in ("host",)
+        }
+        _, stat = containers.exec(state.name, stat_command())
+        findings += audit(expected(spec, fp, target), attrs, networks, stat)
+    return findings
 
 
 def _images(checked: CheckedSpec, engine: Engine) -> str:

@@ -34,6 +34,11 @@ def inspect_stack_services(stack: str) -> list[dict[str, Any]]:
     return [service.attrs for service in services]
 
 
+def diff(container: str) -> list[str]:
+    """``docker diff``: the paths changed in the container's writable layer."""
+    return sorted(str(change["Path"]) for change in _sdk().containers.get(container).diff() or [])
+
+
 def kill(container: str) -> None:
     """SIGKILL a container's main process: a gateway that crashes."""
     _sdk().containers.get(container).kill()

@@ -7,8 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from openclaw_compose.core.contract import STATE_DIR, WORKSPACE_DIR
-from openclaw_compose.core.writing import CONTAINER_UID
+from openclaw_compose.core.contract import CONTAINER_UID, STATE_DIR, WORKSPACE_DIR
 from openclaw_compose.engine import Engine
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from openclaw_compose.core.contract import STATE_DIR
+from openclaw_compose.core.contract import SEED_TARGET, STATE_DIR, TMPFS
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
@@ -132,6 +132,31 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
         container, ["openclaw", "gateway", "status", "--url", url, "--token", tokens["main"]]
     )
     assert "Connectivity probe: ok" not in refused
+
+
+def test_tasks_run_hardened_on_a_read_only_root_and_doctor_audits_them(
+    engine: Engine, stack: Deployed
+) -> None:
+    for profile, state in engine.containers.stack_containers(stack.project).items():
+        host = dockerkit.inspect_container(state.name)["HostConfig"]
+        assert host["CapDrop"] == ["ALL"], profile
+        assert host["ReadonlyRootfs"] is True, profile
+        assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (2 << 30, 2 * 10**9, 512)
+        assert {
+            m["Target"]: m["TmpfsOptions"]["SizeBytes"]
+            for m in host["Mounts"]
+            if m["Type"] == "tmpfs"
+        } == TMPFS
+        targets = [m["Target"] for m in host["Mounts"]] + ["/run/secrets/", SEED_TARGET]
+        for path in dockerkit.diff(state.name):  # mount points only: the root is read-only
+            assert any(
+                t == path or t.startswith(f"{path}/") or path.startswith(t) for t in targets
+            ), path
+    result = run_cli("doctor", "--target", "swarm", "-f", stack.spec_file)
+    assert result.exit_code == 0, result.output
+    for profile in PROFILES:
+        assert f"ok    {profile} hardening: cap_drop ALL, read-only root" in result.output
+        assert f"ok    {profile} limits: memory 2g, cpus 2, pids 512" in result.output
 
 
 def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(

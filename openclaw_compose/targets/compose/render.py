@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
+    NO_NEW_PRIVILEGES,
     RELAY_PORTS_VARIABLE,
     RenderedProject,
+    container_limits,
     gateway_environment,
     gateway_mounts,
+    hardening,
     header,
     healthcheck,
     labels,
@@ -29,6 +32,7 @@ from openclaw_compose.core.contract import (
     secret_mounts,
     seed_file,
     seed_mount,
+    tmpfs_options,
 )
 from openclaw_compose.core.front import (
     FRONT_CONFIG,
@@ -123,6 +127,20 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "healthcheck": healthcheck(fp),
         "labels": labels(fp)
         | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
+        **_hardened(spec, fp),
+    }
+
+
+def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:
+    """The hardened baseline and the limits (no swap beyond the memory limit)."""
+    limits = container_limits(spec, fp)
+    return hardening() | {
+        "tmpfs": tmpfs_options(),
+        "security_opt": [NO_NEW_PRIVILEGES],
+        "mem_limit": limits.memory_text(),
+        "memswap_limit": limits.memory_text(),
+        "cpus": limits.cpus_text(),
+        "pids_limit": limits.pids,
     }
 
 

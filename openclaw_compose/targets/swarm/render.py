@@ -32,8 +32,10 @@ from openclaw_compose.core.contract import (
     RELAY_PORTS_VARIABLE,
     RenderedProject,
     SecretRef,
+    container_limits,
     gateway_environment,
     gateway_mounts,
+    hardening,
     header,
     healthcheck,
     labels,
@@ -45,6 +47,7 @@ from openclaw_compose.core.contract import (
     seed_file,
     seed_mount,
     seed_text,
+    tmpfs_mounts,
 )
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
@@ -52,8 +55,10 @@ from openclaw_compose.core.spec import Spec, node_label
 from openclaw_compose.core.yamlout import emit
 
 STACK_FILE = "stack.yaml"
-STACK_VERSION = "3.8"
-"""The newest format the docker CLI's stack loader and engine 20.10 (API 1.41) both honour."""
+STACK_VERSION = "3.9"
+"""The oldest format whose ``deploy.resources.limits`` takes ``pids`` (3.8's schema refuses it);
+engine 20.10 (API 1.41) honours every key the stack uses (seen: ``PidsLimit``, ``CapDrop``,
+``ReadonlyRootfs`` and the tmpfs mounts in the task container's inspect)."""
 CONTAINER_USER = "1000"
 SECRET_MODE = 0o400
 """Written as 256 (the emitter writes decimal; the stack loader reads a plain number)."""
@@ -152,6 +157,12 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
     return document
 
 
+def _limits(spec: Spec, fp: Footprint) -> dict[str, Any]:
+    """``deploy.resources.limits``; swarm has no swap limit and no no-new-privileges."""
+    limits = container_limits(spec, fp)
+    return {"cpus": limits.cpus_text(), "memory": limits.memory_text(), "pids": limits.pids}
+
+
 def _network(fp: Footprint) -> str:
     return f"{fp.profile}-net"
 
@@ -172,7 +183,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "command": ["gateway"],
         "environment": environment,
         "ports": ports,
-        "volumes": mounts,
+        "volumes": [*mounts, *tmpfs_mounts()],
         "configs": seed_mount(fp),
         "secrets": secret_mounts(
             spec, fp, uid=CONTAINER_USER, gid=CONTAINER_USER, mode=SECRET_MODE
@@ -180,7 +191,10 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "networks": [_network(fp)],
         "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
+        **hardening(),
+        "read_only": True,
         "deploy": {
+            "resources": {"limits": _limits(spec, fp)},
             "replicas": 1,
             "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
             "update_config": UPDATE_CONFIG,
