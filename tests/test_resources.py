@@ -59,14 +59,14 @@ def test_a_formatted_size_reads_back_to_itself(size: int) -> None:
             "{memory: 10m}",
             "profiles.a.resources.memory: memory '10m' is below 64m: no gateway starts (line 4)",
         ),
-        ("{cpus: 0}", "profiles.a.resources.cpus: Input should be greater than 0 (line 4)"),
+        ("{cpus: 0}", "profiles.a.resources.cpus: must be greater than 0 (got int 0) (line 4)"),
         (
             "{cpus: '1.5'}",
             "profiles.a.resources.cpus: Input should be a valid number (line 4)",
         ),
         (
             "{pids: 10}",
-            "profiles.a.resources.pids: Input should be greater than or equal to 64 (line 4)",
+            "profiles.a.resources.pids: must be greater than or equal to 64 (got int 10) (line 4)",
         ),
         (
             "{disk: 1g}",
