@@ -28,6 +28,7 @@ class FakeContainers:
     containers: dict[str, dict[str, ContainerState]] = field(default_factory=dict)
     published: list[PublishedPort] = field(default_factory=list)
     log_text: str = "gateway log line\n"
+    files: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def version(self) -> str:
         return "fake (API 1.41)"
@@ -80,6 +81,9 @@ class FakeContainers:
 
     def copy_from(self, container: str, path: str, dest: Path) -> None:
         dest.write_bytes(b"")
+
+    def put_file(self, container: str, path: str, data: bytes, *, owner: int) -> None:
+        self.files[(container, path)] = data
 
     def volume_exists(self, name: str) -> bool:
         return False

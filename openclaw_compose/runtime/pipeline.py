@@ -20,10 +20,9 @@ from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import NotReadyError
 from openclaw_compose.project import CheckedSpec, generate
+from openclaw_compose.runtime.converge import converge, wait_gateways
 from openclaw_compose.runtime.images import require_images
-from openclaw_compose.runtime.probes import wait_started
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
 
 
@@ -96,8 +95,10 @@ def up(
         f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
         f"project {spec.project!r}"
     )
-    checked.target.runtime(engine).start(spec, directory, progress)
+    runtime = checked.target.runtime(engine)
+    runtime.start(spec, directory, progress)
     wait_ready(checked, engine, found, timeout=timeout, progress=progress)
+    converge(spec, runtime, found.urls, timeout=timeout, progress=progress)
     return status(spec, checked.plan, engine, checked.target)
 
 
@@ -110,24 +111,16 @@ def wait_ready(
     progress: ProgressFn,
 ) -> None:
     """Wait until the start has settled and every ``/startupz`` answers 200, all within
-    ``timeout`` (ready times count from the start of the wait); else say why."""
+    ``timeout`` (ready times count from the start of the wait); else say why, at once when a
+    gateway crash loops or exits."""
     spec = checked.loaded.spec
     runtime = checked.target.runtime(engine)
     progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(found.urls)}")
     start = time.monotonic()
     while not runtime.settled(spec) and time.monotonic() - start < timeout:
         time.sleep(1)
-    failed = wait_started(
-        found.urls,
-        timeout - (time.monotonic() - start),
-        lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
-        since=start,
-    )
-    if failed:
-        raise NotReadyError(
-            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running.\n"
-            + runtime.explain(spec, failed)
-        )
+    remaining = timeout - (time.monotonic() - start)
+    wait_gateways(spec, runtime, found.urls, remaining, progress, since=start, total=timeout)
 
 
 def status(spec: Spec, plan: PortPlan, engine: Engine, target: Target) -> list[GatewayStatus]:

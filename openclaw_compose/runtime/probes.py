@@ -35,10 +35,13 @@ def wait_started(
     urls: Mapping[str, str],
     timeout: float,
     on_ready: Callable[[str, float], None],
+    *,
     interval: float = 1.0,
     since: float | None = None,
+    failing: Callable[[str], bool] = lambda _: False,
 ) -> list[str]:
-    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did.
+    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did. The
+    wait ends early when ``failing`` says a profile that did not answer never will.
 
     Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now)."""
     start = time.monotonic() if since is None else since
@@ -49,7 +52,8 @@ def wait_started(
             if probe(url, "startupz") == 200:
                 on_ready(profile, time.monotonic() - start)
                 del pending[profile]
-        if not pending or time.monotonic() > deadline:
+        crashed = [profile for profile in pending if failing(profile)]
+        if crashed or not pending or time.monotonic() > deadline:
             break
         time.sleep(interval)
     return sorted(pending)
