@@ -88,7 +88,7 @@ def diff(
     still holds. ``live`` None (unreadable): every leaf of both."""
     wanted = dict(leaves(desired))
     sets = tuple(
-        path for path, value in wanted.items() if live is None or value_at(live, path) != value
+        path for path, value in wanted.items() if live is None or _differs(live, path, value)
     )
     unsets = tuple(
         path
@@ -97,6 +97,13 @@ def diff(
         and (live is None or value_at(live, path) is not _MISSING)
     )
     return ConfigChange(sets, unsets)
+
+
+def _differs(live: Mapping[str, Any], path: Path_, value: Any) -> bool:
+    """True when ``live`` does not hold ``value`` at ``path`` (a ``null`` in the file, which
+    ``openclaw config patch`` reads as "delete", is held by an absent key)."""
+    current = value_at(live, path)
+    return current not in (_MISSING, None) if value is None else current != value
 
 
 def patch_document(desired: Mapping[str, Any], change: ConfigChange) -> dict[str, Any]:
