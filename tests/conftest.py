@@ -22,6 +22,17 @@ def no_native_gateways(
     monkeypatch.setenv("OPENCLAW_HOME", str(tmp_path_factory.mktemp("empty-home")))
 
 
+@pytest.fixture(autouse=True)
+def own_schema_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenClaw's schemas are cached per test session, not in the user's cache: a test's
+    ``check`` does not depend on what this machine validated before."""
+    monkeypatch.setenv(
+        "OPENCLAW_COMPOSE_SCHEMA_CACHE", str(tmp_path_factory.getbasetemp() / "schema")
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the Docker engine is marked ``docker`` (``-m 'not docker'``)."""
     for item in items:

@@ -71,6 +71,7 @@ class CheckCode(StrEnum):
     NATIVE_UNREADABLE = "native-unreadable"
     SECRET_MISSING = "secret-missing"
     SECRET_IN_CONFIG = "secret-in-config"
+    OPENCLAW_SCHEMA = "openclaw-schema"
 
 
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")

@@ -74,8 +74,9 @@ def backup_command(output: str) -> list[str]:
     return ["openclaw", "backup", "create", "--output", output, "--verify", "--json"]
 
 
-CRASH_LOOP = 2
-"""Restarts of a gateway (swarm: failed tasks) that count as a crash loop."""
+CRASH_LOOP = 3
+"""Restarts of a gateway (swarm: failed tasks) that count as a crash loop: on a loaded host a
+gateway can fail one start (its state lease not ready in 5 s) and come up on the next."""
 EXIT_MIGRATION = 78
 """The gateway's exit code when it cannot migrate its state safely (EX_CONFIG)."""
 

@@ -126,7 +126,7 @@ def _describe(error: Any, tree: Any) -> SpecIssue:
         message = "unknown key (check its spelling; see 'openclaw-compose schema')"
     elif error["type"] == "missing":
         message = "required but missing"
-    return SpecIssue(_dotted(loc), message, _line_of(tree, loc))
+    return SpecIssue(_dotted(loc), message, line_of(tree, loc))
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -148,7 +148,7 @@ def _round_trip(text: str) -> Any:
         return None
 
 
-def _line_of(tree: Any, loc: tuple[Any, ...]) -> int | None:
+def line_of(tree: Any, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the deepest key of ``loc`` found in a round-trip tree."""
     line: int | None = None
     node = tree

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
+from openclaw_compose.core.fragment_checks import fragment_problems
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
@@ -23,6 +24,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.converge import converge, wait_gateways
 from openclaw_compose.runtime.images import require_images
+from openclaw_compose.runtime.schemas import fetch_schemas
 from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
 
 
@@ -38,10 +40,12 @@ def check_target(
 
 def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Preflight:
     """Everything that must hold before a file is written: images, checks, every declared
-    secret with a value in the project's store (``directory``), the target's checks."""
+    secret with a value in the project's store (``directory``), every ``openclaw:`` fragment
+    valid for OpenClaw's schema of its image, the target's checks."""
     require_images(checked.loaded.spec, engine)
     missing = tuple(missing_secrets(checked.loaded.spec, directory, "error"))
-    return check_target(checked, engine, missing)
+    fetch_schemas(checked.loaded.spec, engine)
+    return check_target(checked, engine, missing + tuple(fragment_problems(checked.loaded)))
 
 
 def prepare(
