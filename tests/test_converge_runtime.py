@@ -144,3 +144,24 @@ def test_a_crash_loop_ends_up_at_once_with_exit_code_and_logs(
     assert result.exit_code == ExitCode.NOT_READY
     assert "solo will not start: the gateway exited with code 78" in result.stderr
     assert "state cannot be migrated safely" in result.stderr
+
+
+def test_plan_of_a_new_project_creates_everything_and_exits_8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base: int
+) -> None:
+    engine = FakeEngine().with_images(DEFAULT_IMAGE)
+    monkeypatch.setattr(common, "connect", lambda: engine)
+    write_tree(tmp_path, {"spec.yaml": f"project: fresh\nprofiles:\n  solo:\n    port: {base}\n"})
+    where = ["-f", tmp_path / "spec.yaml", "-o", tmp_path / "out"]
+    result = run_cli("plan", *where, "--json")
+    assert result.exit_code == ExitCode.CHANGES, result.output
+    assert json.loads(result.stdout)["profiles"] == [
+        {
+            "profile": "solo",
+            "container": "create",
+            "config": None,
+            "volumes": ["fresh_solo-state", "fresh_solo-config", "fresh_solo-workspace"],
+        }
+    ]
+    assert not (tmp_path / "out").exists()  # plan writes nothing
+    assert engine.compose.calls == []

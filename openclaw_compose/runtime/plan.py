@@ -33,7 +33,8 @@ class ProfilePlan:
     container: str
     """create, recreate, keep, remove, or unknown (a target that cannot tell)."""
     config: ConfigChange | None
-    """None: its gateway does not run here; its seed applies when it first starts."""
+    """None: its gateway does not run here (not started, or on another node); a new gateway
+    starts from its seed."""
     volumes: tuple[str, ...] = ()
 
     @property
@@ -49,7 +50,11 @@ class ProfilePlan:
         }
 
     def describe(self) -> str:
-        config = "seed on first start" if self.config is None else self.config.describe()
+        config = (
+            "not read (its gateway does not run here; a new one starts from its seed)"
+            if self.config is None
+            else self.config.describe()
+        )
         volumes = f"; volumes created: {', '.join(self.volumes)}" if self.volumes else ""
         return f"{self.profile}: container {self.container}; config: {config}{volumes}"
 
