@@ -5,7 +5,8 @@ the user's ``openclaw:`` fragment, :func:`~openclaw_compose.core.contract.seed_c
 ``up``/``deploy`` sets each of them that differs in the gateway's live ``openclaw.json``, and
 unsets each key an earlier run applied that the file no longer names, so that it goes back to
 OpenClaw's default. What was applied is recorded next to the config
-(:data:`~openclaw_compose.core.contract.APPLIED_PATH`); keys neither names (set by the user or by
+(:data:`~openclaw_compose.core.contract.APPLIED_PATH`; before the first record, the seed the
+container was created with stands for it); keys neither names (set by the user or by
 the gateway itself) are never touched. A key is a *leaf*: a scalar, a list (replaced whole, as
 ``openclaw config patch`` replaces arrays) or an empty object. Values are never shown: a change
 names key paths only (a fragment may hold a literal credential; ``${NAME}`` references are

@@ -18,6 +18,7 @@ from openclaw_compose.core.contract import (
     CONFIG_PATH,
     EXEC_ENTRYPOINT,
     PATCH_PATH,
+    SEED_TARGET,
 )
 from openclaw_compose.core.writing import CONTAINER_UID
 from openclaw_compose.engine import Engine
@@ -27,8 +28,11 @@ from openclaw_compose.targets.base import LiveConfig
 
 
 def read_live(engine: Engine, container: str) -> LiveConfig:
-    """The config and the record of what was applied, from a running container."""
-    config, applied = (_read(engine, container, path) for path in (CONFIG_PATH, APPLIED_PATH))
+    """The config and the record of what was applied, from a running container; without a
+    record (a gateway no ``up`` of this version converged yet), the seed mounted in the
+    container, which its config was made from."""
+    config = _read(engine, container, CONFIG_PATH)
+    applied = _read(engine, container, APPLIED_PATH) or _read(engine, container, SEED_TARGET)
     return LiveConfig(config, applied)
 
 
