@@ -152,7 +152,7 @@ def test_plan_of_a_new_project_creates_everything_and_exits_8(
     engine = FakeEngine().with_images(DEFAULT_IMAGE)
     monkeypatch.setattr(common, "connect", lambda: engine)
     write_tree(tmp_path, {"spec.yaml": f"project: fresh\nprofiles:\n  solo:\n    port: {base}\n"})
-    where = ["-f", tmp_path / "spec.yaml", "-o", tmp_path / "out"]
+    where: list[str | Path] = ["-f", tmp_path / "spec.yaml", "-o", tmp_path / "out"]
     result = run_cli("plan", *where, "--json")
     assert result.exit_code == ExitCode.CHANGES, result.output
     assert json.loads(result.stdout)["profiles"] == [
