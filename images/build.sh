@@ -234,7 +234,7 @@ ensure_base() {
 # prepared in a folder of its own (.partial-VERSION-PID) and renamed into place
 # only once complete, stamp included: a failed install (a version npm does not
 # have) leaves nothing behind, and whoever looks a context up by its version
-# and stamp (openclaw_compose.runtime.images.native_openclaw) never sees half
+# and stamp (openclaw_compose.host.images.native_openclaw) never sees half
 # of one. Partial folders of runs that were killed (no trap ran) are removed.
 prepare_context() {
     local contexts="$CACHE/gateway-context"

@@ -15,7 +15,7 @@ from openclaw_compose.cli import common
 from openclaw_compose.core.contract import APPLIED_PATH, CONFIG_PATH, PATCH_PATH, seed_config
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
-from openclaw_compose.engine.containers import ContainerState
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import DockerError, ExitCode
 from openclaw_compose.runtime.converge import converge
 from openclaw_compose.targets.compose.runtime import ComposeRuntime

@@ -11,14 +11,14 @@ already matches is not touched; only the record is written when it is missing or
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from openclaw_compose.core.contract import RESTART_HINT, seed_config
 from openclaw_compose.core.converge import ConfigChange, diff, parse_config, patch_document
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import NotReadyError
-from openclaw_compose.runtime.probes import wait_started
+from openclaw_compose.host.probes import wait_started
 from openclaw_compose.targets.base import ProgressFn, Runtime
 
 RELOAD_MARK = "[reload]"
@@ -116,6 +116,7 @@ def wait_gateways(
     *,
     since: float | None = None,
     total: float | None = None,
+    on_poll: Callable[[Mapping[str, int | None]], None] | None = None,
 ) -> None:
     """Wait until every gateway of ``urls`` answers ``/startupz``; stop at once when one crash
     loops or exits (:meth:`~openclaw_compose.targets.base.Runtime.crashed`), with its exit
@@ -134,6 +135,7 @@ def wait_gateways(
         lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
         since=since,
         failing=failing,
+        on_poll=on_poll,
     )
     if crashed:
         raise NotReadyError(

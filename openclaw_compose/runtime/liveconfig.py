@@ -23,7 +23,7 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.writing import CONTAINER_UID
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import DockerError
-from openclaw_compose.runtime.volumes import tail_lines
+from openclaw_compose.host.volumes import tail_lines
 from openclaw_compose.targets.base import LiveConfig
 
 

@@ -10,7 +10,7 @@ import os
 from openclaw_compose.core.fragment_checks import cached_schema, schema_cache, schema_key
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.runtime.volumes import USER
+from openclaw_compose.host.volumes import USER
 
 SCHEMA_COMMAND = ("openclaw", "config", "schema", "--json")
 
