@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     NOT_READY = 5  # gateways started but did not become ready in time
     UPGRADE_FAILED = 6  # a profile failed on the new version and was rolled back
     ARCHIVE = 7  # a backup archive is unreadable, damaged, too new, or would overwrite data
+    CHANGES = 8  # plan: up/deploy would change something (0: nothing to do)
     INTERRUPTED = 130
 
 

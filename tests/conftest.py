@@ -31,6 +31,15 @@ def no_native_gateways(
     monkeypatch.setattr(host, "host_view", lambda: HostView(alive=host.alive))
 
 
+@pytest.fixture(autouse=True)
+def own_schema_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenClaw's schemas are cached per test, not in the user's cache: a test's ``check`` does
+    not depend on what this machine (or another test) validated before."""
+    monkeypatch.setenv("OPENCLAW_COMPOSE_SCHEMA_CACHE", str(tmp_path_factory.mktemp("schema")))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the Docker engine is marked ``docker`` (``-m 'not docker'``)."""
     for item in items:

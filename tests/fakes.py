@@ -31,6 +31,7 @@ class FakeContainers:
     published: list[PublishedPort] = field(default_factory=list)
     log_text: str = "gateway log line\n"
     inspected: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def version(self) -> str:
         return "fake (API 1.41)"
@@ -89,6 +90,9 @@ class FakeContainers:
 
     def copy_from(self, container: str, path: str, dest: Path) -> None:
         dest.write_bytes(b"")
+
+    def put_file(self, container: str, path: str, data: bytes, *, owner: int) -> None:
+        self.files[(container, path)] = data
 
     def volume_exists(self, name: str) -> bool:
         return False

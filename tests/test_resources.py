@@ -62,7 +62,7 @@ def test_a_formatted_size_reads_back_to_itself(size: int) -> None:
         ("{cpus: 0}", "profiles.a.resources.cpus: must be greater than 0 (got int 0) (line 4)"),
         (
             "{cpus: '1.5'}",
-            "profiles.a.resources.cpus: Input should be a valid number (line 4)",
+            "profiles.a.resources.cpus: must be a valid number (got the text '1.5') (line 4)",
         ),
         (
             "{pids: 10}",
@@ -70,8 +70,8 @@ def test_a_formatted_size_reads_back_to_itself(size: int) -> None:
         ),
         (
             "{disk: 1g}",
-            "profiles.a.resources.disk: unknown key (check its spelling; see "
-            "'openclaw-compose schema') (line 4)",
+            "profiles.a.resources.disk: unknown key 'disk' (allowed here: memory, cpus, pids); "
+            "check its spelling, see 'openclaw-compose schema' (line 4)",
         ),
     ],
 )

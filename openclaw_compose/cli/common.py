@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed_version
@@ -21,7 +22,8 @@ from openclaw_compose.errors import ExitCode, OpenclawComposeError, plural
 from openclaw_compose.targets import target_names
 
 if TYPE_CHECKING:
-    from openclaw_compose.core.checks import HostFacts, Report
+    from openclaw_compose.core.checks import HostFacts, Problem, Report
+    from openclaw_compose.core.loading import LoadedSpec
     from openclaw_compose.core.spec import Spec
     from openclaw_compose.engine import Engine
     from openclaw_compose.project import CheckedSpec
@@ -256,6 +258,18 @@ def with_secret_warnings(checked: CheckedSpec, directory: Path) -> Report:
 
     missing = missing_secrets(checked.loaded.spec, directory, "warning")
     return Report(checked.report.problems + tuple(missing))
+
+
+def fragments_checked(loaded: LoadedSpec) -> tuple[Problem, ...]:
+    """``openclaw-schema``: the fragments against OpenClaw's schema, taken from the images
+    first where it is not cached yet (without an engine: the cache only)."""
+    from openclaw_compose.core.fragment_checks import fragment_problems
+    from openclaw_compose.errors import DockerError
+    from openclaw_compose.runtime.schemas import fetch_schemas
+
+    with suppress(DockerError):
+        fetch_schemas(loaded.spec, connect())
+    return tuple(fragment_problems(loaded))
 
 
 def print_report(report: Report, *, err: bool = False) -> None:

@@ -38,10 +38,6 @@ if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts
     from openclaw_compose.targets.base import GatewayStatus
 
-ENTRYPOINT = "openclaw-compose-entrypoint"
-"""The image's entrypoint (images/gateway/): ``--exec ARGS`` runs the openclaw CLI with the
-gateway's token and secrets exported."""
-
 
 def _start(
     file: Path | None,
@@ -278,7 +274,9 @@ def cli(
 
     known_profile(file, profile)
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
-    command = ["exec", *tty, profile, ENTRYPOINT, "--exec", *ctx.args]
+    from openclaw_compose.core.contract import EXEC_ENTRYPOINT
+
+    command = ["exec", *tty, profile, *EXEC_ENTRYPOINT, *ctx.args]
     code = common.connect().compose.passthrough(output, *command)
     raise typer.Exit(code)
 

@@ -20,6 +20,7 @@ from openclaw_compose.cli.common import (
     app,
     checked_version,
     file_option,
+    fragments_checked,
     handled,
     host_facts,
     print_json,
@@ -106,6 +107,7 @@ def check(
 
     Exit code 0 when clean (warnings allowed), 1 when any error.
     """
+    from openclaw_compose.core.checks import Report
     from openclaw_compose.core.ports import format_range
     from openclaw_compose.errors import SpecError
     from openclaw_compose.project import check_spec, spec_error_report
@@ -114,6 +116,7 @@ def check(
     try:
         checked = check_spec(file, host_facts(home, ignore_native), target=target)
         report, natives = with_secret_warnings(checked, output), checked.natives
+        report = Report(report.problems + fragments_checked(checked.loaded))
     except SpecError as exc:
         report = spec_error_report(exc)
     if as_json:

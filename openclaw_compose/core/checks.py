@@ -80,6 +80,7 @@ class CheckCode(StrEnum):
     FRONT_CERTIFICATE = "front-certificate"
     FRONT_AUTH = "front-auth"
     FRONT_ADDRESS_UNAVAILABLE = "front-address-unavailable"
+    OPENCLAW_SCHEMA = "openclaw-schema"
 
 
 PRIVILEGED_BELOW = 1024

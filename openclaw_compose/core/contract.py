@@ -41,6 +41,17 @@ HOME = "/home/node"
 STATE_DIR = f"{HOME}/.openclaw"
 CONFIG_DIR = f"{HOME}/.openclaw-config"
 CONFIG_PATH = f"{CONFIG_DIR}/openclaw.json"
+APPLIED_PATH = f"{CONFIG_DIR}/openclaw-compose.applied.json"
+"""The seed config the last ``up`` applied (:mod:`.converge`): in the config volume, next to the
+config it describes, so that a restored or deleted volume never disagrees with it."""
+EXEC_ENTRYPOINT = ("openclaw-compose-entrypoint", "--exec")
+"""The image's entrypoint (images/gateway/) running the openclaw CLI with the gateway's token
+and secrets exported."""
+PATCH_PATH = f"{CONFIG_DIR}/openclaw-compose.patch.json"
+"""Where a ``config patch`` document is put in a container (then removed): on the config volume,
+since a file copied into the container's ``/tmp`` (a tmpfs) would land under the mount."""
+RESTART_HINT = "Restart the gateway to apply"
+"""What ``openclaw config patch`` prints when a changed key needs a gateway restart."""
 WORKSPACE_DIR = f"{HOME}/workspace"
 SEED_TARGET = "/run/openclaw-compose/seed.json"
 BROWSER_DEFAULTS = {
@@ -89,6 +100,9 @@ def backup_command(output: str) -> list[str]:
     return ["openclaw", "backup", "create", "--output", output, "--verify", "--json"]
 
 
+CRASH_LOOP = 3
+"""Restarts of a gateway (swarm: failed tasks) that count as a crash loop: on a loaded host a
+gateway can fail one start (its state lease not ready in 5 s) and come up on the next."""
 EXIT_MIGRATION = 78
 """The gateway's exit code when it cannot migrate its state safely (EX_CONFIG)."""
 

@@ -122,7 +122,7 @@ def validate(data: Any, *, source: str, text: str | None = None) -> Spec:
 
 def _describe(error: Any, tree: Any) -> SpecIssue:
     loc = tuple(error["loc"])
-    return SpecIssue(_dotted(loc), schema_message(error, Spec), _line_of(tree, loc))
+    return SpecIssue(_dotted(loc), schema_message(error, Spec), line_of(tree, loc))
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -144,7 +144,7 @@ def _round_trip(text: str) -> Any:
         return None
 
 
-def _line_of(tree: Any, loc: tuple[Any, ...]) -> int | None:
+def line_of(tree: Any, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the deepest key of ``loc`` found in a round-trip tree."""
     line: int | None = None
     node = tree

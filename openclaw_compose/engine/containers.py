@@ -6,6 +6,7 @@ containers, volumes and networks on this node are ordinary objects carrying the 
 
 from __future__ import annotations
 
+import io
 import shutil
 import tarfile
 import tempfile
@@ -208,6 +209,20 @@ class Containers:
         sdk = self._client.sdk
         _copy_out(
             self._client.call(lambda: sdk.containers.get(container).get_archive(path)[0]), dest
+        )
+
+    def put_file(self, container: str, path: str, data: bytes, *, owner: int) -> None:
+        """Write ``data`` to the file ``path`` of a running container, mode 0600, owned by
+        ``owner`` (uid and gid)."""
+        directory, _, name = path.rpartition("/")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(data), 0o600, owner, owner
+            tar.addfile(info, io.BytesIO(data))
+        sdk = self._client.sdk
+        self._client.call(
+            lambda: sdk.containers.get(container).put_archive(directory or "/", buffer.getvalue())
         )
 
     def volume_exists(self, name: str) -> bool:

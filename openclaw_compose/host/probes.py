@@ -39,9 +39,11 @@ def wait_started(
     *,
     interval: float = 1.0,
     since: float | None = None,
+    failing: Callable[[str], bool] = lambda _: False,
     on_poll: Callable[[Mapping[str, int | None]], None] | None = None,
 ) -> list[str]:
-    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did.
+    """Poll ``/startupz`` of every profile until all answer 200; the ones that never did. The
+    wait ends early when ``failing`` says a profile that did not answer never will.
 
     Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now);
     ``on_poll`` gets every profile's last answer (None: nothing answered) after each round."""
@@ -57,7 +59,8 @@ def wait_started(
                 del pending[profile]
         if on_poll is not None:
             on_poll(answers)
-        if not pending or time.monotonic() > deadline:
+        crashed = [profile for profile in pending if failing(profile)]
+        if crashed or not pending or time.monotonic() > deadline:
             break
         time.sleep(interval)
     return sorted(pending)

@@ -16,14 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
+from openclaw_compose.core.fragment_checks import fragment_problems
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import NotReadyError, plural
+from openclaw_compose.errors import plural
 from openclaw_compose.host.images import require_images
-from openclaw_compose.host.probes import wait_started
 from openclaw_compose.project import CheckedSpec, generate
+from openclaw_compose.runtime.converge import converge, wait_gateways
+from openclaw_compose.runtime.schemas import fetch_schemas
 from openclaw_compose.targets.base import (
     GatewayStatus,
     LiveFn,
@@ -45,10 +47,12 @@ def check_target(
 
 def preflight(checked: CheckedSpec, engine: Engine, directory: Path) -> Preflight:
     """Everything that must hold before a file is written: images, checks, every declared
-    secret with a value in the project's store (``directory``), the target's checks."""
+    secret with a value in the project's store (``directory``), every ``openclaw:`` fragment
+    valid for OpenClaw's schema of its image, the target's checks."""
     require_images(checked.loaded.spec, engine)
     missing = tuple(missing_secrets(checked.loaded.spec, directory, "error"))
-    return check_target(checked, engine, missing)
+    fetch_schemas(checked.loaded.spec, engine)
+    return check_target(checked, engine, missing + tuple(fragment_problems(checked.loaded)))
 
 
 def prepare(
@@ -103,8 +107,10 @@ def up(
         f"starting {plural(len(checked.plan.footprints), 'gateway')} of {checked.target.name} "
         f"project {spec.project!r}"
     )
-    checked.target.runtime(engine).start(spec, directory, progress)
+    runtime = checked.target.runtime(engine)
+    runtime.start(spec, directory, progress)
     wait_ready(checked, engine, found, timeout=timeout, progress=progress, live=live)
+    converge(spec, runtime, found.urls, timeout=timeout, progress=progress)
     return status(spec, checked.plan, engine, checked.target)
 
 
@@ -118,8 +124,9 @@ def wait_ready(
     live: LiveFn | None = None,
 ) -> None:
     """Wait until the start has settled and every ``/startupz`` answers 200, all within
-    ``timeout`` (ready times count from the start of the wait); else say why. ``live`` gets
-    each profile's state and the time waited so far, every second."""
+    ``timeout`` (ready times count from the start of the wait); else say why, at once when a
+    gateway crash loops or exits. ``live`` gets each profile's state and the time waited so
+    far, every second."""
     spec = checked.loaded.spec
     runtime = checked.target.runtime(engine)
     progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(found.urls)}")
@@ -133,18 +140,10 @@ def wait_ready(
     while not runtime.settled(spec) and time.monotonic() - start < timeout:
         show(dict.fromkeys(found.urls, -1))
         time.sleep(1)
-    failed = wait_started(
-        found.urls,
-        timeout - (time.monotonic() - start),
-        lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
-        since=start,
-        on_poll=show,
+    remaining = timeout - (time.monotonic() - start)
+    wait_gateways(
+        spec, runtime, found.urls, remaining, progress, since=start, total=timeout, on_poll=show
     )
-    if failed:
-        raise NotReadyError(
-            f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running.\n"
-            + runtime.explain(spec, failed)
-        )
 
 
 def _waiting(code: int | None) -> str:

@@ -66,6 +66,14 @@ class GatewayStatus:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    """A running gateway's config files, as texts (None: no such file)."""
+
+    config: str | None
+    applied: str | None
+
+
+@dataclass(frozen=True)
 class Preflight:
     """What a runtime found before anything is written or started: its problems (a taken port,
     a node that does not exist), and where each profile's gateway will answer from here."""
@@ -160,6 +168,26 @@ class Runtime(Protocol):
 
     def last_logs(self, spec: Spec, profile: str) -> str:
         """The last log lines of the profile's gateway."""
+        ...
+
+    # Converging a running gateway's config (runtime/converge.py).
+
+    def read_config(self, spec: Spec, profile: str) -> LiveConfig | None:
+        """The profile's live ``openclaw.json`` and the record of what the last ``up`` applied,
+        from its running gateway; None when it does not run or the target cannot reach it."""
+        ...
+
+    def apply_config(
+        self, spec: Spec, profile: str, patch: Mapping[str, Any], applied: Mapping[str, Any]
+    ) -> str:
+        """``openclaw config patch`` of ``patch`` (nothing when empty) in the profile's running
+        gateway, with its secrets in the environment, then ``applied`` recorded; the patch's
+        output."""
+        ...
+
+    def crashed(self, spec: Spec, profile: str) -> str | None:
+        """Why the profile's gateway will not come up (a crash loop, an exit code), or None
+        while it may still."""
         ...
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from openclaw_compose.core.contract import (
     BACKUP_FILE,
+    CRASH_LOOP,
     EXIT_MIGRATION,
     backup_command,
     exit_reason,
@@ -31,11 +33,15 @@ from openclaw_compose.host.volumes import (
     tail_lines,
     write_tree,
 )
-from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.runtime.liveconfig import apply_live, read_live
+from openclaw_compose.targets.base import (
+    Distribution,
+    GatewayStatus,
+    LiveConfig,
+    Preflight,
+    ProgressFn,
+)
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
-
-CRASH_LOOP = 2
-"""Restarts of a gateway's container that count as a crash loop."""
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:
@@ -46,6 +52,22 @@ def dashboard_url(base: str, token: str) -> str:
     """The Control UI with the token in the URL fragment, which the browser never sends to the
     server and the UI reads to sign in: the URL is a credential."""
     return f"{base}/#token={token}"
+
+
+def crash_reason(container: ContainerState) -> str | None:
+    """Why a gateway's container will not come up: it exited for good, exited with code 78, or
+    restarted :data:`CRASH_LOOP` times; None while it may still."""
+    exited = container.status != "running" or container.restarts > 0
+    if exited and container.exit_code == EXIT_MIGRATION:
+        return exit_reason(EXIT_MIGRATION)
+    if container.restarts >= CRASH_LOOP:
+        return (
+            f"crash loop: restarted {container.restarts} times, last exit code "
+            f"{container.exit_code}"
+        )
+    if container.status in ("exited", "dead"):
+        return exit_reason(container.exit_code)
+    return None
 
 
 class ComposeRuntime:
@@ -182,14 +204,8 @@ class ComposeRuntime:
             container = self._container(spec, profile)
             if container is None:
                 return "its container is gone"
-            exited = container.status != "running" or container.restarts > 0
-            if exited and container.exit_code == EXIT_MIGRATION:
-                return exit_reason(EXIT_MIGRATION)
-            if container.restarts >= CRASH_LOOP:
-                return (
-                    f"crash loop: restarted {container.restarts} times, last exit code "
-                    f"{container.exit_code}"
-                )
+            if reason := crash_reason(container):
+                return reason
             answered = answered + 1 if probe(url, "startupz") == 200 else 0
             if container.status == "running" and answered >= steady:
                 return None
@@ -199,6 +215,10 @@ class ComposeRuntime:
                     f"{container.status})"
                 )
             time.sleep(1)
+
+    def crashed(self, spec: Spec, profile: str) -> str | None:
+        container = self._container(spec, profile)
+        return "its container is gone" if container is None else crash_reason(container)
 
     def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
         container = self._container(spec, profile)
@@ -211,3 +231,17 @@ class ComposeRuntime:
         if container is None:
             return "(no container)"
         return self._engine.containers.logs(container.name, tail=20).rstrip()
+
+    def read_config(self, spec: Spec, profile: str) -> LiveConfig | None:
+        container = self._container(spec, profile)
+        if container is None or container.status != "running":
+            return None
+        return read_live(self._engine, container.name)
+
+    def apply_config(
+        self, spec: Spec, profile: str, patch: Mapping[str, Any], applied: Mapping[str, Any]
+    ) -> str:
+        container = self._container(spec, profile)
+        if container is None or container.status != "running":
+            raise DockerError(f"profile {profile!r}: its gateway does not run")
+        return apply_live(self._engine, container.name, profile, patch, applied)

@@ -27,8 +27,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from openclaw_compose.core.contract import (
+    CRASH_LOOP,
+    EXIT_MIGRATION,
     MOUNTS,
     PROFILE_LABEL,
     exit_reason,
@@ -47,7 +50,14 @@ from openclaw_compose.errors import DockerError, NotFound, Refused, plural
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.preflight import taken_stack_ports
 from openclaw_compose.host.probes import PROBES, probe
-from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
+from openclaw_compose.runtime.liveconfig import apply_live, read_live
+from openclaw_compose.targets.base import (
+    Distribution,
+    GatewayStatus,
+    LiveConfig,
+    Preflight,
+    ProgressFn,
+)
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
@@ -315,6 +325,37 @@ class SwarmRuntime:
         with suppress(NotFound):
             return self._engine.swarm.service_logs(spec.scoped(profile), tail=20).rstrip()
         return "(no service)"
+
+    def _local_task(self, spec: Spec, profile: str) -> str | None:
+        """The running container of the profile's task when it runs on this engine's node (a
+        gateway on another node is out of reach: its config converges when it runs here)."""
+        container = self._engine.containers.stack_containers(spec.project).get(profile)
+        return container.name if container is not None and container.status == "running" else None
+
+    def read_config(self, spec: Spec, profile: str) -> LiveConfig | None:
+        container = self._local_task(spec, profile)
+        return None if container is None else read_live(self._engine, container)
+
+    def apply_config(
+        self, spec: Spec, profile: str, patch: Mapping[str, Any], applied: Mapping[str, Any]
+    ) -> str:
+        container = self._local_task(spec, profile)
+        if container is None:
+            raise DockerError(f"profile {profile!r}: its gateway does not run on this node")
+        return apply_live(self._engine, container, profile, patch, applied)
+
+    def crashed(self, spec: Spec, profile: str) -> str | None:
+        """Tasks of its current image that failed :data:`CRASH_LOOP` times (swarm starts a new
+        task each time), or one that exited with code 78."""
+        image = spec.profiles[profile].image_ref(spec)
+        failed = [
+            t for t in self._service_tasks(spec, profile) if t.state in FAILED and t.image == image
+        ]
+        if any(t.exit_code == EXIT_MIGRATION for t in failed):
+            return exit_reason(EXIT_MIGRATION)
+        if len(failed) >= CRASH_LOOP:
+            return f"crash loop: {len(failed)} tasks failed, last exit code {failed[-1].exit_code}"
+        return None
 
     def _service_tasks(self, spec: Spec, profile: str) -> list[TaskState]:
         service = spec.scoped(profile)
