@@ -1,9 +1,9 @@
 """Rendering a checked spec into a Compose project (pure: no I/O): ``compose.yaml`` + seeds.
 
 One service per profile, built from the target-neutral gateway contract
-(:mod:`openclaw_compose.core.contract`): ``network_mode: host`` with ``--bind loopback`` (the
-default), or, with ``network: bridge``, B, B+2 and the CDP ports published on
-``publish_address`` and carried to loopback by the image's relay.
+(:mod:`openclaw_compose.core.contract`): with ``network: bridge`` (the default) on a network of
+its own, B, B+2 and the CDP ports published on ``publish_address`` and carried to loopback by
+the image's relay (:mod:`.network`); or ``network_mode: host`` with ``--bind loopback``.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from openclaw_compose.core.contract import (
     seed_mount,
 )
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import Footprint, PortPlan, format_range
+from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
+from openclaw_compose.targets.compose.network import carriers, gateway_attachment, project_networks
 
 COMPOSE_FILE = "compose.yaml"
 DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
@@ -70,6 +71,9 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
             secrets[ref.key] = {"environment": ref.variable}
         services[fp.profile] = _service(spec, fp, mounts)
     document: dict[str, Any] = {"name": spec.project, "services": services}
+    if spec.network == "bridge":
+        services |= carriers(spec, plan.footprints)
+        document["networks"] = project_networks(spec)
     if volumes:
         document["volumes"] = volumes
     document["configs"] = configs
@@ -88,7 +92,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
     else:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
-        service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
+        service |= {"command": ["gateway"]} | gateway_attachment(spec, fp)
     return service | {
         "environment": environment,
         "volumes": mounts,
@@ -98,10 +102,3 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "labels": labels(fp)
         | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
     }
-
-
-def published_ports(spec: Spec, fp: Footprint) -> list[str]:
-    """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
-    address = spec.publish_address
-    host = f"[{address}]" if address.version == 6 else str(address)
-    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
