@@ -6,11 +6,14 @@ memory (RSS) of the gateways and of every process that exists only to carry port
 time of ``down``. The floor is the same gateways started natively on the host (the node and
 openclaw that ``images/build.sh`` installed, same ports, no container).
 
-Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``: Docker
-publishes base, base+2 and the CDP range, the image's relay carries them to loopback). The
-daemon's userland-proxy setting decides what ``bridge`` costs: it is printed with the results.
+Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``, the default:
+a network per profile, Docker publishes base, base+2 and the CDP range, the image's relay
+carries them to loopback); ``bridge-none`` (the same with ``egress: none``: a port carrier per
+gateway publishes them). The daemon's userland-proxy setting decides what the bridge designs
+cost: it is printed with the results.
 
-    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge] [--repeat 3]
+    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge bridge-none]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.doctor import userland_proxy
 from openclaw_compose.runtime.probes import probe
+from openclaw_compose.targets.compose.network import CARRIER_SUFFIX
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 CARRIERS = {"docker-proxy", "haproxy"}
@@ -191,8 +195,11 @@ def measure_compose(design: str, count: int, engine: Engine) -> Result:
     project = f"bench-{design}-{secrets.token_hex(3)}"
     data = {
         "project": project,
-        "network": design,
-        "profiles": {f"g{i}": {"port": base} for i, base in enumerate(_bases(count))},
+        "network": design.removesuffix("-none"),
+        "profiles": {
+            f"g{i}": {"port": base, "egress": "none" if design.endswith("-none") else "all"}
+            for i, base in enumerate(_bases(count))
+        },
     }
     loaded = LoadedSpec(validate(data, source="<bench>"), "<bench>", Path())
     checked = check_loaded(loaded, HostFacts())
@@ -207,7 +214,8 @@ def measure_compose(design: str, count: int, engine: Engine) -> Result:
             up = time.monotonic() - start
             time.sleep(3)
             table = _processes()
-            pids = [c.pid for c in engine.containers.project_containers(project).values()]
+            containers = engine.containers.project_containers(project)
+            pids = [c.pid for name, c in containers.items() if not name.endswith(CARRIER_SUFFIX)]
             gateway_mib = _tree_mib(pids, table)
             carriers, carrier_mib = _carriers(table)
         finally:

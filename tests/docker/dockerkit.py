@@ -3,6 +3,8 @@ kept out of the package, on the SDK directly."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from openclaw_compose.engine import Engine
 from openclaw_compose.engine.client import run_docker
 
 
@@ -94,3 +97,38 @@ def gwbridge_address() -> str:
         network = client.networks.create(GWBRIDGE, driver="bridge", options=_GWBRIDGE_OPTIONS)
         network.reload()
     return str(network.attrs["IPAM"]["Config"][0]["Gateway"])
+
+
+_CONNECT = """
+const net = require('net');
+Promise.all(process.argv.slice(1).map(t => new Promise(done => {
+  const i = t.lastIndexOf(':');
+  const s = net.connect({host: t.slice(0, i), port: +t.slice(i + 1)});
+  const end = r => { s.destroy(); done([t, r]); };
+  s.setTimeout(3000, () => end('timeout'));
+  s.on('connect', () => end('open'));
+  s.on('error', e => end(e.code || 'error'));
+}))).then(r => console.log(JSON.stringify(Object.fromEntries(r))));
+"""
+
+
+def connect_outcomes(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
+    """From inside ``container`` (with node: the gateway images have no curl), each
+    ``HOST:PORT``'s TCP connect outcome: ``open``, ``timeout`` or the error code."""
+    code, output = engine.containers.exec(container, ["node", "-e", _CONNECT, *targets])
+    assert code == 0, output
+    result: dict[str, str] = json.loads(output.strip().splitlines()[-1])
+    assert len(result) == len(set(targets))
+    return result
+
+
+def addresses(container: str) -> set[str]:
+    """The container's address on each of its networks."""
+    networks = inspect_container(container)["NetworkSettings"]["Networks"]
+    return {net["IPAddress"] for net in networks.values() if net["IPAddress"]}
+
+
+def host_addresses() -> set[str]:
+    """Every IPv4 address of this host but loopback: its own, and each bridge's gateway."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout
+    return {address for address in out.split() if "." in address}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,19 +29,6 @@ from openclaw_compose.testing import (
 )
 
 from . import dockerkit
-
-PROBE = """
-const net = require('net');
-Promise.all(process.argv.slice(1).map(t => new Promise(done => {
-  const i = t.lastIndexOf(':');
-  const s = net.connect({host: t.slice(0, i), port: +t.slice(i + 1)});
-  const end = r => { s.destroy(); done([t, r]); };
-  s.setTimeout(3000, () => end('timeout'));
-  s.on('connect', () => end('open'));
-  s.on('error', e => end(e.code || 'error'));
-}))).then(r => console.log(JSON.stringify(Object.fromEntries(r))));
-"""
-"""``node -e PROBE HOST:PORT...``: each address's TCP connect outcome (the image has no curl)."""
 
 
 @pytest.fixture(scope="module")
@@ -86,43 +72,25 @@ def _container(project: GatewayProject, service: str) -> str:
     return f"{project.project}-{service}-1"
 
 
-def _addresses(container: str) -> set[str]:
-    networks = dockerkit.inspect_container(container)["NetworkSettings"]["Networks"]
-    return {net["IPAddress"] for net in networks.values() if net["IPAddress"]}
-
-
-def _host_addresses() -> set[str]:
-    """Every IPv4 address of this host but loopback: its own, and each bridge's gateway."""
-    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout
-    return {address for address in out.split() if "." in address}
-
-
 def _ports(gateway: GatewayEndpoint) -> list[int]:
     return [gateway.port, gateway.browser_control_port, gateway.cdp_ports[0]]
-
-
-def _probe(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
-    code, output = engine.containers.exec(container, ["node", "-e", PROBE, *targets])
-    assert code == 0, output
-    result: dict[str, str] = json.loads(output.strip().splitlines()[-1])
-    return result
 
 
 @pytest.mark.parametrize(("source", "other"), [("open", "closed"), ("closed", "open")])
 def test_no_profile_reaches_another_profiles_ports(
     project: GatewayProject, engine: Engine, source: str, other: str
 ) -> None:
-    theirs = _addresses(_container(project, other))
+    theirs = dockerkit.addresses(_container(project, other))
     if other == "closed":
-        theirs |= _addresses(_container(project, carrier_service(other)))
-    everywhere = theirs | _host_addresses() | {"127.0.0.1"}
+        theirs |= dockerkit.addresses(_container(project, carrier_service(other)))
+    everywhere = theirs | dockerkit.host_addresses() | {"127.0.0.1"}
     targets = [f"{address}:{port}" for address in everywhere for port in _ports(project[other])]
-    outcomes = _probe(engine, _container(project, source), targets)
-    assert len(outcomes) == len(targets)
+    container = _container(project, source)
+    outcomes = dockerkit.connect_outcomes(engine, container, targets)
     assert {t: r for t, r in outcomes.items() if r == "open"} == {}
     # the probe itself works: a profile reaches its own ports on its own loopback
     own = [f"127.0.0.1:{port}" for port in _ports(project[source])]
-    assert set(_probe(engine, _container(project, source), own).values()) == {"open"}
+    assert set(dockerkit.connect_outcomes(engine, container, own).values()) == {"open"}
 
 
 def test_the_host_reaches_both_profiles_ports(project: GatewayProject) -> None:
@@ -137,11 +105,11 @@ def test_the_host_reaches_both_profiles_ports(project: GatewayProject) -> None:
 
 
 def test_egress(project: GatewayProject, engine: Engine, listener: int) -> None:
-    host = sorted(_host_addresses())
+    host = sorted(dockerkit.host_addresses())
     targets = [f"{address}:{listener}" for address in host]
     loopback = f"127.0.0.1:{listener}"
-    opened = _probe(engine, _container(project, "open"), [*targets, loopback])
+    opened = dockerkit.connect_outcomes(engine, _container(project, "open"), [*targets, loopback])
     assert opened.pop(loopback) != "open"
     assert set(opened.values()) == {"open"}, "egress all reaches the host's other addresses"
-    closed = _probe(engine, _container(project, "closed"), [*targets, loopback])
+    closed = dockerkit.connect_outcomes(engine, _container(project, "closed"), [*targets, loopback])
     assert {t: r for t, r in closed.items() if r == "open"} == {}

@@ -134,6 +134,25 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
     assert "Connectivity probe: ok" not in refused
 
 
+def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
+    engine: Engine, stack: Deployed
+) -> None:
+    """One overlay network per profile: main's task does not reach rescue's task at its
+    addresses (base, browser control, CDP), nor anything on the host's loopback (the manager's
+    API, the other published ports through 127.0.0.1). Rescue's base port answers on the host's
+    own addresses: swarm publishes on every address (``swarm-publish-address``)."""
+    containers = engine.containers.stack_containers(stack.project)
+    main, rescue = containers["main"].name, containers["rescue"].name
+    base = stack.bases["rescue"]
+    ports = (base, base + 2, base + 11)
+    theirs = [f"{address}:{port}" for address in dockerkit.addresses(rescue) for port in ports]
+    loopback = [f"127.0.0.1:{port}" for port in (*ports, 2377)]
+    outcomes = dockerkit.connect_outcomes(engine, main, [*theirs, *loopback])
+    assert {t: r for t, r in outcomes.items() if r == "open"} == {}
+    host = [f"{address}:{base}" for address in sorted(dockerkit.host_addresses())]
+    assert "open" in dockerkit.connect_outcomes(engine, main, host).values()
+
+
 def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(
     engine: Engine, stack: Deployed
 ) -> None:
