@@ -63,9 +63,18 @@ def _http(method: str, url: str, token: str | None = None) -> Any:
         return json.loads(response.read())
 
 
-def _start_browser(gateway: GatewayEndpoint) -> None:
+def _start_browser(gateway: GatewayEndpoint, attempts: int = 3) -> None:
+    """Chromium's start may time out on a loaded machine (500): try again, then say why."""
     url = f"http://127.0.0.1:{gateway.browser_control_port}/start?profile=openclaw"
-    assert _http("POST", url, gateway.token)["ok"] is True
+    for attempt in range(attempts):
+        try:
+            assert _http("POST", url, gateway.token)["ok"] is True
+            return
+        except urllib.error.HTTPError as error:
+            body = error.read().decode(errors="replace")
+            error.close()
+            if attempt == attempts - 1:
+                pytest.fail(f"{gateway.profile}: browser start answered {error.code}: {body}")
 
 
 def _container(project: GatewayProject, service: str) -> str:
