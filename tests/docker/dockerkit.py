@@ -99,27 +99,38 @@ def gwbridge_address() -> str:
     return str(network.attrs["IPAM"]["Config"][0]["Gateway"])
 
 
-_CONNECT = """
+_GET = """
 const net = require('net');
 Promise.all(process.argv.slice(1).map(t => new Promise(done => {
-  const i = t.lastIndexOf(':');
-  const s = net.connect({host: t.slice(0, i), port: +t.slice(i + 1)});
+  const [host, port, path] = t.split(' ');
+  const s = net.connect({host, port: +port});
+  let reply = '';
   const end = r => { s.destroy(); done([t, r]); };
-  s.setTimeout(3000, () => end('timeout'));
-  s.on('connect', () => end('open'));
-  s.on('error', e => end(e.code || 'error'));
+  s.setTimeout(3000, () => end(reply ? 'reply ' + reply : 'timeout'));
+  s.on('connect', () => s.write('GET ' + path + ' HTTP/1.0\\r\\nHost: probe\\r\\n\\r\\n'));
+  s.on('data', d => { reply += d; });
+  s.on('end', () => end('reply ' + reply));
+  s.on('error', e => end(reply ? 'reply ' + reply : (e.code || 'error')));
 }))).then(r => console.log(JSON.stringify(Object.fromEntries(r))));
 """
 
 
-def connect_outcomes(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
-    """From inside ``container`` (with node: the gateway images have no curl), each
-    ``HOST:PORT``'s TCP connect outcome: ``open``, ``timeout`` or the error code."""
-    code, output = engine.containers.exec(container, ["node", "-e", _CONNECT, *targets])
+def http_replies(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
+    """From inside ``container`` (with node: the gateway images have no curl), a plain
+    ``GET PATH`` to each ``"HOST PORT PATH"``: ``timeout``, a connect error code, or
+    ``reply `` and the reply's status line and body (headers dropped: they hold dates)."""
+    code, output = engine.containers.exec(container, ["node", "-e", _GET, *targets])
     assert code == 0, output
-    result: dict[str, str] = json.loads(output.strip().splitlines()[-1])
-    assert len(result) == len(set(targets))
-    return result
+    raw: dict[str, str] = json.loads(output.strip().splitlines()[-1])
+    assert len(raw) == len(set(targets))
+    return {target: _status_and_body(outcome) for target, outcome in raw.items()}
+
+
+def _status_and_body(outcome: str) -> str:
+    if not outcome.startswith("reply "):
+        return outcome
+    head, _, body = outcome.removeprefix("reply ").partition("\r\n\r\n")
+    return f"reply {head.splitlines()[0] if head else ''}\n{body}"
 
 
 def addresses(container: str) -> set[str]:

@@ -10,10 +10,12 @@ non-loopback addresses; ``closed`` reaches nothing beyond its own network."""
 from __future__ import annotations
 
 import json
-import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from secrets import token_hex
 from typing import Any
 
 import pytest
@@ -46,13 +48,29 @@ def project(engine: Engine) -> Iterator[GatewayProject]:
 
 
 @pytest.fixture(scope="module")
-def listener() -> Iterator[int]:
-    """A TCP listener on every address of the host (its loopback included)."""
-    port = free_base("0.0.0.0")
-    with socket.create_server(("0.0.0.0", port), backlog=64) as server:
-        del server
-        yield port
-    release_base(port)
+def listener() -> Iterator[tuple[int, str]]:
+    """An HTTP server on every address of the host (its loopback included) that answers a
+    nonce: the proof that a connection reached this host's listener and nothing else."""
+    port, nonce = free_base("0.0.0.0"), token_hex(16)
+
+    class Nonce(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(nonce.encode())
+
+        def log_message(self, *args: Any) -> None:
+            del args
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Nonce)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port, nonce
+    finally:
+        server.shutdown()
+        server.server_close()
+        release_base(port)
 
 
 def _http(method: str, url: str, token: str | None = None) -> Any:
@@ -81,25 +99,39 @@ def _container(project: GatewayProject, service: str) -> str:
     return f"{project.project}-{service}-1"
 
 
-def _ports(gateway: GatewayEndpoint) -> list[int]:
-    return [gateway.port, gateway.browser_control_port, gateway.cdp_ports[0]]
+def _targets(gateway: GatewayEndpoint, addresses: set[str]) -> list[str]:
+    """Base (``/healthz``), browser control (``/``) and CDP (``/json/version``) at each address."""
+    ports = (
+        (gateway.port, "/healthz"),
+        (gateway.browser_control_port, "/"),
+        (gateway.cdp_ports[0], "/json/version"),
+    )
+    return [f"{address} {port} {path}" for address in sorted(addresses) for port, path in ports]
 
 
 @pytest.mark.parametrize(("source", "other"), [("open", "closed"), ("closed", "open")])
 def test_no_profile_reaches_another_profiles_ports(
     project: GatewayProject, engine: Engine, source: str, other: str
 ) -> None:
-    theirs = dockerkit.addresses(_container(project, other))
+    """What each of the other's ports answers on its own loopback is its fingerprint (CDP's
+    holds its browser's id): no reply from inside ``source`` may be one of them. (A reply is
+    the proof: on some networks every off-host address accepts a connection, a proxy's.)"""
+    container = _container(project, other)
+    genuine = dockerkit.http_replies(engine, container, _targets(project[other], {"127.0.0.1"}))
+    assert all(reply.startswith("reply HTTP/1.1 ") for reply in genuine.values()), genuine
+    fingerprints = set(genuine.values())
+    theirs = dockerkit.addresses(container)
     if other == "closed":
         theirs |= dockerkit.addresses(_container(project, carrier_service(other)))
     everywhere = theirs | dockerkit.host_addresses() | {"127.0.0.1"}
-    targets = [f"{address}:{port}" for address in everywhere for port in _ports(project[other])]
-    container = _container(project, source)
-    outcomes = dockerkit.connect_outcomes(engine, container, targets)
-    assert {t: r for t, r in outcomes.items() if r == "open"} == {}
+    targets = _targets(project[other], everywhere)
+    replies = dockerkit.http_replies(engine, _container(project, source), targets)
+    assert {t: r for t, r in replies.items() if r in fingerprints} == {}
     # the probe itself works: a profile reaches its own ports on its own loopback
-    own = [f"127.0.0.1:{port}" for port in _ports(project[source])]
-    assert set(dockerkit.connect_outcomes(engine, container, own).values()) == {"open"}
+    own = dockerkit.http_replies(
+        engine, _container(project, source), _targets(project[source], {"127.0.0.1"})
+    )
+    assert all(reply.startswith("reply HTTP/1.1 ") for reply in own.values()), own
 
 
 def test_the_host_reaches_both_profiles_ports(project: GatewayProject) -> None:
@@ -113,12 +145,12 @@ def test_the_host_reaches_both_profiles_ports(project: GatewayProject) -> None:
         assert "Chrome" in cdp["Browser"]
 
 
-def test_egress(project: GatewayProject, engine: Engine, listener: int) -> None:
-    host = sorted(dockerkit.host_addresses())
-    targets = [f"{address}:{listener}" for address in host]
-    loopback = f"127.0.0.1:{listener}"
-    opened = dockerkit.connect_outcomes(engine, _container(project, "open"), [*targets, loopback])
-    assert opened.pop(loopback) != "open"
-    assert set(opened.values()) == {"open"}, "egress all reaches the host's other addresses"
-    closed = dockerkit.connect_outcomes(engine, _container(project, "closed"), [*targets, loopback])
-    assert {t: r for t, r in closed.items() if r == "open"} == {}
+def test_egress(project: GatewayProject, engine: Engine, listener: tuple[int, str]) -> None:
+    port, nonce = listener
+    host = [f"{address} {port} /" for address in sorted(dockerkit.host_addresses())]
+    loopback = f"127.0.0.1 {port} /"
+    opened = dockerkit.http_replies(engine, _container(project, "open"), [*host, loopback])
+    assert nonce not in opened.pop(loopback)
+    assert all(nonce in reply for reply in opened.values()), opened
+    closed = dockerkit.http_replies(engine, _container(project, "closed"), [*host, loopback])
+    assert {t: r for t, r in closed.items() if nonce in r} == {}

@@ -137,20 +137,26 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
 def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
     engine: Engine, stack: Deployed
 ) -> None:
-    """One overlay network per profile: main's task does not reach rescue's task at its
-    addresses (base, browser control, CDP), nor anything on the host's loopback (the manager's
-    API, the other published ports through 127.0.0.1). Rescue's base port answers on the host's
-    own addresses: swarm publishes on every address (``swarm-publish-address``)."""
+    """One overlay network per profile: from main's task, rescue's task at its addresses
+    (base, browser control, CDP) and 127.0.0.1 give none of the replies rescue gives on its own
+    loopback. Rescue's base port does answer on the host's own addresses: swarm publishes on
+    every address (``swarm-publish-address``), behind the token."""
     containers = engine.containers.stack_containers(stack.project)
     main, rescue = containers["main"].name, containers["rescue"].name
     base = stack.bases["rescue"]
-    ports = (base, base + 2, base + 11)
-    theirs = [f"{address}:{port}" for address in dockerkit.addresses(rescue) for port in ports]
-    loopback = [f"127.0.0.1:{port}" for port in (*ports, 2377)]
-    outcomes = dockerkit.connect_outcomes(engine, main, [*theirs, *loopback])
-    assert {t: r for t, r in outcomes.items() if r == "open"} == {}
-    host = [f"{address}:{base}" for address in sorted(dockerkit.host_addresses())]
-    assert "open" in dockerkit.connect_outcomes(engine, main, host).values()
+    paths = ((base, "/healthz"), (base + 2, "/"))
+
+    def targets(addresses: set[str]) -> list[str]:
+        return [f"{a} {port} {path}" for a in sorted(addresses) for port, path in paths]
+
+    genuine = dockerkit.http_replies(engine, rescue, targets({"127.0.0.1"}))
+    assert all(reply.startswith("reply HTTP/1.1 ") for reply in genuine.values()), genuine
+    theirs = dockerkit.addresses(rescue) | {"127.0.0.1"}
+    replies = dockerkit.http_replies(engine, main, targets(theirs))
+    assert {t: r for t, r in replies.items() if r in set(genuine.values())} == {}
+    host = [f"{a} {base} /healthz" for a in sorted(dockerkit.host_addresses())]
+    healthz = genuine[f"127.0.0.1 {base} /healthz"]
+    assert healthz in dockerkit.http_replies(engine, main, host).values()
 
 
 def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(
