@@ -107,7 +107,7 @@ Promise.all(process.argv.slice(1).map(t => new Promise(done => {
   let reply = '';
   const end = r => { s.destroy(); done([t, r]); };
   s.setTimeout(3000, () => end(reply ? 'reply ' + reply : 'timeout'));
-  s.on('connect', () => s.write('GET ' + path + ' HTTP/1.0\\r\\nHost: probe\\r\\n\\r\\n'));
+  s.on('connect', () => s.write('GET ' + path + ' HTTP/1.0\\r\\nHost: ' + host + '\\r\\n\\r\\n'));
   s.on('data', d => { reply += d; });
   s.on('end', () => end('reply ' + reply));
   s.on('error', e => end(reply ? 'reply ' + reply : (e.code || 'error')));
@@ -117,7 +117,8 @@ Promise.all(process.argv.slice(1).map(t => new Promise(done => {
 
 def http_replies(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
     """From inside ``container`` (with node: the gateway images have no curl), a plain
-    ``GET PATH`` to each ``"HOST PORT PATH"``: ``timeout``, a connect error code, or
+    ``GET PATH`` to each ``"HOST PORT PATH"`` (``Host: HOST``: Chrome's DevTools answers only
+    an address or localhost there): ``timeout``, a connect error code, or
     ``reply `` and the reply's status line and body (headers dropped: they hold dates)."""
     code, output = engine.containers.exec(container, ["node", "-e", _GET, *targets])
     assert code == 0, output

@@ -137,10 +137,11 @@ def test_each_gateway_takes_its_own_token(engine: Engine, stack: Deployed) -> No
 def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
     engine: Engine, stack: Deployed
 ) -> None:
-    """One overlay network per profile: from main's task, rescue's task at its addresses
-    (base, browser control, CDP) and 127.0.0.1 give none of the replies rescue gives on its own
-    loopback. Rescue's base port does answer on the host's own addresses: swarm publishes on
-    every address (``swarm-publish-address``), behind the token."""
+    """One overlay network per profile: from main's task, rescue's base and browser control
+    ports at rescue's addresses, at 127.0.0.1 and at every address of the host give none of
+    the replies rescue gives on its own loopback. (Swarm publishes rescue's base port on every
+    address of the node, but tasks reach the host through ``docker_gwbridge``, where Docker
+    drops traffic between containers: measured, those connections time out.)"""
     containers = engine.containers.stack_containers(stack.project)
     main, rescue = containers["main"].name, containers["rescue"].name
     base = stack.bases["rescue"]
@@ -151,12 +152,9 @@ def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
 
     genuine = dockerkit.http_replies(engine, rescue, targets({"127.0.0.1"}))
     assert all(reply.startswith("reply HTTP/1.1 ") for reply in genuine.values()), genuine
-    theirs = dockerkit.addresses(rescue) | {"127.0.0.1"}
-    replies = dockerkit.http_replies(engine, main, targets(theirs))
+    everywhere = dockerkit.addresses(rescue) | dockerkit.host_addresses() | {"127.0.0.1"}
+    replies = dockerkit.http_replies(engine, main, targets(everywhere))
     assert {t: r for t, r in replies.items() if r in set(genuine.values())} == {}
-    host = [f"{a} {base} /healthz" for a in sorted(dockerkit.host_addresses())]
-    healthz = genuine[f"127.0.0.1 {base} /healthz"]
-    assert healthz in dockerkit.http_replies(engine, main, host).values()
 
 
 def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(
