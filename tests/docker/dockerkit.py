@@ -100,38 +100,37 @@ def gwbridge_address() -> str:
 
 
 _GET = """
-const net = require('net');
+const http = require('http');
 Promise.all(process.argv.slice(1).map(t => new Promise(done => {
   const [host, port, path] = t.split(' ');
-  const s = net.connect({host, port: +port});
-  let reply = '';
-  const end = r => { s.destroy(); done([t, r]); };
-  s.setTimeout(3000, () => end(reply ? 'reply ' + reply : 'timeout'));
-  s.on('connect', () => s.write('GET ' + path + ' HTTP/1.0\\r\\nHost: ' + host + '\\r\\n\\r\\n'));
-  s.on('data', d => { reply += d; });
-  s.on('end', () => end('reply ' + reply));
-  s.on('error', e => end(reply ? 'reply ' + reply : (e.code || 'error')));
+  const req = http.get({host, port: +port, path, timeout: 3000}, res => {
+    let body = '';
+    const end = () => done([t, `reply ${res.statusCode}\\n${body.split(host).join('HOST')}`]);
+    res.on('data', d => { body += d; });
+    res.on('end', end);
+    res.on('error', end);
+  });
+  req.on('timeout', () => { req.destroy(); done([t, 'timeout']); });
+  req.on('error', e => done([t, e.code || 'error']));
 }))).then(r => console.log(JSON.stringify(Object.fromEntries(r))));
 """
 
 
 def http_replies(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
-    """From inside ``container`` (with node: the gateway images have no curl), a plain
-    ``GET PATH`` to each ``"HOST PORT PATH"`` (``Host: HOST``: Chrome's DevTools answers only
-    an address or localhost there): ``timeout``, a connect error code, or
-    ``reply `` and the reply's status line and body (headers dropped: they hold dates)."""
+    """From inside ``container`` (with node: the gateway images have no curl), ``GET PATH``
+    to each ``"HOST PORT PATH"``: ``timeout``, a connect error code, or ``reply CODE`` and the
+    body on the next line, with HOST in it written ``HOST`` (CDP names the address it was
+    asked on), so that the same service gives the same reply at every address."""
     code, output = engine.containers.exec(container, ["node", "-e", _GET, *targets])
     assert code == 0, output
-    raw: dict[str, str] = json.loads(output.strip().splitlines()[-1])
-    assert len(raw) == len(set(targets))
-    return {target: _status_and_body(outcome) for target, outcome in raw.items()}
+    result: dict[str, str] = json.loads(output.strip().splitlines()[-1])
+    assert len(result) == len(set(targets))
+    return result
 
 
-def _status_and_body(outcome: str) -> str:
-    if not outcome.startswith("reply "):
-        return outcome
-    head, _, body = outcome.removeprefix("reply ").partition("\r\n\r\n")
-    return f"reply {head.splitlines()[0] if head else ''}\n{body}"
+def status(reply: str) -> str:
+    """The first line of what :func:`http_replies` says: ``reply CODE``, or why none came."""
+    return reply.split("\n", maxsplit=1)[0]
 
 
 def addresses(container: str) -> set[str]:

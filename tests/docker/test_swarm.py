@@ -151,7 +151,7 @@ def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
         return [f"{a} {port} {path}" for a in sorted(addresses) for port, path in paths]
 
     genuine = dockerkit.http_replies(engine, rescue, targets({"127.0.0.1"}))
-    assert all(reply.startswith("reply HTTP/1.1 ") for reply in genuine.values()), genuine
+    assert {dockerkit.status(r) for r in genuine.values()} <= {"reply 200", "reply 401"}, genuine
     everywhere = dockerkit.addresses(rescue) | dockerkit.host_addresses() | {"127.0.0.1"}
     replies = dockerkit.http_replies(engine, main, targets(everywhere))
     assert {t: r for t, r in replies.items() if r in set(genuine.values())} == {}
