@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.host.system import host_facts
 from openclaw_compose.project import check_spec, generate
 
 VALID_SIZES = (10, 100, 500)
@@ -125,7 +126,7 @@ def check_overlapping(spec: Path, host: HostFacts) -> None:
 
 
 def bench(work: Path, repeat: int, overlapping: int) -> list[Case]:
-    host = HostFacts.from_system()
+    host = host_facts()
     outputs = iter(range(1_000_000))
 
     def fresh_out() -> Path:

@@ -4,7 +4,8 @@ For N = 1, 2, 4 gateways and each design, measures: time from start to every ``/
 memory (RSS) of the gateways and of every process that exists only to carry ports
 (``docker-proxy``, the in-container ``haproxy`` relay); the count of those processes; and the
 time of ``down``. The floor is the same gateways started natively on the host (the node and
-openclaw that ``images/build.sh`` installed, same ports, no container).
+openclaw of the tested version that ``images/build.sh`` installed, same ports, no container).
+A native gateway that exits while starting ends the run at once, with its output.
 
 Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``, the default:
 a network per profile, Docker publishes base, base+2 and the CDP range, the image's relay
@@ -13,7 +14,7 @@ gateway publishes them). The daemon's userland-proxy setting decides what the br
 cost: it is printed with the results.
 
     python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge bridge-none]
-        [--repeat 3]
+                                     [--repeat 3] [--first-base 10000]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +37,16 @@ from pathlib import Path
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.loading import LoadedSpec, validate
 from openclaw_compose.engine import DockerEngine, Engine
+from openclaw_compose.host.images import native_openclaw
+from openclaw_compose.host.probes import probe
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.doctor import userland_proxy
-from openclaw_compose.runtime.probes import probe
 from openclaw_compose.targets.compose.network import CARRIER_SUFFIX
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 CARRIERS = {"docker-proxy", "haproxy"}
-FIRST_BASE = 10000  # below the range openclaw_compose.testing picks free ports from
+FIRST_BASE = 10000
+"""The first gateway's base port by default (below the range openclaw_compose.testing picks
+free ports from); the others are 1000 apart."""
 TIMEOUT = 600.0
 
 
@@ -97,30 +100,42 @@ def _carriers(table: dict[int, tuple[int, str, float]]) -> tuple[int, float]:
     return len(found), sum(found)
 
 
-def _wait_started(urls: list[str]) -> None:
+def _wait_started(urls: list[str], natives: Sequence[Native] = ()) -> None:
     start = time.monotonic()
     pending = set(urls)
     while pending:
         pending = {url for url in pending if probe(url, "startupz", timeout=1) != 200}
+        for native in natives:
+            native.raise_if_exited()
         if time.monotonic() - start > TIMEOUT:
             raise RuntimeError(f"not started after {TIMEOUT} s: {sorted(pending)}")
         time.sleep(0.25)
 
 
-def _bases(count: int) -> list[int]:
-    return [FIRST_BASE + 1000 * i for i in range(count)]
+def _bases(count: int, first: int) -> list[int]:
+    return [first + 1000 * i for i in range(count)]
+
+
+@dataclass
+class Native:
+    """One native gateway of the benchmark: its process and the file its output goes to."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def raise_if_exited(self) -> None:
+        code = self.process.poll()
+        if code is not None:
+            tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+            raise RuntimeError(f"a native gateway exited with {code} while starting:\n{tail}")
 
 
 @contextmanager
-def _native(count: int) -> Iterator[tuple[list[int], list[str]]]:
-    contexts = sorted(CACHE.glob("gateway-context/openclaw-*/"))
-    if not contexts:
-        raise RuntimeError("no node + openclaw under ~/.cache/openclaw-compose: run make image")
-    node = contexts[-1] / "node" / "bin" / "node"
-    openclaw = contexts[-1] / "app" / "node_modules" / "openclaw" / "openclaw.mjs"
+def _native(count: int, first: int) -> Iterator[list[Native]]:
+    openclaw = native_openclaw()
     with tempfile.TemporaryDirectory(prefix="bench-native-") as tmp:
-        processes = []
-        for base in _bases(count):
+        natives = []
+        for base in _bases(count, first):
             home = Path(tmp) / str(base)
             config = home / "config" / "openclaw.json"
             config.parent.mkdir(parents=True)
@@ -135,38 +150,32 @@ def _native(count: int) -> Iterator[tuple[list[int], list[str]]]:
                 "OPENCLAW_WORKSPACE_DIR": str(home / "workspace"),
                 "OPENCLAW_GATEWAY_TOKEN": secrets.token_hex(32),
                 "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",  # the same work as in containers
-                "PATH": f"{node.parent}:{os.environ['PATH']}",
+                "PATH": f"{openclaw.node.parent}:{os.environ['PATH']}",
             }
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(node),
-                        str(openclaw),
-                        "gateway",
-                        "--port",
-                        str(base),
-                        "--bind",
-                        "loopback",
-                    ],
+            log = home / "gateway.log"
+            with log.open("wb") as output:  # the child keeps its own copy
+                process = subprocess.Popen(
+                    openclaw.command("gateway", "--port", str(base), "--bind", "loopback"),
                     env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            )
+            natives.append(Native(process, log))
         try:
-            yield [p.pid for p in processes], [f"http://127.0.0.1:{b}" for b in _bases(count)]
+            yield natives
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            for native in natives:
+                if native.process.poll() is None:
+                    os.killpg(native.process.pid, signal.SIGKILL)
+                    native.process.wait()
 
 
-def measure_native(count: int) -> Result:
+def measure_native(count: int, first: int) -> Result:
     start = time.monotonic()
-    with _native(count) as (pids, urls):
-        _wait_started(urls)
+    with _native(count, first) as natives:
+        _wait_started([f"http://127.0.0.1:{b}" for b in _bases(count, first)], natives)
+        pids = [native.process.pid for native in natives]
         up = time.monotonic() - start
         time.sleep(3)
         table = _processes()
@@ -191,14 +200,14 @@ def _wait_gone(pid: int) -> None:
         time.sleep(0.05)
 
 
-def measure_compose(design: str, count: int, engine: Engine) -> Result:
+def measure_compose(design: str, count: int, engine: Engine, first: int) -> Result:
     project = f"bench-{design}-{secrets.token_hex(3)}"
     data = {
         "project": project,
         "network": design.removesuffix("-none"),
         "profiles": {
             f"g{i}": {"port": base, "egress": "none" if design.endswith("-none") else "all"}
-            for i, base in enumerate(_bases(count))
+            for i, base in enumerate(_bases(count, first))
         },
     }
     loaded = LoadedSpec(validate(data, source="<bench>"), "<bench>", Path())
@@ -210,7 +219,7 @@ def measure_compose(design: str, count: int, engine: Engine) -> Result:
         start = time.monotonic()
         try:
             engine.compose.run(directory, "up", "--detach")
-            _wait_started([f"http://127.0.0.1:{base}" for base in _bases(count)])
+            _wait_started([f"http://127.0.0.1:{base}" for base in _bases(count, first)])
             up = time.monotonic() - start
             time.sleep(3)
             table = _processes()
@@ -243,18 +252,21 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--designs", nargs="+", default=["native", "host", "bridge"])
     parser.add_argument("--repeat", type=int, default=3, help="runs per design and size")
+    parser.add_argument(
+        "--first-base", type=int, default=FIRST_BASE, help="the first gateway's base port"
+    )
     args = parser.parse_args()
     engine = DockerEngine()
-    if "native" in args.designs:
-        measure_native(1)  # warms Node's compile cache in /tmp, as any gateway's second start
+    if "native" in args.designs:  # warms Node's compile cache, as any gateway's second start
+        measure_native(1, args.first_base)
     runs: dict[tuple[str, int], list[Result]] = defaultdict(list)
     for count in args.sizes:
         for _ in range(args.repeat):  # designs interleaved, so that noise hits them alike
             for design in args.designs:
                 result = (
-                    measure_native(count)
+                    measure_native(count, args.first_base)
                     if design == "native"
-                    else measure_compose(design, count, engine)
+                    else measure_compose(design, count, engine, args.first_base)
                 )
                 runs[(design, count)].append(result)
                 print(f"  {design} x{count}: up {result.up_seconds:.1f} s", file=sys.stderr)

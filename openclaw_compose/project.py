@@ -28,6 +28,7 @@ from openclaw_compose.core.native_checks import native_problems
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.writing import WriteResult, write_project
 from openclaw_compose.errors import SpecError
+from openclaw_compose.host.system import host_facts
 from openclaw_compose.targets import DEFAULT_TARGET, all_targets, get_target
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def check_loaded(
 ) -> CheckedSpec:
     chosen = get_target(target)
     plan = plan_ports(loaded.spec)
-    host = host or HostFacts.from_system()
+    host = host or host_facts()
     core = run_checks(loaded.spec, plan, host)
     natives = host.natives if chosen.local else ()
     report = Report(

@@ -1,16 +1,19 @@
 """Real OpenClaw gateways in your tests, through testcontainers' ``DockerCompose``.
 
 A context manager, :func:`openclaw_gateways`, and a pytest fixture, ``openclaw_project``
-(enable it with ``pytest_plugins = ["openclaw_compose.testing"]``; override the
-``openclaw_spec`` fixture to choose the profiles). Each use generates the project from a spec
-(or the embedded main + rescue default) into a temporary directory under a unique project name,
-moves every profile to a free block of host ports (so that tests run next to your own gateways),
-writes the effective spec there as ``openclaw-compose.yaml`` (so that the CLI works in that
-directory), runs the same checks and host preflight as ``openclaw-compose up``, starts it with
-testcontainers, waits until every ``/startupz`` answers 200, and always tears it down, volumes
-included. Secret values given to :func:`openclaw_gateways` go into that project's store (its
-``.env``), exactly as ``openclaw-compose secret set`` puts them there; :meth:`GatewayEndpoint.chat`
-sends one chat turn through a gateway's OpenAI-compatible endpoint.
+(registered by the package's ``pytest11`` entry point; override the ``openclaw_spec`` fixture
+to choose the profiles). Each use generates the project from a spec (or the embedded main +
+rescue default) into a temporary directory under a unique project name, moves every profile to
+a free block of host ports (so that tests run next to your own gateways), writes the effective
+spec there as ``openclaw-compose.yaml`` (so that the CLI works in that directory), runs the same
+checks and host preflight as ``openclaw-compose up``, starts it with testcontainers, waits until
+every ``/startupz`` answers 200, and always tears it down, volumes included. Secret values given
+to :func:`openclaw_gateways` go into that project's store (its ``.env``), exactly as
+``openclaw-compose secret set`` puts them there; :meth:`GatewayEndpoint.chat` sends one chat
+turn through a gateway's OpenAI-compatible endpoint.
+
+testcontainers (the ``testing`` extra) is imported only when gateways start: pytest loads this
+plugin wherever openclaw-compose is installed, and must keep working without the extra.
 """
 
 from __future__ import annotations
@@ -28,19 +31,19 @@ from secrets import randbelow, token_hex
 from typing import Any
 
 import pytest
-from testcontainers.compose import DockerCompose
 
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
-from openclaw_compose.core.native import default_home, discover
+from openclaw_compose.core.native import discover
 from openclaw_compose.core.ports import FOOTPRINT_SPAN, RECOMMENDED_SPACING, plan_ports
 from openclaw_compose.core.secretstore import clean_value, set_secret
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OpenClawFragment, Spec, token_variable
 from openclaw_compose.core.writing import update_env
 from openclaw_compose.engine import DockerEngine
+from openclaw_compose.host.preflight import can_bind
+from openclaw_compose.host.system import default_home, host_view
 from openclaw_compose.project import check_loaded
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
-from openclaw_compose.runtime.preflight import can_bind
 from openclaw_compose.targets.base import ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
 from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
@@ -130,7 +133,7 @@ def openclaw_gateways(
                 update_env(directory, lambda text: _stored(spec_obj, text, secrets))
             engine = DockerEngine()
             found = prepare(checked, directory, engine, force=False)
-            compose = DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
+            compose = _docker_compose(directory)
             try:
                 compose.start()
                 wait_ready(checked, engine, found, timeout=timeout, progress=progress or _quiet)
@@ -140,6 +143,18 @@ def openclaw_gateways(
         finally:
             for base in reserved:
                 release_base(base)
+
+
+def _docker_compose(directory: Path) -> Any:
+    """testcontainers' ``DockerCompose`` for the project in ``directory``, imported only now
+    (see the module's docstring)."""
+    try:
+        from testcontainers.compose import DockerCompose  # noqa: PLC0415
+    except ImportError:
+        raise RuntimeError(
+            "openclaw_gateways needs testcontainers: pip install 'openclaw-compose[testing]'"
+        ) from None
+    return DockerCompose(directory, compose_file_name=COMPOSE_FILE, wait=False)
 
 
 def _stored(spec: Spec, text: str | None, secrets: Mapping[str, Mapping[str, str]]) -> str:
@@ -204,7 +219,7 @@ def free_base(address: str = "127.0.0.1") -> int:
     The footprints of the user's native gateways are not free even when nothing is bound
     there (the checks would refuse them: ``native-overlap``)."""
     low, high = _port_window()
-    natives = set().union(*(native.ports() for native in discover(default_home())))
+    natives = set().union(*(native.ports() for native in discover(default_home(), host_view())))
     span = high - low
     start = low + randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
     with _reserved_lock:

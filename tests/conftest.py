@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.native import HostView
+from openclaw_compose.host import system as host
+
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -18,8 +21,14 @@ def no_native_gateways(
 ) -> None:
     """The checks count the native OpenClaw gateways of the user running them: the tests see an
     empty home instead (OpenClaw's own OPENCLAW_HOME), so that a developer's own gateway does
-    not change their results. Tests of native gateways pass ``--home`` / ``HostFacts``."""
+    not change their results. Tests of native gateways pass ``--home`` / ``HostFacts``.
+
+    Discovery takes what it knows of running processes from the runtime's host view: the tests'
+    view has live processes (a native's lock names its pid) but no listening ports, so that the
+    gateways of ``make up`` (18789, 19789) on the same host are nobody's native gateway. Tests
+    of a listening native pass their own :class:`HostView`."""
     monkeypatch.setenv("OPENCLAW_HOME", str(tmp_path_factory.mktemp("empty-home")))
+    monkeypatch.setattr(host, "host_view", lambda: HostView(alive=host.alive))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,17 +4,18 @@ records what was asked of it; a compose ``up`` makes the project's containers "r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
-from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import (
+from openclaw_compose.engine.records import (
+    ContainerState,
     Job,
     JobResult,
+    PublishedPort,
     ServicePort,
+    ServiceState,
     SwarmNode,
     SwarmState,
     TaskState,
@@ -93,6 +94,8 @@ class FakeCompose:
     containers: FakeContainers
     calls: list[tuple[str, ...]] = field(default_factory=list)
     fail_with: str | None = None
+    log_lines: list[str] = field(default_factory=list)
+    """What ``stream`` (logs) prints, escape sequences included, as Compose writes them."""
 
     def version(self) -> str:
         return "2.26.1"
@@ -114,6 +117,12 @@ class FakeCompose:
         self.calls.append(args)
         return 0
 
+    def stream(self, directory: Path, *args: str, line: Callable[[str], None]) -> int:
+        self.calls.append(args)
+        for text in self.log_lines:
+            line(text)
+        return 0
+
 
 @dataclass
 class FakeSwarm:
@@ -128,7 +137,7 @@ class FakeSwarm:
     def nodes(self) -> list[SwarmNode]:
         return []
 
-    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]:
+    def stack_services(self, stack: str) -> dict[str, ServiceState]:
         return {}
 
     def stack_tasks(self, stack: str) -> list[TaskState]:

@@ -57,7 +57,7 @@ def test_check_clean_and_failing(workdir: Path) -> None:
     result = run_cli("check", "-f", "bad.yaml")
     assert result.exit_code == ExitCode.PROBLEMS
     assert "error: [port-overlap] profiles 'a' (20000-20110) and 'b'" in result.stdout
-    assert result.stdout.splitlines()[-1] == "failed: 1 error(s), 0 warning(s)"
+    assert result.stdout.splitlines()[-1] == "failed: 1 error, 0 warnings"
 
 
 def test_check_json_schema_errors(workdir: Path) -> None:
@@ -69,7 +69,7 @@ def test_check_json_schema_errors(workdir: Path) -> None:
     assert [p["code"] for p in data["problems"]] == ["schema", "schema"]
     assert data["problems"][0]["profiles"] == ["a"]
     assert (
-        "profiles.a.port: Input should be a valid integer (line 2)"
+        "profiles.a.port: must be a whole number, e.g. 'port: 18789' (got the text 'x') (line 2)"
         in data["problems"][0]["message"]
     )
 

@@ -9,8 +9,9 @@ import pytest
 
 from openclaw_compose.core.checks import CheckCode, HostFacts
 from openclaw_compose.core.loading import load_spec
-from openclaw_compose.core.spec import DEFAULT_SPEC_DATA
+from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, OPENCLAW_VERSION
 from openclaw_compose.errors import ExitCode
+from openclaw_compose.host.images import NODE_VERSION
 from openclaw_compose.project import check_spec, generate
 from openclaw_compose.targets import get_target, target_names
 
@@ -50,3 +51,9 @@ def test_every_target_is_documented_and_writes_its_own_document(name: str) -> No
     assert f"`{target.document}`" in README
     others = [get_target(other).document for other in target_names() if other != name]
     assert target.document not in others
+
+
+def test_the_build_script_builds_the_versions_the_package_names() -> None:
+    script = (ROOT / "images" / "build.sh").read_text()
+    assert f'OPENCLAW_VERSION="${{OPENCLAW_VERSION:-{OPENCLAW_VERSION}}}"' in script
+    assert f'NODE_VERSION="${{NODE_VERSION:-{NODE_VERSION}}}"' in script

@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 from openclaw_compose.core.importing import plan_import, write_archive
-from openclaw_compose.core.native import native_at
+from openclaw_compose.core.native import HostView, native_at
 from openclaw_compose.core.spec import ProfileSpec
 from openclaw_compose.errors import ExitCode
 
@@ -55,7 +55,7 @@ def native_home(tmp_path: Path) -> Path:
 
 def test_config_is_rewritten_for_the_container(tmp_path: Path) -> None:
     home = native_home(tmp_path)
-    native = native_at(home / ".openclaw", home)
+    native = native_at(home / ".openclaw", home, HostView())
     plan = plan_import(native, "moved", ProfileSpec(port=30400))
     gateway = plan.config["gateway"]
     assert gateway["port"] == 30400
@@ -79,7 +79,9 @@ def test_archive_holds_state_config_workspace_without_regenerated_entries(
     tmp_path: Path,
 ) -> None:
     home = native_home(tmp_path)
-    plan = plan_import(native_at(home / ".openclaw", home), "moved", ProfileSpec(port=30400))
+    plan = plan_import(
+        native_at(home / ".openclaw", home, HostView()), "moved", ProfileSpec(port=30400)
+    )
     archive = tmp_path / "import.tar"
     notes = write_archive(plan, archive)
     with tarfile.open(archive) as tar:

@@ -13,11 +13,13 @@ from openclaw_compose.core.checks import HostFacts, Report
 from openclaw_compose.core.loading import LoadedSpec, validate
 from openclaw_compose.core.native import (
     DEFAULT_PORT,
+    HostView,
     NativeGateway,
     discover,
     profile_port,
 )
 from openclaw_compose.errors import ExitCode
+from openclaw_compose.host.system import alive
 from openclaw_compose.project import check_loaded
 
 from .helpers import run_cli, write_tree
@@ -50,14 +52,17 @@ Environment=OPENCLAW_GATEWAY_PORT=19789
 WantedBy=default.target
 """
 
+NOTHING_RUNS = HostView()
+"""A host where no port listens and no process lives: discovery reads only the home's files."""
+
 
 def by_label(home: Path) -> dict[str, NativeGateway]:
-    return {native.label: native for native in discover(home)}
+    return {native.label: native for native in discover(home, NOTHING_RUNS)}
 
 
 def test_default_state_dir_read_as_json5(tmp_path: Path) -> None:
     write_tree(tmp_path, {".openclaw/openclaw.json": JSON5_CONFIG})
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, NOTHING_RUNS)
     assert native.label == "native:default"
     assert native.config_path == tmp_path / ".openclaw/openclaw.json"
     assert native.base == 18789
@@ -92,7 +97,7 @@ def test_profiles_without_a_port_use_openclaws_name_hash(tmp_path: Path) -> None
 
 def test_a_state_dir_without_config_runs_on_the_default_port(tmp_path: Path) -> None:
     (tmp_path / ".openclaw").mkdir()
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, NOTHING_RUNS)
     assert native.base == DEFAULT_PORT
     assert native.problem is None
 
@@ -105,7 +110,7 @@ def test_systemd_unit_moves_state_config_and_port(tmp_path: Path) -> None:
             "rescue state/workspace/AGENTS.md": "x",
         },
     )
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, NOTHING_RUNS)
     assert native.profile == "rescue"
     assert native.state_dir == tmp_path / "rescue state"
     assert native.config_path == Path("/etc/openclaw/rescue.json")
@@ -124,7 +129,7 @@ def test_unit_of_an_existing_state_dir_is_merged_into_it(tmp_path: Path) -> None
             ),
         },
     )
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, NOTHING_RUNS)
     assert native.base == 18900  # --port wins over gateway.port, as in OpenClaw
     assert native.units
 
@@ -147,7 +152,7 @@ def test_unreadable_config_is_a_warning_not_a_traceback(
         config.write_bytes(text)
     else:
         config.write_text(text)
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, NOTHING_RUNS)
     assert native.problem is not None
     assert expected in native.problem
     assert str(config) in native.problem
@@ -160,12 +165,23 @@ def test_running_gateway_is_found_by_its_state_lock(tmp_path: Path) -> None:
     lock = tmp_path / ".openclaw/tmp/openclaw-0/gateway.state.lock"
     lock.parent.mkdir(parents=True)
     lock.write_text(json.dumps({"pid": os.getpid(), "port": 18789}) + "\n\t  \n")
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, HostView(alive=alive))
     assert native.pid == os.getpid()
     assert native.state_text() == f"running, pid {os.getpid()}"
     lock.write_text(json.dumps({"pid": 2**22 + 1, "port": 18789}))  # above pid_max: gone
-    (native,) = discover(tmp_path)
+    (native,) = discover(tmp_path, HostView(alive=alive))
     assert native.pid is None
+
+
+def test_running_is_what_the_host_view_says(tmp_path: Path) -> None:
+    """Discovery reads no sockets itself: a listener on the native's port counts as that
+    native running only through the view the runtime gives it."""
+    write_tree(tmp_path, {".openclaw/openclaw.json": "{gateway: {port: 18789}}"})
+    (quiet,) = discover(tmp_path, NOTHING_RUNS)
+    (busy,) = discover(tmp_path, HostView(listening=frozenset({18789})))
+    (elsewhere,) = discover(tmp_path, HostView(listening=frozenset({19789})))
+    assert (quiet.running, busy.running, elsewhere.running) == (False, True, False)
+    assert busy.state_text() == "running"
 
 
 def loaded(profiles: dict[str, Any], base_dir: Path) -> LoadedSpec:
@@ -173,7 +189,7 @@ def loaded(profiles: dict[str, Any], base_dir: Path) -> LoadedSpec:
 
 
 def check(home: Path, profiles: dict[str, Any]) -> Report:
-    host = HostFacts(natives=discover(home))
+    host = HostFacts(natives=discover(home, NOTHING_RUNS))
     return check_loaded(loaded(profiles, home), host).report
 
 

@@ -20,13 +20,13 @@ def _overhead(proxy: UserlandProxy, **top: Any) -> str:
 
 
 def test_default_design_costs_one_relay_per_gateway_with_the_proxy_off() -> None:
-    assert _overhead(OFF).startswith("2 processes, about 12 MiB for 2 gateway(s) (1 processes,")
+    assert _overhead(OFF).startswith("2 processes, about 12 MiB for 2 gateways (1 processes,")
     assert "0 docker-proxy" in _overhead(OFF)
 
 
 def test_the_userland_proxy_costs_a_process_per_published_port() -> None:
     text = _overhead(ON)
-    assert text.startswith("206 processes, about 667 MiB for 2 gateway(s) (103 processes,")
+    assert text.startswith("206 processes, about 667 MiB for 2 gateways (103 processes,")
     assert "userland-proxy false would avoid" in text
 
 

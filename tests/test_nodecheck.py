@@ -7,7 +7,7 @@ from openclaw_compose.core.checks import CheckCode
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.engine.swarm import JobResult, SwarmNode
+from openclaw_compose.engine.records import JobResult, SwarmNode
 from openclaw_compose.targets.swarm.images import registry_repository
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 
@@ -53,7 +53,7 @@ def test_busy_ports_and_a_missing_image_become_problems() -> None:
     by_code = {problem.code: problem for problem in problems}
     assert by_code[CheckCode.PORT_IN_USE].profiles == ("carol",)
     assert by_code[CheckCode.PORT_IN_USE].message.startswith(
-        "profile 'carol': 0.0.0.0 port(s) 19789 already taken by a process or a container on "
+        "profile 'carol': 0.0.0.0 port 19789 already taken by a process or a container on "
         "node gw-2 (10.0.0.3)"
     )
     assert by_code[CheckCode.NODE_IMAGE].profiles == ("alice",)

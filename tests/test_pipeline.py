@@ -13,7 +13,7 @@ import pytest
 
 from openclaw_compose.cli import common
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE, DEFAULT_IMAGE
-from openclaw_compose.engine.containers import ContainerState, PublishedPort
+from openclaw_compose.engine.records import ContainerState, PublishedPort
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.testing import free_base, release_base
 
@@ -138,6 +138,21 @@ def test_up_writes_starts_then_waits(tmp_path: Path, fake: FakeEngine, gateway: 
     assert "solo ready in" in result.stderr
     row = result.stdout.splitlines()[1].split()
     assert row[:4] == ["solo", "-", f"http://127.0.0.1:{gateway}", "running"]
+
+
+def test_quiet_up_prints_the_result_only(tmp_path: Path, fake: FakeEngine, gateway: int) -> None:
+    fake.containers.containers["pipe"] = {
+        "solo": ContainerState("pipe-solo-1", "solo", "running", "healthy", 0, 1)
+    }
+    spec = _spec(tmp_path, gateway)
+    result = run_cli("-q", "-f", spec, "-o", tmp_path / "out", "up", "--timeout", "10")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[1].split()[:2] == ["solo", "-"]
+    piped = run_cli("-f", spec, "-o", tmp_path / "out", "up", "--timeout", "10")
+    assert piped.exit_code == ExitCode.OK, piped.output
+    assert "solo ready in" in piped.stderr
+    assert "\x1b" not in piped.stderr + piped.stdout
 
 
 def test_not_ready_exits_5_with_last_logs(tmp_path: Path, fake: FakeEngine, base: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openclaw_compose.core.ports import plan_ports
-from openclaw_compose.engine.swarm import SwarmNode, TaskState
+from openclaw_compose.engine.records import SwarmNode, TaskState
 from openclaw_compose.targets.swarm.placement import resolve_nodes
 from openclaw_compose.targets.swarm.runtime import current_tasks
 

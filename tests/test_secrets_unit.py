@@ -51,7 +51,7 @@ def _issues(data: dict[str, object]) -> str:
         ({"secrets": ["OPENCLAW_GATEWAY_TOKEN"]}, "OPENCLAW_GATEWAY_TOKEN is set by"),
         ({"secrets": ["K", "K"]}, "secrets lists K more than once"),
         ({"env": {"K": "1"}, "secrets": ["K"]}, "K is in both env and secrets"),
-        ({"env": {"K": 1}}, "Input should be a valid string"),
+        ({"env": {"K": 1}}, "env.K: must be text; quote it"),
     ],
 )
 def test_env_and_secret_names_are_checked(profile: dict[str, object], expected: str) -> None:

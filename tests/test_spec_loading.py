@@ -49,14 +49,17 @@ def test_full_example_from_the_issue(tmp_path: Path) -> None:
     [
         (
             "profiles:\n  main:\n    port: 18789\n    prot: 1\n",
-            "profiles.main.prot: unknown key (check its spelling; see 'openclaw-compose schema')"
-            " (line 4)",
+            "profiles.main.prot: unknown key 'prot'; did you mean 'port'? (line 4)",
         ),
         (
-            "profiles:\n  main:\n    port: '18789'\n",
-            "profiles.main.port: Input should be a valid integer (line 3)",
+            "profiles:\n  main:\n    port: 'x18789'\n",
+            "profiles.main.port: must be a whole number, e.g. 'port: 18789' (got the text "
+            "'x18789') (line 3)",
         ),
-        ("profiles:\n  main: {}\n", "profiles.main.port: required but missing (line 2)"),
+        (
+            "profiles:\n  main: {}\n",
+            "profiles.main.port: required but missing; add it, e.g. 'port: 18789' (line 2)",
+        ),
         (
             "profiles: {}\n",
             "profiles: Dictionary should have at least 1 item after validation, not 0 (line 1)",
@@ -78,8 +81,8 @@ def test_full_example_from_the_issue(tmp_path: Path) -> None:
         (
             "profiles:\n  a:\n    port: 20000\n    openclaw:\n      browser:\n"
             "        profiles:\n          w: {cdpPort: high}\n",
-            "profiles.a.openclaw.browser.profiles.w.cdpPort: Input should be a valid integer "
-            "(line 7)",
+            "profiles.a.openclaw.browser.profiles.w.cdpPort: must be a whole number, e.g. "
+            "'cdpPort: 18800' (got the text 'high') (line 7)",
         ),
     ],
 )
@@ -123,7 +126,7 @@ def test_malformed_yaml(tmp_path: Path) -> None:
 
 def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
     assert "the file is empty" in _load_error(tmp_path, "").message
-    assert "Input should be a valid dictionary" in _load_error(tmp_path, "- a\n").message
+    assert "must be a mapping" in _load_error(tmp_path, "- a\n").message
 
 
 def test_unreadable_files_are_usage_errors(tmp_path: Path) -> None:
@@ -189,8 +192,8 @@ def test_bad_node_and_swarm_keys_name_their_field(tmp_path: Path) -> None:
     )
     messages = [str(issue) for issue in error.issues]
     assert messages == [
-        "swarm.publish_browser_port: unknown key (check its spelling; see "
-        "'openclaw-compose schema') (line 2)",
+        "swarm.publish_browser_port: unknown key 'publish_browser_port'; did you mean "
+        "'publish_browser_ports'? (line 2)",
         "profiles.a.node: node 'gw 1' is neither a swarm node hostname (letters, digits, '.' "
         "and '-') nor a node label KEY=VALUE (letters, digits, '.', '_' and '-' on each side) "
         "(line 6)",

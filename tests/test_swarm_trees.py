@@ -15,7 +15,7 @@ import pytest
 
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.spec import Spec
-from openclaw_compose.engine.swarm import Job, JobResult, SwarmNode
+from openclaw_compose.engine.records import Job, JobResult, SwarmNode
 from openclaw_compose.errors import ArchiveError, DockerError
 from openclaw_compose.targets.swarm import trees
 from openclaw_compose.targets.swarm.trees import CHUNK, NodeTrees

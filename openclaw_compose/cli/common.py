@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from openclaw_compose.errors import ExitCode, OpenclawComposeError
+from openclaw_compose.errors import ExitCode, OpenclawComposeError, plural
 from openclaw_compose.targets import target_names
 
 if TYPE_CHECKING:
@@ -26,24 +31,147 @@ app = typer.Typer(
     name="openclaw-compose",
     help="Run several isolated OpenClaw gateways side by side with Docker Compose.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@dataclass
+class Output:
+    """How this run prints: the global ``--quiet`` and ``--no-color`` (or ``NO_COLOR``)."""
+
+    quiet: bool = False
+    color: bool = True
+    live_lines: int = 0
+    """How many live lines (:func:`live`) stand at the bottom of the terminal now."""
+
+    def terminal(self, err: bool = True) -> bool:
+        """Whether that stream is a terminal that may get escape sequences."""
+        stream = sys.stderr if err else sys.stdout
+        return self.color and stream.isatty()
+
+    def clear_live(self) -> str:
+        """The escape sequences that erase the live lines (none when there are none)."""
+        lines, self.live_lines = self.live_lines, 0
+        return f"\x1b[{lines}F\x1b[J" if lines else ""
+
+
+output = Output()
+"""Set by the global options of each run (:func:`global_options`)."""
+
+
+def _given_globally(ctx: typer.Context, param: typer.CallbackParam, value: Any, name: str) -> Any:
+    """The value of a per-command option that the global option of the same meaning (before
+    the command) may give instead; both given and different is a usage error."""
+    root = ctx.find_root()
+    glob = root.params.get(name) if root is not ctx else None
+    if glob is None:
+        return value
+    source = ctx.get_parameter_source(param.name or "")
+    if getattr(source, "name", None) == "COMMANDLINE" and value != glob:
+        raise typer.BadParameter(f"{value} after the command, {glob} before it: give it once")
+    return glob
+
+
+def file_option(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Any:
+    return _given_globally(ctx, param, value, "file")
+
+
+def _directory_option(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Any:
+    return _given_globally(ctx, param, value, "project_directory")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"openclaw-compose {installed_version('openclaw-compose')}")
+        except PackageNotFoundError:  # pragma: no cover - run from a source tree
+            typer.echo("openclaw-compose (not installed)")
+        raise typer.Exit
+
+
+@app.callback()
+def global_options(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + "
+            "rescue].",
+            show_default=False,
+        ),
+    ] = None,
+    project_directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--project-directory",
+            "-o",
+            "--output",
+            help="Directory of the generated project (compose.yaml, .env) [default: the "
+            "current one].",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print no progress, only results and errors.")
+    ] = False,
+    no_color: Annotated[
+        bool,
+        typer.Option(
+            "--no-color",
+            help="No colours or terminal escape sequences (also when NO_COLOR is set).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Run several isolated OpenClaw gateways side by side with Docker Compose.
+
+    Global options go before the command: openclaw-compose -f FILE COMMAND."""
+    del file, project_directory, version  # read by the commands' own options
+    output.quiet = quiet
+    output.color = not (no_color or os.environ.get("NO_COLOR"))
+
 
 SpecFile = Annotated[
     Path | None,
     typer.Option(
         "--file",
         "-f",
-        help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + rescue].",
+        help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + "
+        "rescue]; also accepted before the command.",
         show_default=False,
+        callback=file_option,
+    ),
+]
+SpecFileLong = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="Profiles file (-f FILE before the command; -f after it is --follow).",
+        show_default=False,
+        callback=file_option,
     ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ProjectDir = Annotated[
     Path,
-    typer.Option("--output", "-o", help="Directory of the generated project [default: .]."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Directory of the generated project (or --project-directory before the command).",
+        callback=_directory_option,
+    ),
 ]
 
 TargetOption = Annotated[
@@ -105,12 +233,12 @@ def print_json(data: Any) -> None:
 
 
 def host_facts(home: Path | None, ignore_native: bool) -> HostFacts:
-    from openclaw_compose.core.checks import HostFacts
     from openclaw_compose.errors import UsageError
+    from openclaw_compose.host.system import host_facts as read_host
 
     if home is not None and not home.is_dir():
         raise UsageError(f"--home {home}: not a directory (give a user's home directory)")
-    return HostFacts.from_system(home, natives=not ignore_native)
+    return read_host(home, natives=not ignore_native)
 
 
 def table(rows: Sequence[tuple[str, ...]]) -> str:
@@ -133,7 +261,7 @@ def with_secret_warnings(checked: CheckedSpec, directory: Path) -> Report:
 def print_report(report: Report, *, err: bool = False) -> None:
     for problem in report.problems:
         typer.echo(str(problem), err=err)
-    summary = f"{report.errors} error(s), {report.warnings} warning(s)"
+    summary = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
     typer.echo(("ok: " if report.ok else "failed: ") + summary, err=err)
 
 
@@ -150,7 +278,20 @@ def connect() -> Engine:
 
 
 def progress(message: str) -> None:
-    typer.echo(f"openclaw-compose: {message}", err=True)
+    if not output.quiet:
+        sys.stderr.write(output.clear_live())  # typer.echo would drop the escape sequences
+        typer.echo(f"openclaw-compose: {message}", err=True)
+
+
+def live(lines: Sequence[str]) -> None:
+    """Redraw the state lines in place, on a terminal only (not piped, not --quiet, not
+    --no-color/NO_COLOR: those get the progress lines alone)."""
+    if output.quiet or not output.terminal(err=True):
+        return
+    text = output.clear_live() + "".join(f"  {line}\n" for line in lines)
+    output.live_lines = len(lines)
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def checked_version(version: str) -> str:

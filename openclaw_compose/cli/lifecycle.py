@@ -3,6 +3,7 @@ dashboard."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ from openclaw_compose.cli.common import (
     ProjectDir,
     ReadyTimeout,
     SpecFile,
+    SpecFileLong,
     TargetOption,
     YesFlag,
     app,
@@ -56,7 +58,13 @@ def _start(
     checked = check_spec(file, host, target=target)
     print_warnings(checked.report)
     gateways = pipeline.up(
-        checked, output, common.connect(), timeout=timeout, progress=progress, force=force
+        checked,
+        output,
+        common.connect(),
+        timeout=timeout,
+        progress=progress,
+        force=force,
+        live=common.live,
     )
     typer.echo(_status_table(gateways))
 
@@ -97,7 +105,7 @@ def push(file: SpecFile = None) -> None:
     print the digest reference each node pulls (deploy does this itself)."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
-    from openclaw_compose.runtime.images import require_images
+    from openclaw_compose.host.images import require_images
     from openclaw_compose.targets.swarm.images import push_images
 
     loaded = load_spec(file)
@@ -205,20 +213,54 @@ def status(
         typer.echo(_status_table(gateways))
 
 
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+"""Terminal escape sequences (Compose starts every log line with ESC[2K, even into a pipe)."""
+
+
 @app.command()
 @handled
 def logs(
-    profile: Annotated[str, typer.Argument(help="Profile whose gateway logs to show.")],
-    file: SpecFile = None,
+    profiles: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Profiles whose logs to show [default: every one].", show_default=False
+        ),
+    ] = None,
+    *,
+    file: SpecFileLong = None,
     output: ProjectDir = Path(),
-    follow: Annotated[bool, typer.Option("--follow", "-F", help="Keep following.")] = False,
-    tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", "-F", help="Keep following new lines.")
+    ] = False,
+    tail: Annotated[str, typer.Option(help="Lines from the end of each log, or 'all'.")] = "200",
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only lines since a time (2026-12-04T17:00:00) or a duration ago (10m).",
+            show_default=False,
+        ),
+    ] = None,
+    timestamps: Annotated[
+        bool, typer.Option("--timestamps", "-t", help="Show each line's timestamp.")
+    ] = False,
 ) -> None:
-    """Show a gateway's logs."""
+    """Show the gateways' logs, each line after its profile's name (as docker compose logs)."""
+    from openclaw_compose.errors import UsageError
 
-    known_profile(file, profile)
-    args = ["logs", "--no-log-prefix", "--tail", str(tail)] + (["--follow"] if follow else [])
-    raise typer.Exit(common.connect().compose.passthrough(output, *args, profile))
+    for profile in profiles or []:
+        known_profile(file, profile)
+    if not (tail.isdigit() or tail == "all"):
+        raise UsageError(f"--tail {tail}: give a number of lines or 'all'")
+    args = ["logs", "--tail", tail]
+    args += ["--follow"] * follow + ["--timestamps"] * timestamps
+    args += ["--since", since] if since else []
+    keep_escapes = common.output.terminal(err=False)
+
+    def line(text: str) -> None:
+        typer.echo(text if keep_escapes else ESCAPES.sub("", text))
+
+    code = common.connect().compose.stream(output, *args, *(profiles or []), line=line)
+    raise typer.Exit(code)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -289,7 +331,7 @@ def dashboard(
             f"no token for profile {profile!r} in {output / ENV_FILE} ({ref.variable}); run "
             "'openclaw-compose generate' (or up) there, or pass -o DIR"
         )
-    fp = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+    fp = plan_ports(spec).footprint(profile)
     url = dashboard_url(base_url(spec, fp), token)
     warning = "this URL holds the gateway's token (operator access): do not share or log it"
     if as_json:

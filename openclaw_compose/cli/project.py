@@ -19,6 +19,7 @@ from openclaw_compose.cli.common import (
     TargetOption,
     app,
     checked_version,
+    file_option,
     handled,
     host_facts,
     print_json,
@@ -160,7 +161,13 @@ def generate(
 @handled
 def init(
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="Where to write the starter profiles file.")
+        Path,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Where to write the starter profiles file (or -f before the command).",
+            callback=file_option,
+        ),
     ] = Path("openclaw-compose.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
@@ -178,6 +185,24 @@ def init(
     except OSError as exc:
         raise OutputError(f"{file}: cannot be written: {exc.strerror}") from None
     typer.echo(f"wrote {file}; next: openclaw-compose check && openclaw-compose generate")
+
+
+@app.command()
+@handled
+def config(file: SpecFile = None, as_json: JsonFlag = False) -> None:
+    """Print the profiles file as it is read: validated, every default filled in (as docker
+    compose config does); YAML, or JSON with --json."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.yamlout import emit
+
+    spec = load_spec(file).spec
+    document = spec.model_dump(mode="json", exclude_none=True)
+    for name, profile in spec.profiles.items():
+        document["profiles"][name]["openclaw"] = profile.openclaw.as_config()
+    if as_json:
+        print_json(document)
+    else:
+        typer.echo(emit(document), nl=False)
 
 
 @app.command()
@@ -207,8 +232,8 @@ def build(
     """Build every gateway image the profiles need (images/build.sh; offline, cached by tag)."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.core.spec import gateway_image
-    from openclaw_compose.runtime.images import build as build_images
-    from openclaw_compose.runtime.images import buildable
+    from openclaw_compose.host.images import build as build_images
+    from openclaw_compose.host.images import buildable
 
     spec = load_spec(file).spec
     if version is not None:

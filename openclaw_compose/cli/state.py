@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -23,9 +23,6 @@ from openclaw_compose.cli.common import (
 )
 from openclaw_compose.targets import DEFAULT_TARGET
 
-if TYPE_CHECKING:
-    pass
-
 
 @app.command()
 @handled
@@ -36,7 +33,7 @@ def backup(
     every: Annotated[bool, typer.Option("--all", help="Back up every profile.")] = False,
     file: SpecFile = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Directory for the archives [default: .].")
+        Path, typer.Option("--output", "-o", help="Directory for the archives.")
     ] = Path(),
     target: TargetOption = DEFAULT_TARGET,
 ) -> None:
@@ -169,7 +166,7 @@ def import_(
     """Copy a stopped native gateway's state, config and workspace into a profile's volumes
     (the native files are only read); then 'openclaw-compose up'."""
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.core.native import default_home
+    from openclaw_compose.host.system import default_home
     from openclaw_compose.runtime.importing import import_native
 
     plan = import_native(

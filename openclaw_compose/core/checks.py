@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from openclaw_compose.core.contract import SEEDS_DIR
 from openclaw_compose.core.hostpaths import unmountable
 from openclaw_compose.core.journal import JOURNAL_DIR, is_ours
-from openclaw_compose.core.native import NativeGateway, default_home, discover
+from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.core.ports import (
     CDP_OFFSETS,
     PORT_MAX,
@@ -75,7 +75,6 @@ class CheckCode(StrEnum):
     SECRET_IN_CONFIG = "secret-in-config"
 
 
-EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 PRIVILEGED_BELOW = 1024
 
 
@@ -140,17 +139,6 @@ class HostFacts:
     ephemeral: PortRange | None = None
     natives: tuple[NativeGateway, ...] = ()
     """The native OpenClaw gateways of the user whose home was looked at."""
-
-    @classmethod
-    def from_system(cls, home: Path | None = None, *, natives: bool = True) -> HostFacts:
-        """This host's facts; ``home``: whose native gateways count (default: the user's own),
-        ``natives`` False: none (``--ignore-native``)."""
-        found = discover(home or default_home()) if natives else ()
-        try:
-            low, high = EPHEMERAL_RANGE_FILE.read_text().split()
-        except (OSError, ValueError):
-            return cls(natives=found)
-        return cls(ephemeral=(int(low), int(high)), natives=found)
 
 
 def run_checks(spec: Spec, plan: PortPlan, host: HostFacts) -> Report:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from openclaw_compose.core.messages import schema_message, yaml_message
 from openclaw_compose.core.spec import DEFAULT_SPEC_DATA, Spec
 from openclaw_compose.core.yamlscan import MAX_BYTES, ScanError, scan
 from openclaw_compose.errors import SpecError, SpecIssue, UsageError, shown
@@ -98,9 +99,9 @@ def parse_yaml(text: str, source: str) -> Any:
         raise SpecError(source, "yaml", [SpecIssue("", exc.message, exc.line)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        column = f", column {mark.column + 1}" if mark else ""
-        issue = SpecIssue("", f"{_first_line(problem)}{column}", mark.line + 1 if mark else None)
+        problem = _first_line(exc.problem or exc.context or "invalid YAML")
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        issue = SpecIssue("", yaml_message(problem, text, line, column), line)
         raise SpecError(source, "yaml", [issue]) from None
     except (YAMLError, ValueError, TypeError) as exc:  # the last two: a constructor's surprise
         raise SpecError(source, "yaml", [SpecIssue("", _first_line(str(exc)))]) from None
@@ -121,12 +122,7 @@ def validate(data: Any, *, source: str, text: str | None = None) -> Spec:
 
 def _describe(error: Any, tree: Any) -> SpecIssue:
     loc = tuple(error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling; see 'openclaw-compose schema')"
-    elif error["type"] == "missing":
-        message = "required but missing"
-    return SpecIssue(_dotted(loc), message, _line_of(tree, loc))
+    return SpecIssue(_dotted(loc), schema_message(error, Spec), _line_of(tree, loc))
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

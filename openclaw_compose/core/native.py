@@ -26,10 +26,9 @@ unquoted keys and trailing commas read the same.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,21 @@ UNIT_DIR = Path(".config/systemd/user")
 UNIT_GLOB = "openclaw-gateway*.service"
 STATE_LOCK = "gateway.state.lock"
 PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.IGNORECASE)
+
+
+def _nothing_runs(pid: int) -> bool:
+    del pid
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    """What discovery knows of the running host besides the files under a home: the TCP ports
+    listening now and which process ids are alive. The runtime reads them
+    (:func:`openclaw_compose.host.system.host_view`); core reads no host state itself."""
+
+    listening: frozenset[int] = frozenset()
+    alive: Callable[[int], bool] = _nothing_runs
 
 
 def profile_port(profile: str) -> int:
@@ -145,7 +159,7 @@ class NativeGateway:
         }
 
 
-def discover(home: Path) -> tuple[NativeGateway, ...]:
+def discover(home: Path, host: HostView) -> tuple[NativeGateway, ...]:
     """Every native install under ``home``: its default state dir, each ``.openclaw-<profile>``,
     and every ``openclaw-gateway*.service`` user unit (one gateway per state dir)."""
     home = home.expanduser().absolute()
@@ -157,22 +171,21 @@ def discover(home: Path) -> tuple[NativeGateway, ...]:
         state_dir, profile = _unit_state_dir(unit, home)
         known = found.setdefault(state_dir, (profile, []))
         known[1].append(unit)
-    listening = listening_ports()
     return tuple(
-        _gateway(state_dir, profile, tuple(units), home, listening)
+        _gateway(state_dir, profile, tuple(units), home, host)
         for state_dir, (profile, units) in sorted(found.items())
     )
 
 
-def native_at(state_dir: Path, home: Path) -> NativeGateway:
+def native_at(state_dir: Path, home: Path, host: HostView) -> NativeGateway:
     """The native gateway whose state is ``state_dir``: as discovered under ``home`` (with its
     units), or read from that directory alone."""
     state_dir = state_dir.expanduser().absolute()
-    for native in discover(home):
+    for native in discover(home, host):
         if native.state_dir == state_dir:
             return native
     home = home.expanduser().absolute()
-    return _gateway(state_dir, _dir_profile(state_dir), (), home, listening_ports())
+    return _gateway(state_dir, _dir_profile(state_dir), (), home, host)
 
 
 def _state_dirs(home: Path) -> Iterator[tuple[Path, str | None]]:
@@ -274,7 +287,7 @@ def _gateway(
     profile: str | None,
     units: tuple[Unit, ...],
     home: Path,
-    listening: set[int],
+    host: HostView,
 ) -> NativeGateway:
     env: dict[str, str] = {}
     for unit in units:
@@ -283,7 +296,7 @@ def _gateway(
     config_path = _config_path(state_dir, env, own_home)
     config, problem = read_config(config_path)
     base, source = _base_port(config, env, units, profile, config_path)
-    pid, lock_port = _lock_owner(state_dir)
+    pid, lock_port = _lock_owner(state_dir, host.alive)
     return NativeGateway(
         state_dir=state_dir,
         config_path=config_path,
@@ -296,7 +309,7 @@ def _gateway(
         cdp_urls=tuple(_cdp_urls(config)),
         units=tuple(unit.path for unit in units),
         pid=pid,
-        listening=(lock_port or base) in listening if (lock_port or base) else False,
+        listening=(lock_port or base) in host.listening if (lock_port or base) else False,
         problem=problem,
     )
 
@@ -393,7 +406,7 @@ def _cdp_urls(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"browser.profiles.{name}.cdpUrl", url
 
 
-def _lock_owner(state_dir: Path) -> tuple[int | None, int | None]:
+def _lock_owner(state_dir: Path, alive: Callable[[int], bool]) -> tuple[int | None, int | None]:
     """(pid, port) of the live owner of the state dir's gateway lock, if any."""
     for lock in sorted((state_dir / "tmp").glob(f"openclaw-*/{STATE_LOCK}")):
         try:
@@ -401,56 +414,7 @@ def _lock_owner(state_dir: Path) -> tuple[int | None, int | None]:
         except (OSError, ValueError):
             continue
         pid = payload.get("pid") if isinstance(payload, dict) else None
-        if isinstance(pid, int) and _alive(pid):
+        if isinstance(pid, int) and alive(pid):
             port = payload.get("port")
             return pid, port if _is_port(port) else None
     return None, None
-
-
-def _alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
-
-
-_LISTEN, _TIME_WAIT = "0A", "06"
-"""TCP states as ``/proc/net/tcp`` writes them."""
-
-
-def _tcp_sockets() -> Iterator[tuple[str, int, str]]:
-    """Every TCP socket of this network namespace (``/proc/net/tcp``, ``tcp6``): its state, its
-    local port and its inode (0 for a socket no process holds any more)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) > 9:
-                yield fields[3], int(fields[1].rsplit(":", 1)[1], 16), fields[9]
-
-
-def listening_sockets() -> dict[str, int]:
-    """Every TCP socket in LISTEN state on this host: its ``socket:[inode]`` (as
-    ``/proc/<pid>/fd`` links name it) -> its port."""
-    return {f"socket:[{inode}]": port for state, port, inode in _tcp_sockets() if state == _LISTEN}
-
-
-def time_wait_ports() -> set[int]:
-    """Local ports of closed connections still in TIME_WAIT (up to 60 s after the close): no
-    process holds them, yet nothing can listen there until then."""
-    return {port for state, port, _ in _tcp_sockets() if state == _TIME_WAIT}
-
-
-def listening_ports() -> set[int]:
-    return set(listening_sockets().values())
-
-
-def default_home() -> Path:
-    """The home of the user running the command, as OpenClaw resolves it: ``OPENCLAW_HOME``,
-    else ``HOME``."""
-    return Path(os.environ.get("OPENCLAW_HOME") or os.environ.get("HOME") or Path.home())

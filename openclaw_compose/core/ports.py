@@ -1,9 +1,10 @@
 """The port plan: the exact set of host ports each gateway instance occupies.
 
-From ``openclaw-facts.md``: with base port B, the gateway (HTTP, WebSocket, canvas) listens on B,
-the browser control service on B+2, extension relay profiles on B+3..B+10 and auto-assigned CDP
-ports on B+11..B+110. One instance therefore occupies B..B+110 (B+1 is reserved with it), plus
-every explicit ``browser.profiles.<name>.cdpPort``.
+From the gateway's sources and upstream's ``docs/tools/browser/configuration.md``: with base
+port B, the gateway (HTTP, WebSocket, canvas) listens on B, the browser control service on B+2,
+extension relay profiles on B+3..B+10 and auto-assigned CDP ports on B+11..B+110. One instance
+therefore occupies B..B+110 (B+1 is reserved with it), plus every explicit
+``browser.profiles.<name>.cdpPort``.
 
 Ports are per node: profiles placed on different swarm nodes (``node:``) may use the same ports.
 """
@@ -96,6 +97,10 @@ class Footprint:
 @dataclass(frozen=True, slots=True)
 class PortPlan:
     footprints: tuple[Footprint, ...]
+
+    def footprint(self, profile: str) -> Footprint:
+        """The footprint of ``profile`` (one of the spec's)."""
+        return next(fp for fp in self.footprints if fp.profile == profile)
 
     def by_node(self) -> dict[str | None, tuple[Footprint, ...]]:
         """The footprints of each node (in the order of the profiles file): the checks and

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     IPvAnyAddress,
@@ -144,8 +145,6 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
 Egress = Literal["all", "none"]
-Target = Literal["compose", "swarm"]
-"""What ``generate`` writes: a Compose project (one host) or a Swarm stack (one or more nodes)."""
 ProjectName = Annotated[str, AfterValidator(_project_name)]
 
 
@@ -181,6 +180,18 @@ def _variable_part(profile: str) -> str:
     return profile.upper().replace("-", "_")
 
 
+def _quoted_number(value: Any) -> Any:
+    """``"28100"`` read as 28100: YAML users quote numbers, and Compose accepts them."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+        return int(value)
+    return value
+
+
+Number = Annotated[StrictInt, BeforeValidator(_quoted_number)]
+"""A whole number, written bare or quoted (``port: 28100`` or ``port: "28100"``); never a bool
+or a float."""
+
+
 class _Strict(BaseModel):
     """Our own keys: unknown ones are typos, and typos must not pass silently."""
 
@@ -194,7 +205,7 @@ class _Passthrough(BaseModel):
 
 
 class BrowserProfileFragment(_Passthrough):
-    cdpPort: StrictInt | None = None
+    cdpPort: Number | None = None
     cdpUrl: StrictStr | None = None
 
 
@@ -212,7 +223,7 @@ class BrowserFragment(_Passthrough):
 
 
 class GatewayFragment(_Passthrough):
-    port: StrictInt | None = None
+    port: Number | None = None
 
 
 class AgentDefaultsFragment(_Passthrough):
@@ -238,7 +249,7 @@ class OpenClawFragment(_Passthrough):
 class ProfileSpec(_Strict):
     """One gateway instance."""
 
-    port: StrictInt = Field(description="Base port of the gateway (gateway.port).")
+    port: Number = Field(description="Base port of the gateway (gateway.port).")
     openclaw: OpenClawFragment = Field(
         default_factory=OpenClawFragment,
         description="OpenClaw config fragment (camelCase keys, as in openclaw.json), merged "
@@ -422,6 +433,15 @@ class Spec(_Strict):
             profile.pop("openclaw_version", None)
             profile.pop("image", None)
         return Spec.model_validate(data)
+
+    def scoped(self, name: str) -> str:
+        """``<project>_<name>``: how Compose and docker stack name an object of this project (a
+        swarm service is ``scoped(profile)``, a volume ``scoped(f"{profile}-{role}")``)."""
+        return f"{self.project}_{name}"
+
+    def volume(self, profile: str, role: str) -> str:
+        """The volume of ``profile``'s ``role`` tree (state, config, workspace)."""
+        return self.scoped(f"{profile}-{role}")
 
     def upgrade_order(self) -> list[str]:
         """Profile names, rescues first (each group in file order)."""

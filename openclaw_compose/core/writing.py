@@ -44,7 +44,6 @@ _FOREIGN = b"\0"
 @dataclass
 class WriteResult:
     written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     """Files of profiles that no longer exist, kept because they were edited by hand."""
@@ -129,7 +128,6 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     for name, text in project.files.items():
         data, current = text.encode(), _current(out_dir / name)
         if current == data:
-            result.unchanged.append(name)
             continue
         if current is not None and old_sums.get(name) != digest(current):
             edited.append(name)

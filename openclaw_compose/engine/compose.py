@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from openclaw_compose.engine.client import docker_cli, run_docker
@@ -25,5 +26,20 @@ class ComposeCLI:
         command = [*docker_cli(), "compose", "--project-directory", str(directory), *args]
         try:
             return subprocess.call(command, cwd=directory)
+        except OSError as exc:
+            raise CommandFailed(f"cannot run the docker CLI: {exc.strerror}") from None
+
+    def stream(self, directory: Path, *args: str, line: Callable[[str], None]) -> int:
+        """Run ``docker compose ARGS``, handing each line of its output (without the line
+        break) to ``line`` as it comes (logs --follow); its exit code. Its stderr is this
+        process's."""
+        command = [*docker_cli(), "compose", "--project-directory", str(directory), *args]
+        try:
+            with subprocess.Popen(
+                command, cwd=directory, stdout=subprocess.PIPE, text=True, errors="replace"
+            ) as process:
+                for text in process.stdout or ():
+                    line(text.rstrip("\n"))
+                return process.wait()
         except OSError as exc:
             raise CommandFailed(f"cannot run the docker CLI: {exc.strerror}") from None

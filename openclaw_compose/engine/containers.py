@@ -11,12 +11,12 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.engine.client import Client
+from openclaw_compose.engine.records import ContainerState, PublishedPort
 from openclaw_compose.errors import DockerError, NotFound
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -32,33 +32,6 @@ def project_label(project: str) -> str:
 
 def stack_label(stack: str) -> str:
     return f"{STACK_LABEL}={stack}"
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedPort:
-    """A host port that a container publishes (or will, once started)."""
-
-    host_ip: str
-    port: int
-    container: str
-    project: str | None
-    service: str | None
-    status: str
-    stack: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerState:
-    name: str
-    service: str
-    status: str  # created, running, restarting, exited, ...
-    health: str | None  # starting, healthy, unhealthy, or None without a healthcheck
-    restarts: int
-    pid: int
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """The container's labels (its image's included)."""
-    exit_code: int = 0
-    started_at: str = ""
 
 
 class Containers:

@@ -5,15 +5,17 @@ tests against an in-memory fake (``tests/fakes.py``) as well as against the real
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from openclaw_compose.engine.containers import ContainerState, PublishedPort
-from openclaw_compose.engine.swarm import (
+from openclaw_compose.engine.records import (
+    ContainerState,
     Job,
     JobResult,
+    PublishedPort,
     ServicePort,
+    ServiceState,
     SwarmNode,
     SwarmState,
     TaskState,
@@ -57,6 +59,7 @@ class ComposeAccess(Protocol):
     def version(self) -> str: ...
     def run(self, directory: Path, *args: str) -> str: ...
     def passthrough(self, directory: Path, *args: str) -> int: ...
+    def stream(self, directory: Path, *args: str, line: Callable[[str], None]) -> int: ...
 
 
 class SwarmAccess(Protocol):
@@ -64,7 +67,7 @@ class SwarmAccess(Protocol):
 
     def state(self) -> SwarmState: ...
     def nodes(self) -> list[SwarmNode]: ...
-    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]: ...
+    def stack_services(self, stack: str) -> dict[str, ServiceState]: ...
     def stack_tasks(self, stack: str) -> list[TaskState]: ...
     def service_ports(self) -> list[ServicePort]: ...
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]: ...

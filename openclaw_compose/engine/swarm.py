@@ -5,8 +5,7 @@ has no equivalent for)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,91 +13,18 @@ import docker.types
 
 from openclaw_compose.engine.client import Client, run_docker
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
-
-
-@dataclass(frozen=True, slots=True)
-class SwarmState:
-    state: str  # inactive, pending, active, error, locked
-    node_id: str
-    manager: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SwarmNode:
-    id: str
-    hostname: str
-    role: str  # manager, worker
-    labels: Mapping[str, str]
-    state: str  # ready, down, unknown, disconnected
-    availability: str  # active, pause, drain
-    address: str
-
-
-@dataclass(frozen=True, slots=True)
-class TaskState:
-    """One task (one attempt to run a service's container) of a stack."""
-
-    service: str
-    state: str  # new, pending, assigned, ..., starting, running, shutdown, failed, rejected, ...
-    desired: str  # running, shutdown, ...
-    error: str | None
-    node_id: str
-    container: str | None = None
-    """Its container's name (``SERVICE.SLOT.TASK``) once it has one, on whichever node."""
-    image: str = ""
-    """The image its spec runs (as the stack file names it)."""
-    exit_code: int | None = None
-    """How its container ended, once it has."""
-
-
-@dataclass(frozen=True, slots=True)
-class JobMount:
-    """A named volume or (an absolute ``source``) a host directory of the job's node."""
-
-    source: str
-    target: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """Of a volume the job creates (it does not exist on the node yet)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A one-off task: ``command`` in ``image`` on node ``node_id``, in that node's own network
-    namespace (the ``host`` network), as ``user`` (default: the image's), with ``mounts`` and
-    ``secrets`` (swarm secret name -> file name under ``/run/secrets``, readable by ``user``)."""
-
-    name: str
-    image: str
-    command: Sequence[str]
-    node_id: str
-    labels: Mapping[str, str]
-    mounts: Sequence[JobMount] = ()
-    user: str | None = None
-    secrets: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class JobResult:
-    """How a one-off task ended (``complete``, ``failed``, ``rejected``, ... or ``timeout``),
-    its error and what it printed."""
-
-    state: str
-    error: str | None
-    output: str
-
+from openclaw_compose.engine.records import (
+    Job,
+    JobMount,
+    JobResult,
+    ServicePort,
+    ServiceState,
+    SwarmNode,
+    SwarmState,
+    TaskState,
+)
 
 JOB_DONE = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
-
-
-@dataclass(frozen=True, slots=True)
-class ServicePort:
-    """A port a swarm service publishes: ``ingress`` (the routing mesh: every node) or
-    ``host`` (the nodes its tasks run on)."""
-
-    port: int
-    mode: str
-    service: str
-    stack: str | None
 
 
 class Swarm:
@@ -119,19 +45,19 @@ class Swarm:
         nodes = self._client.call(self._client.sdk.nodes.list)
         return [_swarm_node(node.attrs) for node in nodes]
 
-    def stack_services(self, stack: str) -> dict[str, dict[str, Any]]:
-        """The stack's services by name, as ``docker service inspect`` shows them."""
+    def stack_services(self, stack: str) -> dict[str, ServiceState]:
+        """The stack's services by name."""
         services = self._client.call(
             lambda: self._client.sdk.services.list(filters={"label": stack_label(stack)})
         )
-        return {service.name: service.attrs for service in services}
+        return {service.name: _service_state(service.attrs) for service in services}
 
     def stack_tasks(self, stack: str) -> list[TaskState]:
         """Every task of the stack's services (old ones included), oldest first."""
         tasks = self._client.call(
             lambda: self._client.sdk.api.tasks(filters={"label": stack_label(stack)})
         )
-        services = {s["ID"]: name for name, s in self.stack_services(stack).items()}
+        services = {s.id: name for name, s in self.stack_services(stack).items()}
         return [
             TaskState(
                 service=services[task["ServiceID"]],
@@ -299,6 +225,17 @@ def _task_container(service: str, task: dict[str, Any]) -> str | None:
     if not (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID"):
         return None
     return f"{service}.{task.get('Slot', 1)}.{task['ID']}"
+
+
+def _service_state(attrs: dict[str, Any]) -> ServiceState:
+    update = attrs.get("UpdateStatus") or {}
+    return ServiceState(
+        id=attrs["ID"],
+        name=attrs["Spec"]["Name"],
+        image=attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+        update_state=update.get("State"),
+        update_message=update.get("Message"),
+    )
 
 
 def _swarm_node(attrs: dict[str, Any]) -> SwarmNode:

@@ -32,8 +32,8 @@ from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ArchiveError
-from openclaw_compose.runtime.images import image_version
-from openclaw_compose.runtime.volumes import ROLES
+from openclaw_compose.host.images import image_version
+from openclaw_compose.host.volumes import ROLES
 from openclaw_compose.targets.base import Runtime
 
 FORMAT = 1
@@ -200,8 +200,9 @@ def restore_profile(
         occupied = [role for role in ROLES if not empty[role]]
         if occupied and not force:
             raise ArchiveError(
-                f"profile {profile!r}: {', '.join(occupied)} already hold(s) files; nothing was "
-                "restored. Use --force to replace them with the archive's contents"
+                f"profile {profile!r}: {', '.join(occupied)} already "
+                f"{'holds' if len(occupied) == 1 else 'hold'} files; nothing was restored. Use "
+                "--force to replace them with the archive's contents"
             )
         stopped = runtime.stop_gateway(spec, directory, profile)
         members = _members(_payload_manifest(payload))

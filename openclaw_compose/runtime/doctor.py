@@ -14,14 +14,14 @@ from pathlib import Path
 
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import OpenclawComposeError
+from openclaw_compose.errors import OpenclawComposeError, plural
+from openclaw_compose.host.images import require_images
 from openclaw_compose.project import CheckedSpec
-from openclaw_compose.runtime.images import require_images
 from openclaw_compose.runtime.pipeline import check_target
 
 DAEMON_CONFIG = Path("/etc/docker/daemon.json")
 DOCKER_PROXY_MIB = 655 / 204
-"""Measured here: 204 docker-proxy processes held 655 MiB (openclaw-facts.md)."""
+"""Measured here: 204 docker-proxy processes held 655 MiB, about as much as two gateways."""
 RELAY_MIB = 5.9
 """Measured here: RSS of the image's haproxy relay for one gateway's 101 ports: 5.6 to 5.9 MiB."""
 
@@ -88,7 +88,7 @@ def _images(checked: CheckedSpec, engine: Engine) -> str:
 
 def _target_preflight(checked: CheckedSpec, engine: Engine) -> str:
     check_target(checked, engine)
-    return f"{len(checked.plan.footprints)} profile(s), every port they publish is free"
+    return f"{plural(len(checked.plan.footprints), 'profile')}, every port they publish is free"
 
 
 def native_summary(natives: tuple[NativeGateway, ...]) -> str:
@@ -115,7 +115,7 @@ def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
     mib = proxies * DOCKER_PROXY_MIB + relays * RELAY_MIB
     advice = "; the daemon's userland-proxy false would avoid the proxies" if proxy.enabled else ""
     return (
-        f"{processes} processes, about {mib:.0f} MiB for {len(footprints)} gateway(s) "
+        f"{processes} processes, about {mib:.0f} MiB for {plural(len(footprints), 'gateway')} "
         f"({processes / len(footprints):.0f} processes, {mib / len(footprints):.1f} MiB per "
         f"gateway): {proxies} docker-proxy, {relays} relay(s) and port carrier(s){advice}"
     )

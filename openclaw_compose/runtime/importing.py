@@ -21,9 +21,10 @@ from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.native import native_at
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ImportRefused, UsageError
+from openclaw_compose.host.images import require_images
+from openclaw_compose.host.system import host_view
+from openclaw_compose.host.volumes import empty_trees, profile_trees, write_tree
 from openclaw_compose.project import check_loaded
-from openclaw_compose.runtime.images import require_images
-from openclaw_compose.runtime.volumes import empty_trees, profile_trees, write_tree
 
 STATE_MARKS = ("state", "agents")
 """Directories an OpenClaw state directory has once its gateway has run."""
@@ -45,7 +46,7 @@ def import_native(
         raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
     if not source.is_dir():
         raise UsageError(f"--from {source}: not a directory (give a native state directory)")
-    native = native_at(source, home)
+    native = native_at(source, home, host_view())
     if not (native.config_path.is_file() or any((source / d).is_dir() for d in STATE_MARKS)):
         raise UsageError(
             f"--from {source}: not an OpenClaw state directory (no {native.config_path.name}, "

@@ -20,11 +20,17 @@ from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import NotReadyError
+from openclaw_compose.errors import NotReadyError, plural
+from openclaw_compose.host.images import require_images
+from openclaw_compose.host.probes import wait_started
 from openclaw_compose.project import CheckedSpec, generate
-from openclaw_compose.runtime.images import require_images
-from openclaw_compose.runtime.probes import wait_started
-from openclaw_compose.targets.base import GatewayStatus, Preflight, ProgressFn, Target
+from openclaw_compose.targets.base import (
+    GatewayStatus,
+    LiveFn,
+    Preflight,
+    ProgressFn,
+    Target,
+)
 
 
 def check_target(
@@ -88,16 +94,17 @@ def up(
     timeout: float,
     progress: ProgressFn,
     force: bool = False,
+    live: LiveFn | None = None,
 ) -> list[GatewayStatus]:
     """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
     found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
     progress(
-        f"starting {len(checked.plan.footprints)} gateway(s) of {checked.target.name} "
+        f"starting {plural(len(checked.plan.footprints), 'gateway')} of {checked.target.name} "
         f"project {spec.project!r}"
     )
     checked.target.runtime(engine).start(spec, directory, progress)
-    wait_ready(checked, engine, found, timeout=timeout, progress=progress)
+    wait_ready(checked, engine, found, timeout=timeout, progress=progress, live=live)
     return status(spec, checked.plan, engine, checked.target)
 
 
@@ -108,26 +115,45 @@ def wait_ready(
     *,
     timeout: float,
     progress: ProgressFn,
+    live: LiveFn | None = None,
 ) -> None:
     """Wait until the start has settled and every ``/startupz`` answers 200, all within
-    ``timeout`` (ready times count from the start of the wait); else say why."""
+    ``timeout`` (ready times count from the start of the wait); else say why. ``live`` gets
+    each profile's state and the time waited so far, every second."""
     spec = checked.loaded.spec
     runtime = checked.target.runtime(engine)
     progress(f"waiting up to {timeout:.0f} s for /startupz of {', '.join(found.urls)}")
     start = time.monotonic()
+
+    def show(answers: Mapping[str, int | None]) -> None:
+        if live is not None:
+            waited = time.monotonic() - start
+            live([f"{name}: {_waiting(code)} ({waited:.0f} s)" for name, code in answers.items()])
+
     while not runtime.settled(spec) and time.monotonic() - start < timeout:
+        show(dict.fromkeys(found.urls, -1))
         time.sleep(1)
     failed = wait_started(
         found.urls,
         timeout - (time.monotonic() - start),
         lambda profile, seconds: progress(f"{profile} ready in {seconds:.1f} s"),
         since=start,
+        on_poll=show,
     )
     if failed:
         raise NotReadyError(
             f"not ready after {timeout:.0f} s: {', '.join(failed)}. The gateways keep running.\n"
             + runtime.explain(spec, failed)
         )
+
+
+def _waiting(code: int | None) -> str:
+    """A gateway's state from its last ``/startupz`` answer (-1: still being started)."""
+    if code == -1:
+        return "starting"
+    if code == 200:
+        return "ready"
+    return "no answer yet" if code is None else f"/startupz answers {code}"
 
 
 def status(spec: Spec, plan: PortPlan, engine: Engine, target: Target) -> list[GatewayStatus]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,14 +32,13 @@ from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.core.specedit import Changes, edit_spec_file, put_back
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageError
+from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageError, plural
+from openclaw_compose.host.images import build, buildable, missing_images, require_images
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.backup import Backup, backup_profile, restore_profile
-from openclaw_compose.runtime.images import build, buildable, missing_images, require_images
 from openclaw_compose.runtime.pipeline import pin_images
-from openclaw_compose.targets.base import Runtime, Target
+from openclaw_compose.targets.base import ProgressFn, Runtime, Target
 
-ProgressFn = Callable[[str], None]
 STEADY = 5
 """Consecutive ``/startupz`` 200s, one a second, an upgraded gateway gives before the next one
 stops: right after its start a gateway still does heavy work (channels, sidecars, SQLite), and
@@ -242,7 +240,9 @@ def doctor_verdict(code: int, output: str) -> tuple[str | None, str]:
         return f"'openclaw doctor --json' printed no report (exit code {code})", ""
     findings = report.get("findings", [])
     errors = [f for f in findings if f.get("severity") not in DOCTOR_OK]
-    summary = f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
+    warnings = [f for f in findings if f not in errors]
+    summary = f"{plural(len(errors), 'error')}, {plural(len(warnings), 'warning')}"
+    summary += "".join(f"; {f.get('checkId')}: {f.get('message')}" for f in warnings[:5])
     if errors:
         details = "; ".join(f"{f.get('checkId')}: {f.get('message')}" for f in errors[:5])
         return f"'openclaw doctor --json' found {summary}: {details}", summary

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from openclaw_compose.engine import Engine
 
 ProgressFn = Callable[[str], None]
+LiveFn = Callable[[Sequence[str]], None]
+"""The current state, one line per profile, while a step waits: a terminal redraws them in
+place; elsewhere they are dropped (progress lines say what happened)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class Runtime(Protocol):
         self, spec: Spec, profile: str, image: str, archive: Path, members: Mapping[str, str | None]
     ) -> None:
         """Replace the profile's trees with the directories ``members`` names in ``archive``
-        (see :func:`openclaw_compose.runtime.volumes.write_tree`), through ``image``."""
+        (see :func:`openclaw_compose.host.volumes.write_tree`), through ``image``."""
         ...
 
     def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:

@@ -21,9 +21,9 @@ import pytest
 
 from openclaw_compose.core.spec import DEFAULT_IMAGE, OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import DockerEngine, Engine
-from openclaw_compose.engine.swarm import SwarmState
+from openclaw_compose.engine.records import SwarmState
 from openclaw_compose.errors import DockerError
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import free_base, release_base
 
 from . import dockerkit

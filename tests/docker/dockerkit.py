@@ -25,6 +25,18 @@ def inspect_container(container: str) -> dict[str, Any]:
     return attrs
 
 
+def inspect_service(service: str) -> dict[str, Any]:
+    """``docker service inspect`` of a swarm service: its whole spec and update status."""
+    attrs: dict[str, Any] = _sdk().services.get(service).attrs
+    return attrs
+
+
+def inspect_stack_services(stack: str) -> list[dict[str, Any]]:
+    """``docker service inspect`` of every service of a stack."""
+    services = _sdk().services.list(filters={"label": f"com.docker.stack.namespace={stack}"})
+    return [service.attrs for service in services]
+
+
 def kill(container: str) -> None:
     """SIGKILL a container's main process: a gateway that crashes."""
     _sdk().containers.get(container).kill()

@@ -41,7 +41,7 @@ from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.probes import probe
 from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
 from .cluster import LABEL, Cluster, Node, node_image_present, three_node_swarm, unique_prefix
@@ -153,7 +153,7 @@ def test_images_go_through_the_registry_by_digest(fleet: Fleet) -> None:
     reference = f"{fleet.cluster.registry}/openclaw-compose/gateway@sha256:"
     assert stack.count(f'image: "{reference}') == 3, stack
     assert f"pushing {DEFAULT_IMAGE} to {fleet.cluster.registry}/" in fleet.deploy.stderr
-    assert "preflight on node(s)" in fleet.deploy.stderr
+    assert "preflight on the nodes done in" in fleet.deploy.stderr
     services = fleet.cluster.manager.sdk().services.list(
         filters={"label": f"com.docker.stack.namespace={fleet.project}"}
     )
@@ -279,7 +279,7 @@ def test_upgrade_from_outside_rolls_every_node_through_the_registry(fleet: Fleet
     result = outside(fleet.cluster, "upgrade", "--image", tag, "--timeout", "300", *where)
     fleet.cluster.timings["upgrade of the three gateways, from outside"] = time.monotonic() - start
     assert result.exit_code == 0, result.output
-    assert result.stderr.count("; doctor: 0 error(s)") == 3, result.stderr
+    assert result.stderr.count("; doctor: 0 errors") == 3, result.stderr
     pinned = f"{fleet.cluster.registry}/{repository}@sha256:"
     services = fleet.cluster.manager.sdk().services.list(
         filters={"label": f"com.docker.stack.namespace={fleet.project}"}
@@ -307,7 +307,7 @@ def test_a_port_taken_on_a_worker_is_refused_before_anything_is_deployed(
     result = outside(fleet.cluster, "deploy", "-f", spec_file, "-o", tmp_path)
     assert result.exit_code == ExitCode.PROBLEMS, result.output
     assert (
-        f"[port-in-use] profile 'dave': 0.0.0.0 port(s) {TAKEN_PORT} already taken by a "
+        f"[port-in-use] profile 'dave': 0.0.0.0 port {TAKEN_PORT} already taken by a "
         f"process or a container on node {worker.name} ({worker.address})" in result.stderr
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["openclaw-compose.yaml"]

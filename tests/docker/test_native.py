@@ -1,7 +1,7 @@
 """A real native gateway on the host next to a container, and moved into one.
 
-The native gateway is the npm ``openclaw`` that the image build installs on the host
-(``~/.cache/openclaw-compose/gateway-context/``), run with its own HOME in tmp_path, exactly as
+The native gateway is the npm ``openclaw`` of the tested version that the image build installs
+on the host (``host.images.native_openclaw``), run with its own HOME in tmp_path, exactly as
 ``openclaw gateway`` runs for a user: state in ``~/.openclaw``, config ``openclaw.json`` there.
 One module, one sequence (the tests depend on each other's order, to start each gateway once):
 native running -> a profile 20 ports above is refused, one 120 away runs side by side and each
@@ -27,24 +27,24 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import can_bind
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.errors import ExitCode, ImageMissing
+from openclaw_compose.host.images import NativeOpenclaw, native_openclaw
+from openclaw_compose.host.preflight import can_bind
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import standin_provider
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "openclaw-compose"
 SIDE = 120
 """The container's base port above the native's: upstream's recommended spacing."""
 MARKER = "native-marker-3f1c"
 
 
-def _installed() -> tuple[Path, Path]:
-    contexts = sorted(CACHE.glob("gateway-context/openclaw-*/"))
-    if not contexts:
-        pytest.fail("no node + openclaw under ~/.cache/openclaw-compose: run make image")
-    return contexts[-1] / "node/bin/node", contexts[-1] / "app/node_modules/openclaw/openclaw.mjs"
+def _installed() -> NativeOpenclaw:
+    try:
+        return native_openclaw()
+    except ImageMissing as exc:
+        pytest.fail(exc.message)
 
 
 @dataclass
@@ -63,18 +63,16 @@ class Native:
         return self.state / "openclaw.json"
 
     def env(self) -> dict[str, str]:
-        node, _ = _installed()
         return {
             "HOME": str(self.home),
-            "PATH": f"{node.parent}:/usr/bin:/bin",
+            "PATH": f"{_installed().node.parent}:/usr/bin:/bin",
             "OPENCLAW_GATEWAY_TOKEN": self.token,
             "OPENCLAW_EAGER_BROWSER_CONTROL_SERVER": "1",  # base+2 answers from the start
         }
 
     def openclaw(self, *args: str) -> str:
-        node, script = _installed()
         done = subprocess.run(
-            [str(node), str(script), *args],
+            _installed().command(*args),
             env=self.env(),
             cwd=self.home,
             capture_output=True,
@@ -85,10 +83,9 @@ class Native:
         return done.stdout
 
     def start(self) -> None:
-        node, script = _installed()
         with (self.home / "gateway.log").open("ab") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [str(node), str(script), "gateway", "--bind", "loopback"],
+                _installed().command("gateway", "--bind", "loopback"),
                 env=self.env(),
                 cwd=self.home,
                 stdout=log,
@@ -97,8 +94,11 @@ class Native:
             )
         deadline = time.monotonic() + 300
         while probe(f"http://127.0.0.1:{self.base}", "startupz", timeout=2) != 200:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the native gateway did not start:\n" + self._log_tail())
+            code = self.process.poll()
+            if code is not None:  # at once, not at the deadline
+                pytest.fail(f"the native gateway exited with {code} at start:\n{self._log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail("the native gateway did not answer /startupz:\n" + self._log_tail())
             time.sleep(0.5)
 
     def stop(self) -> None:

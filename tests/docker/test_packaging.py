@@ -1,6 +1,7 @@
 """The package as users install it, in a fresh virtualenv: the CLI alone has no test
-dependencies, and the ``testing`` extra gives a downstream test file the ``openclaw_project``
-fixture with no conftest (the ``pytest11`` entry point)."""
+dependencies, pytest installed next to it without the extra still works (the plugin imports
+testcontainers only when gateways start), and the ``testing`` extra gives a downstream test
+file the ``openclaw_project`` fixture with no conftest (the ``pytest11`` entry point)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ DOWNSTREAM = """
         with urllib.request.urlopen(f"{solo.base_url}/startupz") as response:
             assert response.status == 200
 """
+TRIVIAL = """
+    def test_arithmetic():
+        assert 1 + 1 == 2
+"""
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,9 +54,23 @@ def test_cli_alone_then_the_testing_extra(tmp_path: Path, engine: Engine) -> Non
     no_pytest = _run(python, "-c", "import pytest")
     assert no_pytest.returncode != 0, "the CLI alone must not install pytest"
 
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "test_trivial.py").write_text(textwrap.dedent(TRIVIAL))
+    with_pytest = _run(python, "-m", "pip", "install", "--quiet", "pytest")
+    assert with_pytest.returncode == 0, with_pytest.stderr
+    assert _run(python, "-c", "import testcontainers").returncode != 0
+    trivial = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=plain)
+    assert trivial.returncode == 0, trivial.stdout + trivial.stderr
+    assert "1 passed" in trivial.stdout
+    plugins = _run(python, "-m", "pytest", "--fixtures", "-p", "no:cacheprovider", cwd=plain)
+    assert "openclaw_project" in plugins.stdout, plugins.stdout + plugins.stderr
+
     extra = _run(python, "-m", "pip", "install", "--quiet", f"{ROOT}[testing]")
     assert extra.returncode == 0, extra.stderr
-    (tmp_path / "test_downstream.py").write_text(textwrap.dedent(DOWNSTREAM))
-    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path)
+    downstream = tmp_path / "downstream"
+    downstream.mkdir()
+    (downstream / "test_downstream.py").write_text(textwrap.dedent(DOWNSTREAM))
+    result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=downstream)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout

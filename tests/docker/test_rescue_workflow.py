@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.engine import Engine
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
 from tests.helpers import run_cli
 

@@ -22,10 +22,10 @@ from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import stack_label
-from openclaw_compose.engine.swarm import SwarmState
+from openclaw_compose.engine.records import SwarmState
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
-from openclaw_compose.runtime.probes import probe
+from openclaw_compose.host.preflight import SWARM_ADDRESS
+from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 
@@ -95,7 +95,7 @@ def test_each_service_is_pinned_and_publishes_in_host_mode(engine: Engine, stack
     services = engine.swarm.stack_services(stack.project)
     assert sorted(services) == [f"{stack.project}_{profile}" for profile in PROFILES]
     for profile, base in stack.bases.items():
-        spec = services[f"{stack.project}_{profile}"]["Spec"]
+        spec = dockerkit.inspect_service(services[f"{stack.project}_{profile}"].id)["Spec"]
         assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role == manager"]
         ports = spec["EndpointSpec"]["Ports"]
         assert [(p["PublishedPort"], p["PublishMode"]) for p in ports] == [(base, "host")]
@@ -104,7 +104,7 @@ def test_each_service_is_pinned_and_publishes_in_host_mode(engine: Engine, stack
 def test_tokens_are_swarm_secrets_only(engine: Engine, stack: Deployed) -> None:
     tokens = stack.tokens()
     assert tokens["main"] != tokens["rescue"]
-    services = json.dumps(engine.swarm.stack_services(stack.project))
+    services = json.dumps(dockerkit.inspect_stack_services(stack.project))
     containers = engine.containers.stack_containers(stack.project)
     for profile, token in tokens.items():
         assert token not in services
@@ -208,11 +208,11 @@ def test_taken_ports_are_refused_before_anything_is_deployed(
         result = run_cli("deploy", "-f", spec_file, "-o", tmp_path)
     assert result.exit_code == ExitCode.PROBLEMS, result.output
     assert (
-        f"[port-in-use] profile 'free': 0.0.0.0 port(s) {free_bases[0]} already taken by process"
+        f"[port-in-use] profile 'free': 0.0.0.0 port {free_bases[0]} already taken by process"
         in result.stderr
     )
     assert (
-        f"[port-in-use] profile 'busy': 0.0.0.0 port(s) {taken} already taken by container "
+        f"[port-in-use] profile 'busy': 0.0.0.0 port {taken} already taken by container "
         f"'{stack.project}_main.1." in result.stderr
     )
     assert f"(running) of swarm stack '{stack.project}'" in result.stderr

@@ -16,8 +16,8 @@ import pytest
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.swarm import SwarmState
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
+from openclaw_compose.engine.records import SwarmState
+from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.testing import GatewayEndpoint, free_base, gateway_endpoints, release_base
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
@@ -78,7 +78,7 @@ def test_each_swarm_gateway_answers_with_its_own_provider(stack: Stack) -> None:
 
 
 def test_swarm_keys_are_secrets_only(engine: Engine, stack: Stack) -> None:
-    services = json.dumps(engine.swarm.stack_services(stack.project))
+    services = json.dumps(dockerkit.inspect_stack_services(stack.project))
     containers = engine.containers.stack_containers(stack.project)
     for key in KEYS.values():
         assert key not in services

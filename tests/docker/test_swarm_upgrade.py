@@ -25,13 +25,14 @@ from openclaw_compose.core.contract import STATE_DIR
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import stack_label
-from openclaw_compose.engine.swarm import SwarmState
+from openclaw_compose.engine.records import SwarmState
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS
+from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.targets.swarm.runtime import current_tasks
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
 
+from . import dockerkit
 from .conftest import PREVIOUS_VERSION, Sampler, upgrade_sampled
 
 MARKER = f"{STATE_DIR}/upgrade-marker.txt"
@@ -153,11 +154,11 @@ def test_rolling_upgrade_keeps_one_gateway_answering_and_the_state(
 ) -> None:
     markers = {profile: stack.run(engine, profile, "cat", MARKER) for profile in PROFILES}
     err = upgrade_sampled(stack.cli, stack.ports, "swarm upgrade of rescue + main")
-    assert err.count("; doctor: 0 error(s)") == 2, err  # doctor ran next to each gateway
+    assert err.count("; doctor: 0 errors") == 2, err  # doctor ran next to each gateway
     for profile in PROFILES:
         assert f"OpenClaw {OPENCLAW_VERSION}" in stack.run(engine, profile, "openclaw", "--version")
         assert stack.run(engine, profile, "cat", MARKER) == markers[profile]
-        service = engine.swarm.stack_services(stack.project)[f"{stack.project}_{profile}"]
+        service = dockerkit.inspect_service(f"{stack.project}_{profile}")
         update = service["Spec"]["UpdateConfig"]
         assert (update["FailureAction"], update["Order"]) == ("rollback", "stop-first"), update
         print(f"{profile}: update status {service.get('UpdateStatus')}")

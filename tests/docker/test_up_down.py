@@ -73,7 +73,7 @@ def test_taken_port_is_refused_before_anything_starts(
         result = run_cli("up")
     assert result.exit_code == ExitCode.PROBLEMS
     assert (
-        f"[port-in-use] profile 'rescue': 127.0.0.1 port(s) {taken} already taken by process"
+        f"[port-in-use] profile 'rescue': 127.0.0.1 port {taken} already taken by process"
         in result.stderr
     )
     assert "nothing was written or started" in result.stderr
@@ -99,7 +99,7 @@ def test_port_of_a_stopped_container_is_refused(
     finally:
         blocker.remove(force=True)
     assert result.exit_code == ExitCode.PROBLEMS
-    assert f"port(s) {port} already taken by container '{name}' (created)" in result.stderr
+    assert f"port {port} already taken by container '{name}' (created)" in result.stderr
     assert doctor.exit_code == ExitCode.PROBLEMS
     assert "FAIL  ports:" in doctor.stdout
     assert "ok    engine: Docker" in doctor.stdout

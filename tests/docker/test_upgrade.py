@@ -26,7 +26,7 @@ from openclaw_compose.core.ports import FOOTPRINT_SPAN
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
-from openclaw_compose.runtime.preflight import can_bind
+from openclaw_compose.host.preflight import can_bind
 from openclaw_compose.testing import GatewayEndpoint, gateway_endpoints, release_base
 from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports, upgrade_sampled
 from tests.helpers import run_cli

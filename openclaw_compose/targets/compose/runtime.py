@@ -1,6 +1,6 @@
 """The compose target's runtime hooks: ``docker compose`` on the generated project, and this
 host's containers for state and logs. A profile's trees are reached through this engine
-(:mod:`openclaw_compose.runtime.volumes`), its backup made in its running container."""
+(:mod:`openclaw_compose.host.volumes`), its backup made in its running container."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.containers import ContainerState, project_label
+from openclaw_compose.engine.containers import project_label
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import DockerError, OutputError
-from openclaw_compose.runtime.images import VERSION_LABEL
-from openclaw_compose.runtime.preflight import taken_ports
-from openclaw_compose.runtime.probes import PROBES, connect_host, probe
-from openclaw_compose.runtime.volumes import (
+from openclaw_compose.host.images import VERSION_LABEL
+from openclaw_compose.host.preflight import taken_ports
+from openclaw_compose.host.probes import PROBES, connect_host, probe
+from openclaw_compose.host.volumes import (
     empty_trees,
     profile_trees,
     run_on_trees,
@@ -173,7 +174,7 @@ class ComposeRuntime:
         self._engine.compose.run(directory, "up", "--detach", "--no-deps", profile)
 
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
-        footprint = next(fp for fp in plan_ports(spec).footprints if fp.profile == profile)
+        footprint = plan_ports(spec).footprint(profile)
         url = base_url(spec, footprint)
         deadline = time.monotonic() + timeout
         answered = 0

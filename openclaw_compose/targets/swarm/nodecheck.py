@@ -22,8 +22,8 @@ from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.swarm import Job, JobResult, SwarmNode
-from openclaw_compose.runtime.preflight import SWARM_ADDRESS, port_problem
+from openclaw_compose.engine.records import Job, JobResult, SwarmNode
+from openclaw_compose.host.preflight import SWARM_ADDRESS, port_problem
 
 PREFLIGHT_LABEL = "io.openclaw-compose.preflight"
 """On the probe jobs (not the stack's label: they are not the stack's services)."""

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from openclaw_compose.core.checks import CheckCode, Problem
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import node_label
-from openclaw_compose.engine.swarm import SwarmNode
+from openclaw_compose.engine.records import SwarmNode
 
 
 def resolve_nodes(

@@ -17,8 +17,8 @@ on this machine (:attr:`Client.local`), and only for the engine's own node.
 Secrets cannot change in a swarm. Each carries a digest of its value as a label (keyed by the
 profile's token, so it tells nothing about a secret), so a value changed in ``.env`` is noticed:
 replaced when no service uses the secret, else refused with what to do. Seeds are swarm configs
-named after their content (:mod:`.render_swarm`), so a changed
-seed is a new config, and configs no longer referenced are removed after deploying.
+named after their content (:mod:`.render`), so a changed seed is a new config, and configs no
+longer referenced are removed after deploying.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 from openclaw_compose.core.contract import (
     MOUNTS,
@@ -43,11 +42,11 @@ from openclaw_compose.core.secretstore import keyed_digest, stored_values
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
-from openclaw_compose.engine.swarm import SwarmNode, SwarmState, TaskState
-from openclaw_compose.errors import DockerError, NotFound, Refused
-from openclaw_compose.runtime.images import image_version
-from openclaw_compose.runtime.preflight import taken_stack_ports
-from openclaw_compose.runtime.probes import PROBES, probe
+from openclaw_compose.engine.records import ServiceState, SwarmNode, SwarmState, TaskState
+from openclaw_compose.errors import DockerError, NotFound, Refused, plural
+from openclaw_compose.host.images import image_version
+from openclaw_compose.host.preflight import taken_stack_ports
+from openclaw_compose.host.probes import PROBES, probe
 from openclaw_compose.targets.base import Distribution, GatewayStatus, Preflight, ProgressFn
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
@@ -111,12 +110,14 @@ class SwarmRuntime:
         running = {  # a running gateway of this stack holds its own ports
             profile
             for profile in spec.profiles
-            if (task := tasks.get(f"{spec.project}_{profile}")) and task.state in STARTED
+            if (task := tasks.get(spec.scoped(profile))) and task.state in STARTED
         }
         skip = set(self._here(placed, swarm)) | running
         checked = sorted({placed[p].hostname for p in placed if p not in skip})
         if checked:
-            progress(f"preflight on node(s) {', '.join(checked)}: ports and image")
+            progress(
+                f"preflight on {plural(len(checked), 'node')} {', '.join(checked)}: ports and image"
+            )
         start = time.monotonic()
         problems = node_problems(
             spec,
@@ -128,7 +129,7 @@ class SwarmRuntime:
             timeout=NODE_PREFLIGHT_TIMEOUT,
         )
         if checked:
-            progress(f"preflight on node(s) done in {time.monotonic() - start:.1f} s")
+            progress(f"preflight on the nodes done in {time.monotonic() - start:.1f} s")
         return Distribution(tuple(problems), images)
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
@@ -155,7 +156,7 @@ class SwarmRuntime:
                 if name in existing:
                     if existing[name].get(DIGEST_LABEL) == digest:
                         continue
-                    if f"{spec.project}_{profile_name}" in services:
+                    if spec.scoped(profile_name) in services:
                         raise DockerError(
                             f"{ref.name} of profile {profile_name!r} in {directory / ENV_FILE} "
                             f"({ref.variable}) is not the value in swarm secret {name!r}, which "
@@ -193,7 +194,7 @@ class SwarmRuntime:
         then, a probe could be answered by the gateway of the previous deploy."""
         tasks = self._engine.swarm.stack_tasks(spec.project)
         current = current_tasks(tasks)
-        services = [f"{spec.project}_{profile}" for profile in spec.profiles]
+        services = [spec.scoped(profile) for profile in spec.profiles]
         return all(
             service in current and current[service].state in STARTED for service in services
         ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
@@ -204,12 +205,11 @@ class SwarmRuntime:
         tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
         lines = [
             "See 'openclaw-compose status --target swarm', 'docker service ps "
-            f"{spec.project}_PROFILE --no-trunc' and 'docker service logs {spec.project}_PROFILE'."
+            f"{spec.scoped('PROFILE')} --no-trunc' and 'docker service logs "
+            f"{spec.scoped('PROFILE')}'."
         ]
         for profile in profiles:
-            lines.append(
-                f"--- {profile}: task {_task_state(tasks.get(f'{spec.project}_{profile}'))}"
-            )
+            lines.append(f"--- {profile}: task {_task_state(tasks.get(spec.scoped(profile)))}")
             lines.append(self.last_logs(spec, profile))
         return "\n".join(lines)
 
@@ -221,7 +221,7 @@ class SwarmRuntime:
         tasks = current_tasks(self._engine.swarm.stack_tasks(spec.project))
         result = []
         for fp in plan.footprints:
-            task = tasks.get(f"{spec.project}_{fp.profile}")
+            task = tasks.get(spec.scoped(fp.profile))
             node = nodes.get(task.node_id) if task else None
             url = self._url(node, swarm, plan, fp.profile)
             running = task is not None and task.state in STARTED
@@ -247,7 +247,7 @@ class SwarmRuntime:
         this machine (then its advertised address may be one only the other nodes reach)."""
         local = node is None or (node.id == swarm.node_id and self._engine.local)
         host = LOCAL_HOST if local or node is None else node.address
-        base = next(fp.base for fp in plan.footprints if fp.profile == profile)
+        base = plan.footprint(profile).base
         return f"http://{host}:{base}"
 
     def stop(self, spec: Spec, directory: Path, *, volumes: bool, progress: ProgressFn) -> str:
@@ -314,11 +314,11 @@ class SwarmRuntime:
 
     def last_logs(self, spec: Spec, profile: str) -> str:
         with suppress(NotFound):
-            return self._engine.swarm.service_logs(f"{spec.project}_{profile}", tail=20).rstrip()
+            return self._engine.swarm.service_logs(spec.scoped(profile), tail=20).rstrip()
         return "(no service)"
 
     def _service_tasks(self, spec: Spec, profile: str) -> list[TaskState]:
-        service = f"{spec.project}_{profile}"
+        service = spec.scoped(profile)
         return [
             task for task in self._engine.swarm.stack_tasks(spec.project) if task.service == service
         ]
@@ -329,7 +329,7 @@ class SwarmRuntime:
     def stop_gateway(self, spec: Spec, directory: Path, profile: str) -> bool:
         """Scale its service to 0 (its settings stay) and wait until its task is gone."""
         del directory  # a service is scaled by name
-        service = f"{spec.project}_{profile}"
+        service = spec.scoped(profile)
         if service not in self._engine.swarm.stack_services(spec.project):
             return False
         running = self._running(spec, profile)
@@ -352,21 +352,20 @@ class SwarmRuntime:
         address; a roll back by swarm's own update monitor
         (``failure_action: rollback``: the new task failed or never became healthy) ends the
         wait at once."""
-        service, expected = f"{spec.project}_{profile}", spec.profiles[profile].image_ref(spec)
+        service, expected = spec.scoped(profile), spec.profiles[profile].image_ref(spec)
         plan = plan_ports(spec)
         deadline = time.monotonic() + timeout
         answered = 0
         while True:
-            attrs = self._engine.swarm.stack_services(spec.project).get(service)
-            if attrs is None:
+            record = self._engine.swarm.stack_services(spec.project).get(service)
+            if record is None:
                 return "its service is gone"
             tasks = self._service_tasks(spec, profile)
-            update = attrs.get("UpdateStatus") or {}
-            if update.get("State") in ROLLED_BACK and _image(attrs) != expected:
-                return _rolled_back(tasks, expected, _image(attrs), update)
+            if record.update_state in ROLLED_BACK and record.image != expected:
+                return _rolled_back(tasks, expected, record)
             current = current_tasks(tasks).get(service)
             ready = (
-                update.get("State") in UPDATE_DONE
+                record.update_state in UPDATE_DONE
                 and current is not None
                 and current.state == "running"
                 and current.image == expected
@@ -390,22 +389,17 @@ class SwarmRuntime:
         return self._url(node, self._engine.swarm.state(), plan, profile)
 
 
-def _image(service: Mapping[str, Any]) -> str:
-    image: str = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
-    return image
-
-
-def _rolled_back(
-    tasks: Sequence[TaskState], expected: str, now: str, update: Mapping[str, Any]
-) -> str:
+def _rolled_back(tasks: Sequence[TaskState], expected: str, service: ServiceState) -> str:
     """What swarm's roll back says: why the new task failed (its exit code, its error)."""
     failed = [t for t in tasks if t.image == expected and t.state in FAILED]
     last = failed[-1] if failed else None
     why = ""
     if last is not None:
         why = exit_reason(last.exit_code) if last.exit_code else last.error or ""
-    message = update.get("Message") or update.get("State")
-    return f"swarm rolled the service back to {now} ({message})" + (f": {why}" if why else "")
+    message = service.update_message or service.update_state
+    return f"swarm rolled the service back to {service.image} ({message})" + (
+        f": {why}" if why else ""
+    )
 
 
 def current_tasks(tasks: Sequence[TaskState]) -> dict[str, TaskState]:
@@ -427,7 +421,7 @@ def _volumes_elsewhere(
         if node.id != here and profile in spec.profiles:
             paths = spec.profiles[profile].host_paths()
             kept.setdefault(f"{node.hostname} ({node.address})", []).extend(
-                f"{spec.project}_{profile}-{role}" for role in MOUNTS if role not in paths
+                spec.volume(profile, role) for role in MOUNTS if role not in paths
             )
     return kept
 

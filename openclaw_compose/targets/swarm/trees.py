@@ -30,9 +30,9 @@ from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL
-from openclaw_compose.engine.swarm import Job, JobMount, JobResult, SwarmNode
+from openclaw_compose.engine.records import Job, JobMount, JobResult, SwarmNode
 from openclaw_compose.errors import ArchiveError, DockerError, NotFound
-from openclaw_compose.runtime.volumes import (
+from openclaw_compose.host.volumes import (
     EMPTY_SCRIPT,
     ROLES,
     USER,
@@ -66,7 +66,7 @@ class NodeTrees:
         swarm = self._engine.swarm
         nodes = swarm.nodes()
         by_id = {node.id: node for node in nodes}
-        service = f"{spec.project}_{profile}"
+        service = spec.scoped(profile)
         for task in reversed(swarm.stack_tasks(spec.project)):
             if task.service == service and task.node_id in by_id:  # a new task has no node yet
                 return by_id[task.node_id]
@@ -171,6 +171,6 @@ class NodeTrees:
         the job) as it is created, so that the caller removes all it got."""
         stamp = os.urandom(4).hex()
         for i, chunk in enumerate(chunks):
-            name = f"{spec.project}_{profile}-restore-{stamp}-{i:04d}"
+            name = spec.scoped(f"{profile}-restore-{stamp}-{i:04d}")
             self._engine.swarm.create_secret(name, chunk, {JOB_LABEL: spec.project})
             names[name] = f"{_SECRET_PREFIX}{i:04d}"

@@ -61,8 +61,7 @@ def profile_trees(spec: Spec, profile: str, image: str | None = None) -> Profile
     settings = spec.profiles[profile]
     paths = settings.host_paths()
     sources = {
-        role: str(paths[role]) if role in paths else f"{spec.project}_{profile}-{role}"
-        for role in ROLES
+        role: str(paths[role]) if role in paths else spec.volume(profile, role) for role in ROLES
     }
     return ProfileTrees(spec.project, profile, image or settings.image_ref(spec), sources)
 

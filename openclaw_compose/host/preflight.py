@@ -23,11 +23,11 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from openclaw_compose.core.checks import CheckCode, Problem
-from openclaw_compose.core.native import listening_sockets, time_wait_ports
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.containers import PublishedPort
+from openclaw_compose.engine.records import PublishedPort
+from openclaw_compose.host.system import listening_sockets, time_wait_ports
 
 WILDCARDS = {"0.0.0.0", "::"}
 SWARM_ADDRESS = "0.0.0.0"
@@ -172,7 +172,8 @@ def port_problem(
         CheckCode.PORT_IN_USE,
         "error",
         (profile,),
-        f"profile {profile!r}: {address} port(s) {shown} already taken by {holder}; stop it, "
+        f"profile {profile!r}: {address} {'port' if len(ports) == 1 else 'ports'} {shown} "
+        f"already taken by {holder}; stop it, "
         f"or move {profile!r} to a free base port",
         ports=tuple(ports),
         nodes=(node,),

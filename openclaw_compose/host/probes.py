@@ -1,7 +1,8 @@
 """The gateway's own HTTP probes, unauthenticated, on its base port.
 
 ``/healthz`` answers once the process is alive, ``/startupz`` once startup is done (upstream's
-readiness signal), ``/readyz`` once channels are healthy too (see openclaw-facts.md).
+readiness signal), ``/readyz`` once channels are healthy too (upstream's
+``docs/gateway/health.md``).
 """
 
 from __future__ import annotations
@@ -35,20 +36,27 @@ def wait_started(
     urls: Mapping[str, str],
     timeout: float,
     on_ready: Callable[[str, float], None],
+    *,
     interval: float = 1.0,
     since: float | None = None,
+    on_poll: Callable[[Mapping[str, int | None]], None] | None = None,
 ) -> list[str]:
     """Poll ``/startupz`` of every profile until all answer 200; the ones that never did.
 
-    Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now)."""
+    Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now);
+    ``on_poll`` gets every profile's last answer (None: nothing answered) after each round."""
     start = time.monotonic() if since is None else since
     deadline = time.monotonic() + timeout
     pending = dict(urls)
+    answers: dict[str, int | None] = dict.fromkeys(urls)
     while pending:
         for profile, url in list(pending.items()):
-            if probe(url, "startupz") == 200:
+            answers[profile] = probe(url, "startupz")
+            if answers[profile] == 200:
                 on_ready(profile, time.monotonic() - start)
                 del pending[profile]
+        if on_poll is not None:
+            on_poll(answers)
         if not pending or time.monotonic() > deadline:
             break
         time.sleep(interval)

