@@ -7,12 +7,14 @@ time of ``down``. The floor is the same gateways started natively on the host (t
 openclaw of the tested version that ``images/build.sh`` installed, same ports, no container).
 A native gateway that exits while starting ends the run at once, with its output.
 
-Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``: Docker
-publishes base, base+2 and the CDP range, the image's relay carries them to loopback). The
-daemon's userland-proxy setting decides what ``bridge`` costs: it is printed with the results.
+Designs: ``native``; ``host`` (``network: host``); ``bridge`` (``network: bridge``, the default:
+a network per profile, Docker publishes base, base+2 and the CDP range, the image's relay
+carries them to loopback); ``bridge-none`` (the same with ``egress: none``: a port carrier per
+gateway publishes them). The daemon's userland-proxy setting decides what the bridge designs
+cost: it is printed with the results.
 
-    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge] [--repeat 3]
-                                     [--first-base 10000]
+    python -m benchmarks.bench_ports [--sizes 1 2 4] [--designs native host bridge bridge-none]
+                                     [--repeat 3] [--first-base 10000]
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from openclaw_compose.host.images import native_openclaw
 from openclaw_compose.host.probes import probe
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.doctor import userland_proxy
+from openclaw_compose.targets.compose.network import CARRIER_SUFFIX
 
 CARRIERS = {"docker-proxy", "haproxy"}
 FIRST_BASE = 10000
@@ -201,8 +204,11 @@ def measure_compose(design: str, count: int, engine: Engine, first: int) -> Resu
     project = f"bench-{design}-{secrets.token_hex(3)}"
     data = {
         "project": project,
-        "network": design,
-        "profiles": {f"g{i}": {"port": base} for i, base in enumerate(_bases(count, first))},
+        "network": design.removesuffix("-none"),
+        "profiles": {
+            f"g{i}": {"port": base, "egress": "none" if design.endswith("-none") else "all"}
+            for i, base in enumerate(_bases(count, first))
+        },
     }
     loaded = LoadedSpec(validate(data, source="<bench>"), "<bench>", Path())
     checked = check_loaded(loaded, HostFacts())
@@ -217,7 +223,8 @@ def measure_compose(design: str, count: int, engine: Engine, first: int) -> Resu
             up = time.monotonic() - start
             time.sleep(3)
             table = _processes()
-            pids = [c.pid for c in engine.containers.project_containers(project).values()]
+            containers = engine.containers.project_containers(project)
+            pids = [c.pid for name, c in containers.items() if not name.endswith(CARRIER_SUFFIX)]
             gateway_mib = _tree_mib(pids, table)
             carriers, carrier_mib = _carriers(table)
         finally:

@@ -11,6 +11,7 @@
 #   COMPOSE_SUITE         Debian suite to take Compose v2 from (default: trixie)
 #   DOCKERD_LOG           dockerd log file (default: /var/log/dockerd.log)
 #   DOCKERD_WAIT_SECONDS  how long to wait for the daemon (default: 60)
+#   DAEMON_CONFIG         dockerd's config file (default: /etc/docker/daemon.json)
 set -euo pipefail
 
 COMPOSE_SUITE="${COMPOSE_SUITE:-trixie}"
@@ -18,6 +19,8 @@ DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 DOCKERD_WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
 COMPOSE_PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+DAEMON_CONFIG="${DAEMON_CONFIG:-/etc/docker/daemon.json}"
+ENGINE_INSTALLED=""
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -67,6 +70,33 @@ install_engine() {
     apt-get install -y -q --no-install-recommends docker.io
     command -v dockerd >/dev/null 2>&1 || die "docker.io installed but dockerd not found"
     say "engine: installed ($(dockerd --version))"
+    ENGINE_INSTALLED=1
+}
+
+# --- 1b. daemon config ------------------------------------------------------
+# Published ports with Docker's userland proxy cost one docker-proxy process
+# per port (103 per gateway); with "userland-proxy": false iptables forwards
+# them (127.0.0.1 included, through route_localnet). An engine we install
+# gets that setting; a daemon.json someone else wrote is never changed.
+configure_daemon() {
+    if [ -e "$DAEMON_CONFIG" ]; then
+        if grep -Eq '"userland-proxy"[[:space:]]*:[[:space:]]*false' "$DAEMON_CONFIG"; then
+            say "daemon config: $DAEMON_CONFIG has \"userland-proxy\": false"
+        else
+            say "daemon config: NOTE: $DAEMON_CONFIG is yours and left as it is; without" \
+                "\"userland-proxy\": false every published port costs a docker-proxy process" \
+                "(103 per gateway): add it and restart dockerd"
+        fi
+        return
+    fi
+    if [ -z "$ENGINE_INSTALLED" ]; then
+        say "daemon config: no $DAEMON_CONFIG, and the engine is not ours to configure; NOTE:" \
+            "\"userland-proxy\": false there saves a docker-proxy process per published port"
+        return
+    fi
+    mkdir -p "$(dirname "$DAEMON_CONFIG")"
+    printf '{"userland-proxy": false}\n' >"$DAEMON_CONFIG"
+    say "daemon config: wrote $DAEMON_CONFIG with \"userland-proxy\": false"
 }
 
 # --- 2. Compose v2 ----------------------------------------------------------
@@ -145,6 +175,7 @@ start_daemon() {
 }
 
 install_engine
+configure_daemon
 install_compose
 start_daemon
 say "done: $(docker version --format 'client {{.Client.Version}} / server {{.Server.Version}} (API {{.Server.APIVersion}})'), compose $(docker compose version --short)"

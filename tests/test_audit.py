@@ -27,6 +27,8 @@ def _expected(attrs: dict[str, Any], target: str = "compose", **spec: Any) -> Ex
     labels = attrs["Config"]["Labels"]
     profile = labels["io.openclaw-compose.profile"]
     port = int(labels.get("io.openclaw-compose.base-port", 18789))
+    if attrs["HostConfig"].get("NetworkMode") == "host":  # rendered before bridge was the default
+        spec.setdefault("network", "host")
     data = {"profiles": {profile: {"port": port}}, **spec}
     loaded = validate(data, source="spec")
     return expected(loaded, plan_ports(loaded).footprints[0], target)

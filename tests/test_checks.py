@@ -362,3 +362,24 @@ def test_any_overlap_fails_the_check(bases: list[int]) -> None:
     report = check(spec_of({f"p{i}": {"port": base} for i, base in enumerate(bases)}))
     overlapping = any(abs(a - b) <= 110 for a, b in combinations(bases, 2))
     assert report.ok is not overlapping
+
+
+def test_host_network_warns_that_profiles_share_it() -> None:
+    profiles = {"main": {"port": 18789}, "rescue": {"port": 19789}}
+    assert check(spec_of(profiles)).problems == ()
+    report = check(spec_of(profiles, network="host"))
+    assert report.ok
+    (problem,) = report.problems
+    assert (problem.code, problem.severity) == ("network-host-shared", "warning")
+    assert problem.profiles == ("main", "rescue")
+    assert "CDP, no authentication" in problem.message
+    assert "loopback" in problem.message
+    assert "network-host-shared" not in codes(swarm_check(spec_of(profiles, network="host")))
+
+
+def test_swarm_refuses_egress_none() -> None:
+    spec = spec_of({"a": {"port": 18789, "egress": "none"}, "b": {"port": 19789}})
+    assert check(spec).ok
+    report = swarm_check(spec)
+    (problem,) = [p for p in report.problems if p.code == "swarm-egress"]
+    assert (problem.severity, problem.profiles) == ("error", ("a",))

@@ -142,6 +142,8 @@ def test_config_fills_in_defaults(workdir: Path) -> None:
         "openclaw": {},
         "browser": False,
         "role": "gateway",
+        "egress": "all",
+        "resources": {"memory": "2g", "cpus": 2.0, "pids": 512},
         "env": {},
         "secrets": [],
     }

@@ -24,6 +24,15 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 CASES = {
     "default": None,
+    "host": """
+        network: host
+        profiles:
+          main:
+            port: 18789
+          rescue:
+            port: 19789
+            role: rescue
+        """,
     "full": """
         project: team
         network: bridge
@@ -31,6 +40,7 @@ CASES = {
         profiles:
           main:
             port: 18789
+            egress: none
           rescue:
             port: 19789
             openclaw:
@@ -121,7 +131,8 @@ def test_golden(tmp_path: Path, case: str) -> None:
 def test_rendered_files_parse(tmp_path: Path, case: str) -> None:
     files = _generated(tmp_path, case)
     compose = YAML(typ="safe").load(files["compose.yaml"])
-    assert set(compose["services"]) - {"front", "quiet"} == {"main", "rescue"}
+    gateways = {name for name, service in compose["services"].items() if "labels" in service}
+    assert gateways - {"front", "quiet"} == {"main", "rescue"}
     for name, data in files.items():
         if name.startswith("seeds/"):
             assert json.loads(data)["gateway"]["mode"] == "local"
@@ -193,12 +204,55 @@ def test_output_is_the_same_in_two_processes(tmp_path: Path, target: str, case: 
 
 
 def test_host_network_binds_loopback_without_publishing(tmp_path: Path) -> None:
-    compose = YAML(typ="safe").load(_generated(tmp_path, "default")["compose.yaml"])
+    compose = YAML(typ="safe").load(_generated(tmp_path, "host")["compose.yaml"])
     main = compose["services"]["main"]
     assert main["network_mode"] == "host"
     assert main["command"] == ["gateway", "--bind", "loopback"]
     assert "ports" not in main
+    assert "networks" not in main
+    assert "networks" not in compose
     assert "OPENCLAW_COMPOSE_RELAY_PORTS" not in main["environment"]
+
+
+def test_default_gives_every_profile_a_network_of_its_own(tmp_path: Path) -> None:
+    compose = YAML(typ="safe").load(_generated(tmp_path, "default")["compose.yaml"])
+    assert compose["networks"] == {"main-net": {}, "rescue-net": {}}
+    services = compose["services"]
+    assert set(services) == {"main", "rescue"}
+    assert services["main"]["networks"] == ["main-net"]
+    assert services["rescue"]["networks"] == ["rescue-net"]
+    assert services["main"]["ports"] == [
+        "127.0.0.1:18789:18789",
+        "127.0.0.1:18791:18791",
+        "127.0.0.1:18800-18899:18800-18899",
+    ]
+    assert "network_mode" not in services["main"]
+
+
+def test_egress_none_puts_the_gateway_behind_a_port_carrier(tmp_path: Path) -> None:
+    compose = YAML(typ="safe").load(_generated(tmp_path, "full")["compose.yaml"])
+    internal = compose["networks"]["main-internal"]
+    assert internal == {
+        "internal": True,
+        "driver_opts": {"com.docker.network.bridge.inhibit_ipv4": "true"},
+    }
+    assert compose["networks"]["main-net"] == {} == compose["networks"]["rescue-net"]
+    main, carrier = compose["services"]["main"], compose["services"]["main.ports"]
+    assert main["networks"] == ["main-internal"]
+    assert "ports" not in main
+    assert carrier["networks"] == ["main-net", "main-internal"]
+    assert carrier["ports"] == [
+        "[::1]:18789:18789",
+        "[::1]:18791:18791",
+        "[::1]:18800-18899:18800-18899",
+    ]
+    config = carrier["entrypoint"][-1]
+    for bind in (":18789", ":18791", ":18800-18899"):
+        assert f"    bind {bind}\n" in config
+    assert "server gateway main resolvers docker" in config
+    assert carrier["user"] == "65534:65534"
+    assert carrier["cap_drop"] == ["ALL"]
+    assert "rescue.ports" not in compose["services"]
 
 
 def test_bridge_network_relays_loopback_ports(tmp_path: Path) -> None:

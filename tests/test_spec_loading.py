@@ -140,13 +140,24 @@ def test_unreadable_files_are_usage_errors(tmp_path: Path) -> None:
 
 
 def test_host_network_binds_loopback_or_everything(tmp_path: Path) -> None:
-    error = _load_error(tmp_path, "publish_address: 10.1.2.3\nprofiles:\n  a:\n    port: 20000\n")
+    error = _load_error(
+        tmp_path, "network: host\npublish_address: 10.1.2.3\nprofiles:\n  a:\n    port: 20000\n"
+    )
     assert "publish_address 10.1.2.3 needs 'network: bridge'" in error.message
     write_tree(
         tmp_path,
         {"ok.yaml": "network: bridge\npublish_address: 10.1.2.3\nprofiles:\n  a: {port: 20000}\n"},
     )
     assert load_spec(tmp_path / "ok.yaml").spec.network == "bridge"
+
+
+def test_bridge_is_the_default_and_egress_none_needs_it(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"d.yaml": "profiles:\n  a: {port: 20000, egress: none}\n"})
+    spec = load_spec(tmp_path / "d.yaml").spec
+    assert (spec.network, spec.profiles["a"].egress) == ("bridge", "none")
+    assert spec.to_document()["profiles"]["a"]["egress"] == "none"
+    error = _load_error(tmp_path, "network: host\nprofiles:\n  a: {port: 20000, egress: none}\n")
+    assert "egress: none (profiles a) needs 'network: bridge'" in error.message
 
 
 def test_node_is_a_hostname_or_a_label(tmp_path: Path) -> None:

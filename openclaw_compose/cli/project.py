@@ -196,12 +196,20 @@ def config(file: SpecFile = None, as_json: JsonFlag = False) -> None:
     """Print the profiles file as it is read: validated, every default filled in (as docker
     compose config does); YAML, or JSON with --json."""
     from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.core.resources import limits
     from openclaw_compose.core.yamlout import emit
 
     spec = load_spec(file).spec
     document = spec.model_dump(mode="json", exclude_none=True)
     for name, profile in spec.profiles.items():
-        document["profiles"][name]["openclaw"] = profile.openclaw.as_config()
+        entry = document["profiles"][name]
+        entry["openclaw"] = profile.openclaw.as_config()
+        effective = limits(profile.resources, browser=profile.browser)
+        entry["resources"] = {
+            "memory": effective.memory_text(),
+            "cpus": effective.cpus,
+            "pids": effective.pids,
+        }
     if as_json:
         print_json(document)
     else:

@@ -161,6 +161,7 @@ Role = Literal["gateway", "rescue"]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
+Egress = Literal["all", "none"]
 ProjectName = Annotated[str, AfterValidator(_project_name)]
 
 
@@ -326,6 +327,12 @@ class ProfileSpec(_Strict):
         description="The name the HTTPS front serves this gateway under (needs 'front:'); the "
         "gateway's Control UI then allows the origin https://HOSTNAME[:front port].",
     )
+    egress: Egress = Field(
+        default="all",
+        description="'all': the gateway may open connections anywhere but to the other "
+        "profiles and the host's loopback. 'none' (compose target, network: bridge): no route "
+        "out of its own network; its ports are carried to the host by a relay container.",
+    )
 
     @model_validator(mode="after")
     def _one_port(self) -> Self:
@@ -440,10 +447,11 @@ class Spec(_Strict):
         f"{IMAGE_REPOSITORY}:<openclaw_version>-browser].",
     )
     network: Network = Field(
-        default="host",
-        description="'host': gateways share the host's network and bind its loopback directly "
-        "(no port-carrying processes; the port plan keeps them apart). 'bridge': one network "
-        "namespace per gateway, ports published by Docker.",
+        default="bridge",
+        description="'bridge': one network of its own per gateway, ports published by Docker on "
+        "publish_address; no profile reaches another's ports or the host's loopback. 'host': "
+        "gateways share the host's network and bind its loopback directly: every profile "
+        "reaches every other's browser (CDP has no authentication) and the host's loopback.",
     )
     publish_address: IPvAnyAddress = Field(
         default=DEFAULT_PUBLISH_ADDRESS,
@@ -506,6 +514,8 @@ class Spec(_Strict):
                 entry["browser"] = True
             if profile.role != "gateway":
                 entry["role"] = profile.role
+            if profile.egress != "all":
+                entry["egress"] = profile.egress
             for key in ("openclaw_version", "image", "node", "hostname"):
                 if getattr(profile, key) is not None:
                     entry[key] = getattr(profile, key)
@@ -529,6 +539,16 @@ class Spec(_Strict):
             **({"front": self.front.model_dump(mode="json")} if self.front else {}),
             "profiles": profiles,
         }
+
+    @model_validator(mode="after")
+    def _egress_needs_bridge(self) -> Self:
+        closed = sorted(name for name, p in self.profiles.items() if p.egress == "none")
+        if self.network == "host" and closed:
+            raise ValueError(
+                f"egress: none (profiles {', '.join(closed)}) needs 'network: bridge': with "
+                "'network: host' a gateway uses the host's own network"
+            )
+        return self
 
     @model_validator(mode="after")
     def _host_network_binds(self) -> Self:

@@ -122,20 +122,20 @@ def native_summary(natives: tuple[NativeGateway, ...]) -> str:
 
 
 def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
-    """What carrying the spec's ports to the host will cost, from figures measured here."""
+    """What carrying the spec's ports to the host will cost, from figures measured here: per
+    gateway its relay, a port carrier with ``egress: none``, and (userland proxy on) one
+    ``docker-proxy`` per published port."""
     spec, footprints = checked.loaded.spec, checked.plan.footprints
     if spec.network == "host":
         return "none: with 'network: host' every gateway binds its own ports on the host"
     ports = sum(high - low + 1 for fp in footprints for low, high in fp.published())
     proxies = ports if proxy.enabled else 0
-    processes = proxies + len(footprints)
-    mib = proxies * DOCKER_PROXY_MIB + len(footprints) * RELAY_MIB
-    advice = (
-        "; 'network: host' or the daemon's userland-proxy false would avoid the proxies"
-        if proxy.enabled
-        else ""
-    )
+    relays = len(footprints) + sum(p.egress == "none" for p in spec.profiles.values())
+    processes = proxies + relays
+    mib = proxies * DOCKER_PROXY_MIB + relays * RELAY_MIB
+    advice = "; the daemon's userland-proxy false would avoid the proxies" if proxy.enabled else ""
     return (
-        f"{processes} processes, about {mib:.0f} MiB for {plural(len(footprints), 'gateway')}: "
-        f"{proxies} docker-proxy, {len(footprints)} relay{advice}"
+        f"{processes} processes, about {mib:.0f} MiB for {plural(len(footprints), 'gateway')} "
+        f"({processes / len(footprints):.0f} processes, {mib / len(footprints):.1f} MiB per "
+        f"gateway): {proxies} docker-proxy, {relays} relay(s) and port carrier(s){advice}"
     )

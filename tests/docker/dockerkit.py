@@ -3,6 +3,8 @@ kept out of the package, on the SDK directly."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from openclaw_compose.engine import Engine
 from openclaw_compose.engine.client import run_docker
 
 
@@ -111,3 +114,49 @@ def gwbridge_address() -> str:
         network = client.networks.create(GWBRIDGE, driver="bridge", options=_GWBRIDGE_OPTIONS)
         network.reload()
     return str(network.attrs["IPAM"]["Config"][0]["Gateway"])
+
+
+_GET = """
+const http = require('http');
+Promise.all(process.argv.slice(1).map(t => new Promise(done => {
+  const [host, port, path] = t.split(' ');
+  const req = http.get({host, port: +port, path, timeout: 3000}, res => {
+    let body = '';
+    const end = () => done([t, `reply ${res.statusCode}\\n${body.split(host).join('HOST')}`]);
+    res.on('data', d => { body += d; });
+    res.on('end', end);
+    res.on('error', end);
+  });
+  req.on('timeout', () => { req.destroy(); done([t, 'timeout']); });
+  req.on('error', e => done([t, e.code || 'error']));
+}))).then(r => console.log(JSON.stringify(Object.fromEntries(r))));
+"""
+
+
+def http_replies(engine: Engine, container: str, targets: list[str]) -> dict[str, str]:
+    """From inside ``container`` (with node: the gateway images have no curl), ``GET PATH``
+    to each ``"HOST PORT PATH"``: ``timeout``, a connect error code, or ``reply CODE`` and the
+    body on the next line, with HOST in it written ``HOST`` (CDP names the address it was
+    asked on), so that the same service gives the same reply at every address."""
+    code, output = engine.containers.exec(container, ["node", "-e", _GET, *targets])
+    assert code == 0, output
+    result: dict[str, str] = json.loads(output.strip().splitlines()[-1])
+    assert len(result) == len(set(targets))
+    return result
+
+
+def status(reply: str) -> str:
+    """The first line of what :func:`http_replies` says: ``reply CODE``, or why none came."""
+    return reply.split("\n", maxsplit=1)[0]
+
+
+def addresses(container: str) -> set[str]:
+    """The container's address on each of its networks."""
+    networks = inspect_container(container)["NetworkSettings"]["Networks"]
+    return {net["IPAddress"] for net in networks.values() if net["IPAddress"]}
+
+
+def host_addresses() -> set[str]:
+    """Every IPv4 address of this host but loopback: its own, and each bridge's gateway."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout
+    return {address for address in out.split() if "." in address}

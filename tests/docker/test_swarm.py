@@ -159,6 +159,29 @@ def test_tasks_run_hardened_on_a_read_only_root_and_doctor_audits_them(
         assert f"ok    {profile} limits: memory 2g, cpus 2, pids 512" in result.output
 
 
+def test_no_gateway_reaches_the_others_container_or_the_hosts_loopback(
+    engine: Engine, stack: Deployed
+) -> None:
+    """One overlay network per profile: from main's task, rescue's base and browser control
+    ports at rescue's addresses, at 127.0.0.1 and at every address of the host give none of
+    the replies rescue gives on its own loopback. (Swarm publishes rescue's base port on every
+    address of the node, but tasks reach the host through ``docker_gwbridge``, where Docker
+    drops traffic between containers: measured, those connections time out.)"""
+    containers = engine.containers.stack_containers(stack.project)
+    main, rescue = containers["main"].name, containers["rescue"].name
+    base = stack.bases["rescue"]
+    paths = ((base, "/healthz"), (base + 2, "/"))
+
+    def targets(addresses: set[str]) -> list[str]:
+        return [f"{a} {port} {path}" for a in sorted(addresses) for port, path in paths]
+
+    genuine = dockerkit.http_replies(engine, rescue, targets({"127.0.0.1"}))
+    assert {dockerkit.status(r) for r in genuine.values()} <= {"reply 200", "reply 401"}, genuine
+    everywhere = dockerkit.addresses(rescue) | dockerkit.host_addresses() | {"127.0.0.1"}
+    replies = dockerkit.http_replies(engine, main, targets(everywhere))
+    assert {t: r for t, r in replies.items() if r in set(genuine.values())} == {}
+
+
 def test_a_killed_gateway_comes_back_without_the_lease_wait_with_its_state(
     engine: Engine, stack: Deployed
 ) -> None:

@@ -16,6 +16,7 @@ def compose_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     yield from _on_one_host(plan)
     yield from _directories(spec)
     yield from _exposure(spec)
+    yield from _shared_network(spec)
 
 
 def _directories(spec: Spec) -> Iterator[Problem]:
@@ -45,6 +46,22 @@ def _exposure(spec: Spec) -> Iterator[Problem]:
                 ports=(profile.port,),
                 nodes=(profile.node,),
             )
+
+
+def _shared_network(spec: Spec) -> Iterator[Problem]:
+    """``network: host`` gives up isolation between the profiles' networks: say what."""
+    if spec.network != "host":
+        return
+    yield Problem(
+        CheckCode.NETWORK_HOST_SHARED,
+        "warning",
+        tuple(spec.profiles),
+        "network: host: every profile's container shares the host's network, so it reaches "
+        "every other profile's browser (CDP, no authentication: whoever reaches it drives that "
+        "browser with its cookies and sessions) and browser control, and every service on the "
+        "host's loopback; use 'network: bridge' (the default) unless one person runs them all",
+        nodes=tuple(dict.fromkeys(profile.node for profile in spec.profiles.values())),
+    )
 
 
 def _node_text(node: str | None) -> str:

@@ -1,9 +1,9 @@
 """Rendering a checked spec into a Compose project (pure: no I/O): ``compose.yaml`` + seeds.
 
 One service per profile, built from the target-neutral gateway contract
-(:mod:`openclaw_compose.core.contract`): ``network_mode: host`` with ``--bind loopback`` (the
-default), or, with ``network: bridge``, B, B+2 and the CDP ports published on
-``publish_address`` and carried to loopback by the image's relay.
+(:mod:`openclaw_compose.core.contract`): with ``network: bridge`` (the default) on a network of
+its own, B, B+2 and the CDP ports published on ``publish_address`` and carried to loopback by
+the image's relay (:mod:`.network`); or ``network_mode: host`` with ``--bind loopback``.
 """
 
 from __future__ import annotations
@@ -56,9 +56,10 @@ from openclaw_compose.core.frontcerts import (
     local_material,
 )
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import Footprint, PortPlan, format_range
+from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import FrontCertificate, FrontSpec, Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
+from openclaw_compose.targets.compose.network import carriers, gateway_attachment, project_networks
 
 COMPOSE_FILE = "compose.yaml"
 DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
@@ -100,6 +101,9 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
     if spec.front is not None:
         services[FRONT_SERVICE] = _front_service(spec.front)
     document: dict[str, Any] = {"name": spec.project, "services": services}
+    if spec.network == "bridge":
+        services |= carriers(spec, plan.footprints)
+        document["networks"] = project_networks(spec)
     if volumes:
         document["volumes"] = volumes
     document["configs"] = configs
@@ -118,7 +122,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
     else:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
-        service |= {"command": ["gateway"], "ports": published_ports(spec, fp)}
+        service |= {"command": ["gateway"]} | gateway_attachment(spec, fp)
     return service | {
         "environment": environment,
         "volumes": mounts,
@@ -142,13 +146,6 @@ def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:
         "cpus": limits.cpus_text(),
         "pids_limit": limits.pids,
     }
-
-
-def published_ports(spec: Spec, fp: Footprint) -> list[str]:
-    """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
-    address = spec.publish_address
-    host = f"[{address}]" if address.version == 6 else str(address)
-    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
 
 
 def _front_service(front: FrontSpec) -> dict[str, Any]:

@@ -57,6 +57,16 @@ def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
                 nodes=(fp.node,),
             )
         yield from _browser_exposure(spec, fp)
+        if profile.egress == "none":
+            yield Problem(
+                CheckCode.SWARM_EGRESS,
+                "error",
+                (fp.profile,),
+                f"profiles.{fp.profile}.egress is 'none', which the swarm target cannot do yet: "
+                "swarm publishes no port of a task on an internal network only; remove the "
+                "setting, or use the compose target",
+                nodes=(fp.node,),
+            )
 
 
 def _browser_exposure(spec: Spec, fp: Footprint) -> Iterator[Problem]:
