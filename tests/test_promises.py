@@ -76,7 +76,7 @@ def test_bom_in_env_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "empty", ["OPENCLAW_TOKEN_MAIN=", 'OPENCLAW_TOKEN_MAIN=""', "OPENCLAW_TOKEN_MAIN= # x"]
+    "empty", ["OPENCLAW_TOKEN_MAIN=", 'OPENCLAW_TOKEN_MAIN=""', "OPENCLAW_TOKEN_MAIN='' # x"]
 )
 def test_empty_token_is_refused(tmp_path: Path, empty: str) -> None:
     write_tree(tmp_path, {"out/.env": f"KEEP=1\n{empty}\n"})
