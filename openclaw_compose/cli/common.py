@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from openclaw_compose.errors import ExitCode, OpenclawComposeError
+from openclaw_compose.errors import ExitCode, OpenclawComposeError, shown
 from openclaw_compose.targets import target_names
 
 if TYPE_CHECKING:
@@ -31,11 +33,27 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+def regular_file(value: Path | None) -> Path | None:
+    """A file option checked when the command line is parsed, without opening it (a FIFO
+    would block): when it exists, a regular file (a FIFO, a device or a directory is refused)."""
+    if value is None:
+        return None
+    try:
+        mode = value.stat().st_mode
+    except OSError:
+        return value
+    if not stat.S_ISREG(mode):
+        raise typer.BadParameter(f"{shown(value)} is not a regular file")
+    return value
+
+
 SpecFile = Annotated[
     Path | None,
     typer.Option(
         "--file",
         "-f",
+        callback=regular_file,
         help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + rescue].",
         show_default=False,
     ),
@@ -59,8 +77,19 @@ ForceFlag = Annotated[
     bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
 ]
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
+MAX_SECONDS = 86_400.0
+
+
+def seconds(value: float) -> float:
+    """A timeout checked when the command line is parsed: a finite 1 s to 24 h."""
+    if not math.isfinite(value) or not 1 <= value <= MAX_SECONDS:
+        raise typer.BadParameter(f"give seconds from 1 to {MAX_SECONDS:.0f} (got {value})")
+    return value
+
+
 ReadyTimeout = Annotated[
-    float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
+    float,
+    typer.Option(help="Seconds to wait for every /startupz to answer 200.", callback=seconds),
 ]
 
 HomeOption = Annotated[

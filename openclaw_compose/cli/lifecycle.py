@@ -212,7 +212,7 @@ def logs(
     file: SpecFile = None,
     output: ProjectDir = Path(),
     follow: Annotated[bool, typer.Option("--follow", "-F", help="Keep following.")] = False,
-    tail: Annotated[int, typer.Option(help="Lines from the end.")] = 200,
+    tail: Annotated[int, typer.Option(help="Lines from the end.", min=0)] = 200,
 ) -> None:
     """Show a gateway's logs."""
 

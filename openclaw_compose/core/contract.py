@@ -13,8 +13,10 @@ healthcheck, labels, seeds, the header of generated files) are here; each target
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +57,19 @@ SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 """The names the image's entrypoint exports from ``/run/secrets/<NAME>`` (comma-separated)."""
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
-BACKUP_FILE = "/tmp/openclaw-backup.tar.gz"
-"""Where ``openclaw backup create`` writes in a container (then copied out, removed)."""
+BACKUP_PREFIX = "/tmp/openclaw-compose-backup-"
+"""Where ``openclaw backup create`` writes in a container (then copied out, removed): this
+prefix, a random part, ``.tar.gz``; a run removes the leftovers of a killed one first."""
+
+
+def backup_file() -> str:
+    """A fresh name for one backup's archive in a container."""
+    return f"{BACKUP_PREFIX}{secrets.token_hex(8)}.tar.gz"
+
+
+def clean_then(command: list[str]) -> list[str]:
+    """``command`` run after the leftovers of killed backups in the container are removed."""
+    return ["sh", "-c", f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"', "sh", *command]
 
 
 def backup_command(output: str) -> list[str]:
@@ -265,3 +278,17 @@ def relative(path: Path, out_dir: Path) -> str:
     if relative.startswith(".."):
         return str(path)
     return "./" + Path(relative).as_posix() if relative != "." else "."
+
+
+HOSTNAME_MAX = 63
+"""One DNS label: what a Linux hostname and every resolver accept."""
+
+
+def service_hostname(project: str, profile: str) -> str:
+    """The same for every task of a profile's service (the owner lease needs that), distinct
+    between profiles and stacks; ``_`` is not valid in a hostname, and a name longer than one
+    DNS label is shortened with a digest of the whole."""
+    name = f"{project}-{profile}".replace("_", "-")
+    if len(name) <= HOSTNAME_MAX:
+        return name
+    return f"{name[: HOSTNAME_MAX - 13]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"

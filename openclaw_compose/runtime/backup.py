@@ -28,7 +28,7 @@ from pathlib import Path
 
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ArchiveError, shown
+from openclaw_compose.errors import ArchiveError, OutputError, shown
 from openclaw_compose.runtime.images import image_version
 from openclaw_compose.runtime.payload import Payload, inspect_payload
 from openclaw_compose.runtime.volumes import ROLES
@@ -64,6 +64,7 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
     """Back up one profile into ``out_dir``: consistent, verified, checksummed. A failed
     backup leaves nothing, not even the directory it made."""
     start = time.monotonic()
+    check_output_dir(out_dir)
     made_dir = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -85,12 +86,40 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
             _write_archive(staged, manifest, payload)
             path = out_dir / name
             os.replace(staged, path)
-    except BaseException:
+    except BaseException as exc:
         if made_dir:
             with suppress(OSError):
                 out_dir.rmdir()
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"{shown(out_dir)}: the archive cannot be written: {exc.strerror}"
+            ) from None
         raise
     return Backup(path, manifest, time.monotonic() - start, live)
+
+
+MIN_FREE = 16 << 20
+"""Free space below which ``-o`` is refused before anything runs (16 MiB)."""
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """:class:`OutputError` when archives cannot be written into ``out_dir``: not a directory,
+    not writable, a read-only file system, or (nearly) full."""
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputError(f"{shown(existing)}: is not a directory; give -o a directory")
+    try:
+        usage = os.statvfs(existing)
+    except OSError as exc:
+        raise OutputError(f"{shown(existing)}: cannot be used: {exc.strerror}") from None
+    if usage.f_flag & os.ST_RDONLY:
+        raise OutputError(f"{shown(existing)}: is on a read-only file system")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{shown(existing)}: permission denied; make it writable")
+    if usage.f_bavail * usage.f_frsize < MIN_FREE:
+        raise OutputError(f"{shown(existing)}: the file system is full")
 
 
 def _write_archive(path: Path, manifest: Manifest, payload: Path) -> None:
