@@ -191,6 +191,10 @@ def import_(
         progress=progress,
     )
     typer.echo(f"imported the {plan.native.describe()} into profile {profile!r}")
+    for line in plan.copied:
+        typer.echo(f"copied   {line}")
+    for line in plan.skipped:
+        typer.echo(f"skipped  {line}")
     for change in plan.changes:
         typer.echo(f"changed  {change}")
     for note in plan.notes:
