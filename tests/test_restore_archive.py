@@ -72,6 +72,16 @@ def payload(path: Path, manifest: Any = None, edit: Edit | None = None) -> Path:
     return path
 
 
+def test_a_real_openclaw_archive_passes() -> None:
+    """Written by ``openclaw backup create --verify`` (2026.9.6) over a state, a workspace file,
+    and no config file."""
+    real = Path(__file__).parent / "data" / "openclaw-2026.9.6-backup.tar.gz"
+    inner = inspect_payload(real, "real")
+    assert inner.runtime_version == "2026.9.6"
+    assert inner.members["config"] is None
+    assert str(inner.members["workspace"]).endswith("/payload/posix/home/node/workspace")
+
+
 def test_openclaws_archive_is_read_whole(tmp_path: Path) -> None:
     def link(tar: tarfile.TarFile) -> None:
         _add(tar, f"{WORKSPACE}/link", type=tarfile.SYMTYPE, linkname="-rf")
