@@ -179,7 +179,7 @@ def _load(spec: Path | Mapping[str, Any] | None) -> LoadedSpec:
 def gateway_endpoints(spec: Spec, directory: Path) -> dict[str, GatewayEndpoint]:
     """How a test reaches each gateway of ``spec``'s project written in ``directory`` (its
     token from the project's ``.env``), from this host."""
-    env = read_env((directory / ENV_FILE).read_text())
+    env = read_env((directory / ENV_FILE).read_bytes().decode())
     endpoints = {}
     for fp in plan_ports(spec).footprints:
         url = base_url(spec, fp)

@@ -48,6 +48,9 @@ class FakeContainers:
     def project_containers(self, project: str) -> dict[str, ContainerState]:
         return dict(self.containers.get(project, {}))
 
+    def remove_leftovers(self, project: str) -> list[str]:
+        return []
+
     def stack_containers(self, stack: str) -> dict[str, ContainerState]:
         return {}
 

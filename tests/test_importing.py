@@ -83,7 +83,7 @@ def test_archive_holds_state_config_workspace_without_regenerated_entries(
         native_at(home / ".openclaw", home, HostView()), "moved", ProfileSpec(port=30400)
     )
     archive = tmp_path / "import.tar"
-    notes = write_archive(plan, archive)
+    notes = write_archive(plan, archive, frozenset())
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
         config = json.loads(tar.extractfile("config/openclaw.json").read())  # type: ignore[union-attr]
@@ -130,3 +130,28 @@ def test_import_refuses_a_running_native_before_any_docker(tmp_path: Path) -> No
     before[home / ".openclaw/openclaw.json"] = b"{gateway: {port: 18789,}"
     del before[lock]
     assert {p: p.read_bytes() for p in home.rglob("*") if p.is_file()} == before
+
+
+def test_a_project_directory_inside_a_native_tree_is_left_out_and_said(tmp_path: Path) -> None:
+    home = native_home(tmp_path)
+    workspace = home / ".openclaw" / "workspace"
+    project = workspace / "deploy" / "fleet"
+    project.mkdir(parents=True)
+    (project / ".env").write_text("OPENCLAW_TOKEN_OTHER=other-profiles-token\n")
+    (project / ".openclaw-compose.sums").write_text("")
+    (workspace / "mine").mkdir()
+    (workspace / "mine" / ".env").write_text("NOT_A_PROJECT=1\n")
+    elsewhere = workspace / "cwd-project"
+    (elsewhere / "deep").mkdir(parents=True)
+    (elsewhere / "deep" / "x").write_text("x")
+    plan = plan_import(
+        native_at(home / ".openclaw", home, HostView()), "moved", ProfileSpec(port=30400)
+    )
+    archive = tmp_path / "import.tar"
+    skipped = write_archive(plan, archive, frozenset({elsewhere.resolve()}))
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert not any("deploy/fleet" in name or "cwd-project" in name for name in names)
+    assert "workspace/mine/.env" in names
+    assert {line.split(":")[0] for line in skipped} == {str(project), str(elsewhere)}
+    assert any(line.startswith("workspace: ") for line in plan.copied)

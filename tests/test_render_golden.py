@@ -14,8 +14,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from openclaw_compose.core.checks import HostFacts
+from openclaw_compose.core.contract import service_hostname
 from openclaw_compose.project import check_spec, generate
-from openclaw_compose.targets.swarm.render import service_hostname
 
 from .helpers import snapshot, write_tree
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from openclaw_compose.errors import ExitCode, OpenclawComposeError, plural
+from openclaw_compose.errors import ExitCode, OpenclawComposeError, plural, shown
 from openclaw_compose.targets import target_names
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ def _given_globally(ctx: typer.Context, param: typer.CallbackParam, value: Any, 
 
 
 def file_option(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Any:
-    return _given_globally(ctx, param, value, "file")
+    return _given_globally(ctx, param, regular_file(value), "file")
 
 
 def _directory_option(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Any:
@@ -100,6 +102,7 @@ def global_options(
         typer.Option(
             "--file",
             "-f",
+            callback=regular_file,
             help="Profiles file [default: ./openclaw-compose.yaml, else the embedded main + "
             "rescue].",
             show_default=False,
@@ -143,6 +146,20 @@ def global_options(
     del file, project_directory, version  # read by the commands' own options
     output.quiet = quiet
     output.color = not (no_color or os.environ.get("NO_COLOR"))
+
+
+def regular_file(value: Path | None) -> Path | None:
+    """A file option checked when the command line is parsed, without opening it (a FIFO
+    would block): when it exists, a regular file (a FIFO, a device or a directory is refused)."""
+    if value is None:
+        return None
+    try:
+        mode = value.stat().st_mode
+    except OSError:
+        return value
+    if not stat.S_ISREG(mode):
+        raise typer.BadParameter(f"{shown(value)} is not a regular file")
+    return value
 
 
 SpecFile = Annotated[
@@ -189,8 +206,19 @@ ForceFlag = Annotated[
     bool, typer.Option("--force", help="Overwrite generated files edited by hand.")
 ]
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting.")]
+MAX_SECONDS = 86_400.0
+
+
+def seconds(value: float) -> float:
+    """A timeout checked when the command line is parsed: a finite 1 s to 24 h."""
+    if not math.isfinite(value) or not 1 <= value <= MAX_SECONDS:
+        raise typer.BadParameter(f"give seconds from 1 to {MAX_SECONDS:.0f} (got {value})")
+    return value
+
+
 ReadyTimeout = Annotated[
-    float, typer.Option(help="Seconds to wait for every /startupz to answer 200.")
+    float,
+    typer.Option(help="Seconds to wait for every /startupz to answer 200.", callback=seconds),
 ]
 
 HomeOption = Annotated[

@@ -41,10 +41,11 @@ def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir
     from openclaw_compose.core.writing import update_env
 
     spec = load_spec(file).spec
+    raw: str | bytes
     if sys.stdin.isatty():
         raw = getpass.getpass(f"value of {name} for profile {profile!r} (not shown): ")
     else:
-        raw = sys.stdin.read()
+        raw = sys.stdin.buffer.read()
     value = clean_value(raw)
     update_env(output, lambda text: set_secret(spec, text, profile, name, value))
     typer.echo(f"stored {name} of profile {profile!r} in {output / ENV_FILE}")

@@ -20,6 +20,8 @@ from openclaw_compose.cli.common import (
     host_facts,
     known_profile,
     progress,
+    regular_file,
+    seconds,
 )
 from openclaw_compose.targets import DEFAULT_TARGET
 
@@ -41,7 +43,7 @@ def backup(
     --verify, while the gateway runs), with its OpenClaw version and a checksum."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
-    from openclaw_compose.runtime.backup import backup_profile
+    from openclaw_compose.runtime.backup import backup_profile, check_output_dir
     from openclaw_compose.targets import get_target
 
     runs_on = get_target(target)
@@ -51,6 +53,7 @@ def backup(
         raise UsageError("name the profiles to back up, or use --all (not both)")
     for name in names:
         known_profile(file, name)
+    check_output_dir(output)
     runtime = runs_on.runtime(common.connect())
     for name in names:
         made = backup_profile(spec, name, runtime, output)
@@ -65,7 +68,9 @@ def backup(
 @handled
 def restore(
     profile: Annotated[str, typer.Argument(help="Profile to restore into.")],
-    archive: Annotated[Path, typer.Argument(help="An archive written by 'backup'.")],
+    archive: Annotated[
+        Path, typer.Argument(help="An archive written by 'backup'.", callback=regular_file)
+    ],
     *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
@@ -106,7 +111,10 @@ def upgrade(
     file: SpecFile = None,
     output: ProjectDir = Path(),
     timeout: Annotated[
-        float, typer.Option(help="Seconds each profile may take to answer on the new version.")
+        float,
+        typer.Option(
+            help="Seconds each profile may take to answer on the new version.", callback=seconds
+        ),
     ] = 300,
     backups: Annotated[
         Path | None,
@@ -180,6 +188,10 @@ def import_(
         progress=progress,
     )
     typer.echo(f"imported the {plan.native.describe()} into profile {profile!r}")
+    for line in plan.copied:
+        typer.echo(f"copied   {line}")
+    for line in plan.skipped:
+        typer.echo(f"skipped  {line}")
     for change in plan.changes:
         typer.echo(f"changed  {change}")
     for note in plan.notes:

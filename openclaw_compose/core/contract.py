@@ -13,8 +13,10 @@ healthcheck, labels, seeds, the header of generated files) are here; each target
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +74,9 @@ SECRETS_VARIABLE = "OPENCLAW_COMPOSE_SECRETS"
 SECRETS_LABEL = "openclaw-compose.secrets"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`SECRETS_VARIABLE`."""
 TMP_DIR = "/tmp"
-BACKUP_FILE = f"{TMP_DIR}/openclaw-backup.tar.gz"
-"""Where ``openclaw backup create`` writes in a container (then copied out, removed): on the
+BACKUP_PREFIX = f"{TMP_DIR}/openclaw-compose-backup-"
+"""Where ``openclaw backup create`` writes in a container (then copied out, removed): this
+prefix, a random part, ``.tar.gz``; a run removes the leftovers of a killed one first. On the
 :data:`TMPFS` of ``/tmp``, in memory, never in the writable layer (OpenClaw refuses an output
 inside the trees it backs up, so no volume of the gateway's can hold it)."""
 TMPFS = {TMP_DIR: 512 << 20, f"{HOME}/.cache": 128 << 20}
@@ -93,6 +96,16 @@ CONTAINER_UID = 1000
 """The image's user: owns the state, config and workspace volumes."""
 LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
 """Docker's log of a gateway: at most three files of 10 MB (``docker logs`` reads them all)."""
+
+
+def backup_file() -> str:
+    """A fresh name for one backup's archive in a container."""
+    return f"{BACKUP_PREFIX}{secrets.token_hex(8)}.tar.gz"
+
+
+def clean_then(command: list[str]) -> list[str]:
+    """``command`` run after the leftovers of killed backups in the container are removed."""
+    return ["sh", "-c", f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"', "sh", *command]
 
 
 def backup_command(output: str) -> list[str]:
@@ -357,3 +370,17 @@ def relative(path: Path, out_dir: Path) -> str:
     if relative.startswith(".."):
         return str(path)
     return "./" + Path(relative).as_posix() if relative != "." else "."
+
+
+HOSTNAME_MAX = 63
+"""One DNS label: what a Linux hostname and every resolver accept."""
+
+
+def service_hostname(project: str, profile: str) -> str:
+    """The same for every task of a profile's service (the owner lease needs that), distinct
+    between profiles and stacks; ``_`` is not valid in a hostname, and a name longer than one
+    DNS label is shortened with a digest of the whole."""
+    name = f"{project}-{profile}".replace("_", "-")
+    if len(name) <= HOSTNAME_MAX:
+        return name
+    return f"{name[: HOSTNAME_MAX - 13]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"

@@ -7,9 +7,35 @@ A path that fails here would otherwise fail late: ``docker compose up`` refusing
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from openclaw_compose.errors import shown
+
+
+class NotReadable(OSError):
+    """A file that is not read: not a regular file, or over the bound (``strerror`` says)."""
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit``: opened without blocking (a
+    FIFO or a device would), checked with ``fstat`` before a byte is read. Raises
+    :class:`OSError` (``FileNotFoundError`` when missing, :class:`NotReadable` otherwise)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        mode = os.fstat(fd)
+        if not stat.S_ISREG(mode.st_mode):
+            raise NotReadable(0, "not a regular file (a FIFO, a device or a directory)")
+        if mode.st_size > limit:
+            raise NotReadable(0, f"over {limit >> 20 or 1} MiB, more than it can be")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise NotReadable(0, f"over {limit >> 20 or 1} MiB, more than it can be")
+    return data
 
 
 def unmountable(path: Path) -> str | None:

@@ -62,6 +62,10 @@ class ImportPlan:
     shares_ports: bool = False
     """The profile's ports meet the native gateway's: ``up`` needs ``--ignore-native`` while
     the native files stay."""
+    copied: list[str] = field(default_factory=list)
+    """What was copied, one line per tree."""
+    skipped: list[str] = field(default_factory=list)
+    """What was left out, one line each."""
 
 
 def plan_import(native: NativeGateway, profile: str, settings: ProfileSpec) -> ImportPlan:
@@ -148,9 +152,21 @@ def _unit_notes(native: NativeGateway) -> Iterator[str]:
         )
 
 
-def write_archive(plan: ImportPlan, archive: Path) -> list[str]:
+PROJECT_MARK = ".openclaw-compose.sums"
+"""A file every generated project directory holds (next to its ``.env``)."""
+
+
+def is_project_dir(path: Path, private: frozenset[Path]) -> bool:
+    """``path`` is an openclaw-compose project directory (its ``.env`` holds every profile's
+    token and keys): one of ``private``, or a directory holding a generated project's mark."""
+    return path.resolve() in private or (path / PROJECT_MARK).is_file()
+
+
+def write_archive(plan: ImportPlan, archive: Path, private: frozenset[Path]) -> list[str]:
     """The tar of the three trees, files owned by the container user; returns notes about what
-    was left out (sockets, absolute symbolic links that point outside the trees)."""
+    was left out (sockets, absolute symbolic links that point outside the trees, project
+    directories: ``private`` and any that holds :data:`PROJECT_MARK`), and fills
+    ``plan.copied``."""
     native = plan.native
     skipped: list[str] = []
     skip = {
@@ -170,28 +186,44 @@ def write_archive(plan: ImportPlan, archive: Path) -> list[str]:
         info.uname = info.gname = ""
         return info
 
+    def walked(source: Path) -> Iterator[Path]:
+        for path in _walk(source, skip):
+            if path.is_dir() and not path.is_symlink() and is_project_dir(path, private):
+                skip.add(path)
+                skipped.append(
+                    f"{path}: an openclaw-compose project directory (its .env holds other "
+                    "profiles' tokens and keys): left out"
+                )
+                continue
+            yield path
+
     with tarfile.open(archive, "w") as tar:
         for role, source in (("state", native.state_dir), ("workspace", native.workspace)):
             tar.addfile(_directory(MEMBERS[role]))
-            for path in _walk(source, skip) if source.is_dir() else ():
+            count = 0
+            for path in walked(source) if source.is_dir() else ():
                 arcname = f"{MEMBERS[role]}/{path.relative_to(source)}"
                 tar.add(path, arcname, recursive=False, filter=owned)
+                count += 1
+            plan.copied.append(f"{role}: {count} entries from {source}")
         tar.addfile(_directory(MEMBERS["config"]))
         data = (json.dumps(plan.config, indent=2) + "\n").encode()
         info = tarfile.TarInfo(f"{MEMBERS['config']}/{CONFIG_NAME}")
         info.size, info.mode, info.uid, info.gid = len(data), 0o600, CONTAINER_UID, CONTAINER_UID
         info.mtime = int(time.time())
         tar.addfile(info, io.BytesIO(data))
+    plan.copied.append(f"config: {native.config_path}, rewritten ({len(plan.changes)} changes)")
     return skipped
 
 
 def _walk(root: Path, skip: set[Path]) -> Iterator[Path]:
-    """Every entry below ``root`` except ``skip`` (and what is below them), parents first."""
+    """Every entry below ``root`` except ``skip`` (and what is below them), parents first; a
+    directory the consumer adds to ``skip`` when it is yielded is not entered."""
     for path in sorted(root.iterdir()):
         if path in skip:
             continue
         yield path
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir() and not path.is_symlink() and path not in skip:
             yield from _walk(path, skip)
 
 

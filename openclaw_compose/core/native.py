@@ -35,7 +35,9 @@ from typing import Any
 
 import json5
 
+from openclaw_compose.core.hostpaths import read_bounded
 from openclaw_compose.core.ports import Footprint
+from openclaw_compose.errors import shown
 
 DEFAULT_PORT = 18789
 DEV_PORT = 19001
@@ -47,6 +49,11 @@ LEGACY_STATE_DIR_NAME = ".clawdbot"
 UNIT_DIR = Path(".config/systemd/user")
 UNIT_GLOB = "openclaw-gateway*.service"
 STATE_LOCK = "gateway.state.lock"
+CONFIG_LIMIT = 64 << 20
+JSON5_LIMIT = 1 << 20
+"""Configs are read as JSON first (what OpenClaw writes; fast at any size), as JSON5 only
+when that fails, up to this size (the pure-Python JSON5 parser takes seconds per MiB)."""
+UNIT_LIMIT = 1 << 20
 PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.IGNORECASE)
 
 
@@ -215,7 +222,7 @@ def read_unit(path: Path) -> Unit:
     environment: dict[str, str] = {}
     port = None
     try:
-        text = path.read_text(errors="replace")
+        text = read_bounded(path, UNIT_LIMIT).decode(errors="replace")
     except OSError:
         return Unit(path, {}, None)
     for raw in text.replace("\\\n", " ").splitlines():
@@ -326,15 +333,20 @@ def read_config(path: Path) -> tuple[dict[str, Any], str | None]:
     """The config as data, or ``{}`` and why it cannot be read. A missing config is fine: the
     gateway then runs on its defaults."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, CONFIG_LIMIT).decode("utf-8")
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError) as exc:
-        return {}, f"{path}: cannot be read: {getattr(exc, 'strerror', None) or exc}"
+        return {}, f"{shown(path)}: cannot be read: {getattr(exc, 'strerror', None) or exc}"
     try:
-        data = json5.loads(text)
-    except (ValueError, RecursionError) as exc:
-        return {}, f"{path}: not valid JSON5: {exc}"
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        if len(text) > JSON5_LIMIT:
+            return {}, f"{shown(path)}: not plain JSON, and over 1 MiB to read as JSON5"
+        try:
+            data = json5.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return {}, f"{shown(path)}: not valid JSON5: {exc}"
     if not isinstance(data, dict):
         return {}, f"{path}: not a JSON5 object (an openclaw.json holds one object)"
     return data, None
@@ -410,7 +422,7 @@ def _lock_owner(state_dir: Path, alive: Callable[[int], bool]) -> tuple[int | No
     """(pid, port) of the live owner of the state dir's gateway lock, if any."""
     for lock in sorted((state_dir / "tmp").glob(f"openclaw-*/{STATE_LOCK}")):
         try:
-            payload = json.loads(lock.read_text())
+            payload = json.loads(read_bounded(lock, UNIT_LIMIT))
         except (OSError, ValueError):
             continue
         pid = payload.get("pid") if isinstance(payload, dict) else None

@@ -8,10 +8,11 @@ copies the value into the container as ``/run/secrets/<NAME>`` when it creates i
 bind-mounted from a directory would keep their host owner and mode, and the gateway (uid 1000)
 could read a 0600 file only if it were chowned to uid 1000, which a non-root user cannot do.
 
-Each value is one line, single-quoted (Compose reads it literally). A value with a quote, a line
-break or a NUL byte is refused. Compose does not recreate a container when a secret's value
-changes, so the store also keeps, per profile, a keyed digest of its token and secrets
-(HMAC-SHA256 keyed by the token: it tells nothing about the values without the token), which
+Each value is written in a form Compose reads back byte for byte (single-quoted, or
+double-quoted with escapes; see :mod:`.dotenv`); a value that is not UTF-8, or holds a NUL byte
+(which no environment variable can), is refused. Compose does not recreate a container when a
+secret's value changes, so the store also keeps, per profile, a keyed digest of its token and
+secrets (HMAC-SHA256 keyed by the token: it tells nothing about the values without the token), which
 ``compose.yaml`` puts in a label: a changed value recreates that gateway, and only it.
 """
 
@@ -36,8 +37,6 @@ from openclaw_compose.core.envfile import (
 )
 from openclaw_compose.core.spec import ProfileSpec, Spec, secret_variable
 from openclaw_compose.errors import UsageError
-
-_FORBIDDEN = {"'": "a single quote", "\n": "a line break", "\r": "a line break", "\0": "a NUL byte"}
 
 
 @dataclass(frozen=True)
@@ -98,18 +97,26 @@ def missing_secrets(spec: Spec, directory: Path, severity: Severity) -> Iterator
             )
 
 
-def clean_value(raw: str) -> str:
-    """The value as read from standard input, its trailing newline dropped; refuses what one
-    ``.env`` line cannot hold literally."""
+def clean_value(raw: str | bytes) -> str:
+    """The value as read from standard input, its trailing newline dropped; refuses what no
+    environment variable can hold (never showing the value)."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"the value is not UTF-8 (byte {exc.start + 1}); give it as UTF-8 text on "
+                "standard input (nothing was changed)"
+            ) from None
     value = raw.removesuffix("\n").removesuffix("\r")
     if not value:
         raise UsageError("the value is empty; give the secret's value on standard input")
-    for character, what in _FORBIDDEN.items():
-        if character in value:
-            raise UsageError(
-                f"the value contains {what}, which the store (.env, one literal line per "
-                "value) cannot hold; nothing was changed"
-            )
+    if "\0" in value:
+        raise UsageError(
+            "the value contains a NUL byte, which no environment variable can hold; nothing "
+            "was changed"
+        )
+    quoted(value)
     return value
 
 

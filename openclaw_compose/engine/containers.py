@@ -76,6 +76,20 @@ class Containers:
         """A compose project's containers by service name."""
         return self._containers(project_label(project), lambda labels: labels.get(SERVICE_LABEL))
 
+    def remove_leftovers(self, project: str) -> list[str]:
+        """Remove the containers of a compose project that Compose renamed ``<id>_<name>``
+        while recreating them and never removed (a kill landed inside the recreate); their
+        names. Left there, the next ``up`` stops at a name already in use."""
+        api = self._client.sdk.api
+        removed = []
+        for attrs in self._inspect_all(project_label(project)):
+            name = str(attrs.get("Name", "")).lstrip("/")
+            if name.startswith(f"{str(attrs.get('Id', ''))[:12]}_"):
+                with suppress(NotFound):
+                    self._client.call(partial(api.remove_container, attrs["Id"], force=True))
+                removed.append(name)
+        return removed
+
     def stack_containers(self, stack: str) -> dict[str, ContainerState]:
         """A stack's task containers on this node, by service name without the stack prefix;
         the running one when a service has several (old tasks linger until pruned)."""

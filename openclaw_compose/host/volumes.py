@@ -119,23 +119,55 @@ def empty_trees(engine: Engine, trees: ProfileTrees) -> dict[str, bool]:
     return parse_empty(run_on_trees(engine, trees, ["sh", "-c", EMPTY_SCRIPT]))
 
 
+STAGE = ".openclaw-compose-restore"
+"""Inside each tree: ``STAGE.new`` (the archive's contents, extracted and complete before any
+old file moves), ``STAGE.old`` (the old contents during the swap), ``STAGE.moved`` (the old
+contents are all in ``STAGE.old``); ``STAGE.ready`` in the state tree: every tree is extracted,
+the swap may begin."""
+_READY = f"{MOUNTS['state']}/{STAGE}.ready"
+_SWAP = f"""S={STAGE}
+entries() {{ for e in "$1"/* "$1"/.[!.]* "$1"/..?*; do [ -e "$e" ] || [ -L "$e" ] || continue
+  case "${{e##*/}}" in "$S".*) continue;; esac; printf '%s\\0' "$e"; done; }}
+swap() {{
+  if [ ! -e "$1/$S.moved" ]; then mkdir -p "$1/$S.old"
+    entries "$1" | xargs -0 -r mv -t "$1/$S.old" --; touch "$1/$S.moved"; fi
+  entries "$1/$S.new" | xargs -0 -r mv -t "$1" --
+  rm -rf -- "$1/$S.old" "$1/$S.new" "$1/$S.moved"
+}}
+if [ -e {_READY} ]; then
+  for t in {" ".join(MOUNTS.values())}; do [ ! -d "$t/$S.new" ] || swap "$t"; done; rm -f {_READY}
+else
+  for t in {" ".join(MOUNTS.values())}; do rm -rf -- "$t/$S.new"; done
+fi"""
+"""Defines ``swap``, then finishes (or undoes) what an interrupted write left: with the ready
+mark every tree is swapped in, without it the staged copies are removed."""
+
+
 def write_script(archive: str, members: Mapping[str, str | None], *, replace: bool) -> str:
     """A shell script that extracts ``archive`` (a path in the container) into the mounted
-    trees, as :func:`write_tree` describes."""
-    steps = ["set -eu"]
+    trees, as :func:`write_tree` describes: first into a staging directory inside each tree,
+    all of them, then (only once every tree is complete) swapped in by renames; a failure
+    before the swap leaves every tree as it was."""
+    targets = [MOUNTS[role] for role in members]
+    steps = ["set -eu", _SWAP]
+    if not replace:
+        steps += [
+            f'[ -z "$(ls -A {MOUNTS[role]})" ] || {{ echo "{role} is not empty" >&2; exit 3; }}'
+            for role in members
+        ]
+    steps.append(f"trap 'rm -rf -- {' '.join(f'{t}/$S.new' for t in targets)}' EXIT")
     for role, member in members.items():
-        target = MOUNTS[role]
-        steps.append(
-            f"find {target} -mindepth 1 -delete"
-            if replace
-            else f'[ -z "$(ls -A {target})" ] || {{ echo "{role} is not empty" >&2; exit 3; }}'
-        )
+        stage = f"{MOUNTS[role]}/$S.new"
+        steps.append(f'mkdir -- "{stage}"')
         if member is not None:
             depth = len(PurePosixPath(member.strip("/")).parts)
             steps.append(
-                f"tar -xf {shlex.quote(archive)} -C {target} --no-same-owner "
-                f"--strip-components={depth} {shlex.quote(member.strip('/'))}"
+                f'tar -xf {shlex.quote(archive)} -C "{stage}" --no-same-owner '
+                f"--strip-components={depth} -- {shlex.quote(member.strip('/'))}"
             )
+    steps += [f"touch {_READY}", "trap - EXIT"]
+    steps += [f"swap {target}" for target in targets]
+    steps.append(f"rm -f {_READY}")
     return "\n".join(steps)
 
 

@@ -22,18 +22,16 @@ import os
 import tarfile
 import tempfile
 import time
-from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
-from openclaw_compose.core.contract import CONFIG_PATH, MOUNTS
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import ArchiveError
+from openclaw_compose.errors import ArchiveError, OutputError, shown
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.volumes import ROLES
+from openclaw_compose.runtime.payload import Payload, inspect_payload
 from openclaw_compose.targets.base import Runtime
 
 FORMAT = 1
@@ -66,6 +64,7 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
     """Back up one profile into ``out_dir``: consistent, verified, checksummed. A failed
     backup leaves nothing, not even the directory it made."""
     start = time.monotonic()
+    check_output_dir(out_dir)
     made_dir = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -77,7 +76,7 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
                 format=FORMAT,
                 project=spec.project,
                 profile=profile,
-                openclaw_version=_payload_manifest(payload)["runtimeVersion"],
+                openclaw_version=inspect_payload(payload, PAYLOAD).runtime_version,
                 created=stamp,
                 sha256=_sha256(payload),
                 size=payload.stat().st_size,
@@ -87,12 +86,40 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
             _write_archive(staged, manifest, payload)
             path = out_dir / name
             os.replace(staged, path)
-    except BaseException:
+    except BaseException as exc:
         if made_dir:
             with suppress(OSError):
                 out_dir.rmdir()
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"{shown(out_dir)}: the archive cannot be written: {exc.strerror}"
+            ) from None
         raise
     return Backup(path, manifest, time.monotonic() - start, live)
+
+
+MIN_FREE = 16 << 20
+"""Free space below which ``-o`` is refused before anything runs (16 MiB)."""
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """:class:`OutputError` when archives cannot be written into ``out_dir``: not a directory,
+    not writable, a read-only file system, or (nearly) full."""
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputError(f"{shown(existing)}: is not a directory; give -o a directory")
+    try:
+        usage = os.statvfs(existing)
+    except OSError as exc:
+        raise OutputError(f"{shown(existing)}: cannot be used: {exc.strerror}") from None
+    if usage.f_flag & os.ST_RDONLY:
+        raise OutputError(f"{shown(existing)}: is on a read-only file system")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{shown(existing)}: permission denied; make it writable")
+    if usage.f_bavail * usage.f_frsize < MIN_FREE:
+        raise OutputError(f"{shown(existing)}: the file system is full")
 
 
 def _write_archive(path: Path, manifest: Manifest, payload: Path) -> None:
@@ -118,34 +145,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _payload_manifest(payload: Path) -> dict[str, Any]:
-    """OpenClaw's own manifest inside its archive (``<root>/manifest.json``)."""
-    try:
-        with tarfile.open(payload) as tar:
-            for member in tar:
-                if PurePosixPath(member.name).parts[1:] == ("manifest.json",):
-                    stream = tar.extractfile(member)
-                    if stream is not None:
-                        data: dict[str, Any] = json.load(stream)
-                        return data
-    except (OSError, tarfile.TarError, ValueError) as exc:
-        raise ArchiveError(f"{payload.name}: not a readable OpenClaw backup: {exc}") from None
-    raise ArchiveError(f"{payload.name}: OpenClaw's manifest.json is missing from it")
-
-
-def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path]:
-    """Our manifest and the payload extracted into ``into``, its checksum verified."""
+def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path, Payload]:
+    """Our manifest, the payload extracted into ``into`` with its checksum verified, and what
+    the payload holds, checked whole (:func:`inspect_payload`)."""
     try:
         with tarfile.open(archive) as tar:
+            names = tar.getnames()
             stream = tar.extractfile(MANIFEST)
-            if stream is None:
-                raise KeyError(MANIFEST)
-            manifest = Manifest(**json.load(stream))
+            if stream is None or sorted(names) != sorted((MANIFEST, PAYLOAD)):
+                raise KeyError(f"it holds {', '.join(map(shown, names))}")
+            manifest = Manifest(**json.loads(stream.read(1 << 20)))
+            if tar.getmember(PAYLOAD).type != tarfile.REGTYPE:
+                raise KeyError(f"{PAYLOAD} is not a regular file")
             tar.extract(PAYLOAD, into, filter="data")
     except FileNotFoundError:
-        raise ArchiveError(f"{archive}: no such file") from None
-    except (OSError, tarfile.TarError, KeyError, TypeError, ValueError) as exc:
-        raise ArchiveError(f"{archive}: not an openclaw-compose backup ({exc})") from None
+        raise ArchiveError(f"{shown(archive)}: no such file") from None
+    except (OSError, EOFError, tarfile.TarError, KeyError, TypeError, ValueError) as exc:
+        raise ArchiveError(f"{shown(archive)}: not an openclaw-compose backup ({exc})") from None
     if manifest.format != FORMAT:
         raise ArchiveError(f"{archive}: backup format {manifest.format}, expected {FORMAT}")
     payload = into / PAYLOAD
@@ -154,7 +170,13 @@ def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path]:
             f"{archive}: checksum mismatch (the archive is damaged or was altered); "
             "nothing was restored"
         )
-    return manifest, payload
+    inner = inspect_payload(payload, shown(archive.name))
+    if inner.runtime_version != manifest.openclaw_version:
+        raise ArchiveError(
+            f"{shown(archive)}: its manifest says OpenClaw {manifest.openclaw_version}, the "
+            f"archive inside says {inner.runtime_version}; nothing was restored"
+        )
+    return manifest, payload, inner
 
 
 @dataclass(frozen=True)
@@ -182,7 +204,7 @@ def restore_profile(
     engine, runtime, directory = where
     image = image or spec.profiles[profile].image_ref(spec)
     with tempfile.TemporaryDirectory() as tmp:
-        manifest, payload = read_archive(archive, Path(tmp))
+        manifest, payload, inner = read_archive(archive, Path(tmp))
         target = image_version(engine, image)
         if target is None:
             raise ArchiveError(
@@ -205,20 +227,10 @@ def restore_profile(
                 "--force to replace them with the archive's contents"
             )
         stopped = runtime.stop_gateway(spec, directory, profile)
-        members = _members(_payload_manifest(payload))
-        runtime.write_trees(spec, profile, image, payload, members)
+        try:
+            runtime.write_trees(spec, profile, image, payload, inner.members)
+        except BaseException:
+            if stopped:
+                runtime.start_gateway(spec, directory, profile)
+            raise
     return Restored(manifest, stopped)
-
-
-def _members(payload_manifest: Mapping[str, Any]) -> dict[str, str | None]:
-    """Role -> the directory in OpenClaw's archive that holds its tree (None: none, the tree
-    ends up empty)."""
-    members: dict[str, str | None] = dict.fromkeys(ROLES)
-    for asset in payload_manifest.get("assets", []):
-        source, path = asset.get("sourcePath", ""), asset.get("archivePath", "")
-        for role, mount in MOUNTS.items():
-            if source == mount:
-                members[role] = path
-            elif role == "config" and source == CONFIG_PATH:
-                members[role] = str(PurePosixPath(path).parent)
-    return members

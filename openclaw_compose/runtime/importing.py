@@ -16,7 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
-from openclaw_compose.core.importing import MEMBERS, ImportPlan, plan_import, write_archive
+from openclaw_compose.core.importing import (
+    MEMBERS,
+    ImportPlan,
+    is_project_dir,
+    plan_import,
+    write_archive,
+)
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.native import native_at
 from openclaw_compose.engine import Engine
@@ -42,6 +48,7 @@ def import_native(
     progress: Callable[[str], None],
 ) -> ImportPlan:
     spec = loaded.spec
+    private = frozenset({Path.cwd().resolve(), loaded.base_dir.resolve()})
     if profile not in spec.profiles:
         raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
     if not source.is_dir():
@@ -78,10 +85,16 @@ def import_native(
             "replace them with the native gateway's (they are lost), or import into another "
             "profile; nothing was copied"
         )
+    for tree in (native.state_dir, native.workspace):
+        if tree.is_dir() and is_project_dir(tree, private):
+            raise ImportRefused(
+                f"{tree} is an openclaw-compose project directory (its .env holds every "
+                "profile's tokens and keys), not a gateway's own tree; nothing was copied"
+            )
     plan = plan_import(native, profile, spec.profiles[profile])
     with tempfile.TemporaryDirectory(prefix="openclaw-compose-import-") as tmp:
         archive = Path(tmp) / "import.tar"
-        plan.notes += write_archive(plan, archive)
+        plan.skipped = write_archive(plan, archive, private)
         progress(
             f"copying {native.state_dir} ({archive.stat().st_size >> 20} MiB) into {profile!r}"
         )

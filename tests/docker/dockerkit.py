@@ -47,6 +47,21 @@ def kill(container: str) -> None:
     _sdk().containers.get(container).kill()
 
 
+def remove(container: str) -> None:
+    """``docker rm -f``: a gateway's container gone, its owner lease left behind."""
+    _sdk().containers.get(container).remove(force=True)
+
+
+def leave_renamed(container: str) -> str:
+    """What a kill inside Compose's recreate leaves: the container renamed ``<id>_<name>``
+    (and killed); its new name."""
+    found = _sdk().containers.get(container)
+    renamed = f"{found.id[:12]}_{found.name}"
+    found.rename(renamed)
+    found.kill()
+    return renamed
+
+
 def mounts(container: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = inspect_container(container).get("Mounts", [])
     return found

@@ -1,6 +1,7 @@
 """Backup and restore of a profile whose state, config and workspace are host directories (bind
 mounts, ``state_dir`` and the like) rather than named volumes: the same commands, the same
-archive, and files put back owned by the gateway's user."""
+archive, and files put back owned by the gateway's user; a checksum-valid archive with bad
+content is refused while the gateway keeps running on its state."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 from openclaw_compose.core.contract import CONTAINER_UID, STATE_DIR, WORKSPACE_DIR
 from openclaw_compose.engine import Engine
+from openclaw_compose.errors import ExitCode
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
+from tests.test_restore_archive import BAD_MEMBERS, ours, payload
 
 ROLES = ("state", "config", "workspace")
 
@@ -34,6 +37,14 @@ def test_backup_down_empty_the_directories_restore_up(engine: Engine, tmp_path: 
         made = run_cli("backup", "main", *where[:2], "-o", tmp_path / "backups")
         assert made.exit_code == 0, made.output
         (archive,) = (tmp_path / "backups").iterdir()
+        (tmp_path / "bad").mkdir()
+        device = BAD_MEMBERS["device"][0]
+        bad = ours(tmp_path / "bad", payload(tmp_path / "bad" / "p.tar.gz", edit=device))
+        refused = run_cli("restore", "main", bad, *where, "--force")
+        assert refused.exit_code == ExitCode.ARCHIVE, refused.output
+        assert "a device" in refused.stderr
+        assert engine.containers.project_containers(project)["main"].status == "running"
+        assert (dirs["state"] / "marker").read_text() == "bound\n"
 
         assert run_cli("down", *where).exit_code == 0
         for path in dirs.values():

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 
 from openclaw_compose.core.contract import (
-    BACKUP_FILE,
     SEED_TARGET,
     TMPFS,
     backup_command,
+    backup_file,
     tmpfs_options,
 )
 from openclaw_compose.core.resources import size_bytes
@@ -97,11 +97,12 @@ def test_nothing_of_value_is_outside_the_volumes(engine: Engine, contained: Cont
     assert (
         contained.project["rescue"].chat("Hello.", timeout=600).strip() == contained.provider.marker
     )
-    code, output = engine.containers.exec(name, backup_command(BACKUP_FILE))
+    archive = backup_file()
+    code, output = engine.containers.exec(name, backup_command(archive))
     assert code == 0, output
-    _, kind = _sh(engine, name, f"stat -f -c %T $(dirname {BACKUP_FILE})")
+    _, kind = _sh(engine, name, f"stat -f -c %T $(dirname {archive})")
     assert kind.strip() == "tmpfs"
-    _sh(engine, name, f"rm -f {BACKUP_FILE}")
+    _sh(engine, name, f"rm -f {archive}")
     changed = set(dockerkit.diff(name))
     cache = "/opt/openclaw-compose/compile-cache"  # Node's compile cache, and its parents
     compile_cache = {p for p in changed if p.startswith(cache) or cache.startswith(f"{p}/")}

@@ -3,7 +3,10 @@
 One service per profile, built from the target-neutral gateway contract
 (:mod:`openclaw_compose.core.contract`): with ``network: bridge`` (the default) on a network of
 its own, B, B+2 and the CDP ports published on ``publish_address`` and carried to loopback by
-the image's relay (:mod:`.network`); or ``network_mode: host`` with ``--bind loopback``.
+the image's relay (:mod:`.network`); or ``network_mode: host`` with ``--bind loopback``. Each
+service has a fixed ``hostname:`` as in the swarm target: the gateway's owner lease on its state
+records the hostname, and a recreated container (``docker rm -f``, then ``up``) takes a dead
+owner's lease back at once only under the same one.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from openclaw_compose.core.contract import (
     secret_mounts,
     seed_file,
     seed_mount,
+    service_hostname,
     tmpfs_options,
 )
 from openclaw_compose.core.front import (
@@ -115,6 +119,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     environment = gateway_environment(spec, fp)
     service: dict[str, Any] = {
         "image": literal(spec.profiles[fp.profile].image_ref(spec)),
+        "hostname": service_hostname(spec.project, fp.profile),
         "restart": "unless-stopped",
     }
     if spec.network == "host":

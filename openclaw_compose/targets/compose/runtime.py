@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
-    BACKUP_FILE,
     CRASH_LOOP,
     EXIT_MIGRATION,
     backup_command,
+    backup_file,
+    clean_then,
     exit_reason,
 )
 from openclaw_compose.core.envfile import ENV_FILE
@@ -86,7 +88,8 @@ class ComposeRuntime:
         return Distribution()
 
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
-        del spec, progress  # compose reads the project from the directory and says nothing
+        del progress  # compose says nothing
+        self._engine.containers.remove_leftovers(spec.project)
         self._engine.compose.run(directory, "up", "--detach", "--remove-orphans")
 
     def settled(self, spec: Spec) -> bool:
@@ -153,24 +156,30 @@ class ComposeRuntime:
         """In the running container (``docker exec``), else in a one-shot container of the
         profile's image with its trees mounted."""
         container = self._container(spec, profile)
+        archive = backup_file()
         if container is None or container.status != "running":
             trees = profile_trees(spec, profile)
             run_on_trees(
                 self._engine,
                 trees,
-                backup_command(BACKUP_FILE),
-                get=(BACKUP_FILE, dest),
+                backup_command(archive),
+                get=(archive, dest),
                 environment={"OPENCLAW_PROFILE": profile},
             )
             return False
-        code, output = self._engine.containers.exec(container.name, backup_command(BACKUP_FILE))
-        if code != 0:
-            raise DockerError(
-                f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
-                + tail_lines(output)
+        try:
+            code, output = self._engine.containers.exec(
+                container.name, clean_then(backup_command(archive))
             )
-        self._engine.containers.copy_from(container.name, BACKUP_FILE, dest)
-        self._engine.containers.exec(container.name, ["rm", "-f", BACKUP_FILE])
+            if code != 0:
+                raise DockerError(
+                    f"'openclaw backup create' failed in {container.name} (exit code {code}):\n"
+                    + tail_lines(output)
+                )
+            self._engine.containers.copy_from(container.name, archive, dest)
+        finally:
+            with suppress(DockerError):
+                self._engine.containers.exec(container.name, ["rm", "-f", archive])
         return True
 
     def trees_empty(self, spec: Spec, profile: str, image: str) -> Mapping[str, bool]:
@@ -192,7 +201,7 @@ class ComposeRuntime:
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
         """``up --no-deps PROFILE``: Compose recreates the container when its image (or any
         setting) changed, stopping the old one first."""
-        del spec  # compose reads the project from the directory
+        self._engine.containers.remove_leftovers(spec.project)
         self._engine.compose.run(directory, "up", "--detach", "--no-deps", profile)
 
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:

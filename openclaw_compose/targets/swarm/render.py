@@ -47,6 +47,7 @@ from openclaw_compose.core.contract import (
     seed_file,
     seed_mount,
     seed_text,
+    service_hostname,
     tmpfs_mounts,
 )
 from openclaw_compose.core.loading import LoadedSpec
@@ -82,8 +83,6 @@ the owner lease of the same state), then watch the new one; a task that exits (c
 that cannot be migrated), or never turns healthy (the healthcheck judges it), or fails within
 ``monitor`` after turning healthy, makes swarm roll the service back to its previous image."""
 ROLLBACK_CONFIG = {"parallelism": 1, "order": "stop-first", "failure_action": "pause"}
-HOSTNAME_MAX = 63
-"""One DNS label: what a Linux hostname and every resolver accept."""
 UNPLACED_CONSTRAINT = "node.role == manager"
 """Where profiles without ``node:`` go: the manager (``deploy`` refuses when there are several)."""
 _NOTES = (
@@ -112,16 +111,6 @@ def swarm_secret(project: str, ref: SecretRef) -> str:
 def seed_config_name(project: str, profile: str, seed: str) -> str:
     """Swarm configs cannot change: a changed seed gets a new name, so redeploying works."""
     return f"{project}_{profile}-seed-{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
-
-
-def service_hostname(project: str, profile: str) -> str:
-    """The same for every task of a profile's service (the owner lease needs that), distinct
-    between profiles and stacks; ``_`` is not valid in a hostname, and a name longer than one
-    DNS label is shortened with a digest of the whole."""
-    name = f"{project}-{profile}".replace("_", "-")
-    if len(name) <= HOSTNAME_MAX:
-        return name
-    return f"{name[: HOSTNAME_MAX - 13]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
 
 
 def placement_constraint(node: str | None) -> str:

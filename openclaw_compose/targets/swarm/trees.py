@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from openclaw_compose.core.contract import BACKUP_FILE, MOUNTS, backup_command
+from openclaw_compose.core.contract import MOUNTS, backup_command, backup_file
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -110,10 +110,11 @@ class NodeTrees:
         return result
 
     def backup(self, spec: Spec, profile: str, dest: Path) -> None:
+        archive = backup_file()
         script = (
-            f"set -e; {shlex.join(backup_command(BACKUP_FILE))} >&2; "
-            f"echo {_SUM}$(sha256sum {BACKUP_FILE} | cut -d' ' -f1); "
-            f"base64 {BACKUP_FILE} | sed 's/^/{_B64}/'"
+            f"set -e; {shlex.join(backup_command(archive))} >&2; "
+            f"echo {_SUM}$(sha256sum {archive} | cut -d' ' -f1); "
+            f"base64 {archive} | sed 's/^/{_B64}/'"
         )
         output = self.run(spec, profile, spec.profiles[profile].image_ref(spec), script).output
         lines = output.splitlines()
