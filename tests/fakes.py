@@ -5,7 +5,7 @@ records what was asked of it; a compose ``up`` makes the project's containers "r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
@@ -29,6 +29,8 @@ class FakeContainers:
     containers: dict[str, dict[str, ContainerState]] = field(default_factory=dict)
     published: list[PublishedPort] = field(default_factory=list)
     log_text: str = "gateway log line\n"
+    volume_set: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Volume name -> its labels."""
 
     def version(self) -> str:
         return "fake (API 1.41)"
@@ -49,10 +51,12 @@ class FakeContainers:
         return {}
 
     def volumes(self, label: str) -> list[str]:
-        return []
+        key, _, value = label.partition("=")
+        return [name for name, labels in self.volume_set.items() if labels.get(key) == value]
 
     def remove_volume(self, name: str) -> None:
-        raise CommandFailed(f"fake: no volume {name}")
+        if self.volume_set.pop(name, None) is None:
+            raise CommandFailed(f"fake: no volume {name}")
 
     def networks(self, label: str) -> list[str]:
         return []
@@ -83,10 +87,14 @@ class FakeContainers:
         dest.write_bytes(b"")
 
     def volume_exists(self, name: str) -> bool:
-        return False
+        return name in self.volume_set
 
     def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
-        """Nothing to keep."""
+        self.volume_set[name] = dict(labels)
+
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        labels = self.volume_set.get(name)
+        return None if labels is None else dict(labels)
 
 
 @dataclass
@@ -96,6 +104,7 @@ class FakeCompose:
     fail_with: str | None = None
     log_lines: list[str] = field(default_factory=list)
     """What ``stream`` (logs) prints, escape sequences included, as Compose writes them."""
+    starts: int = 0
 
     def version(self) -> str:
         return "2.26.1"
@@ -104,13 +113,22 @@ class FakeCompose:
         self.calls.append(args)
         if self.fail_with is not None:
             raise CommandFailed(self.fail_with)
+        project = _project_of(directory)
+        running = self.containers.containers.setdefault(project, {})
+        named = [arg for arg in args[1:] if not arg.startswith("-")]
         if args[0] == "up":
-            project = _project_of(directory)
-            services = _services_of(directory)
-            self.containers.containers[project] = {
-                name: ContainerState(f"{project}-{name}-1", name, "running", "starting", 0, 1)
-                for name in services
-            }
+            self.starts += 1
+            for name in named or _services_of(directory):
+                running[name] = _container(project, name, "running", self.starts)
+        elif args[0] in ("start", "stop", "restart"):
+            self.starts += 1
+            state = "exited" if args[0] == "stop" else "running"
+            for name in named:
+                before = running[name]
+                started = before.started_at if args[0] == "stop" else str(self.starts)
+                running[name] = replace(before, status=state, started_at=started)
+        elif args[0] == "down":
+            self.containers.containers.pop(project, None)
         return ""
 
     def passthrough(self, directory: Path, *args: str) -> int:
@@ -173,6 +191,9 @@ class FakeSwarm:
     def scale(self, service: str, replicas: int) -> None:
         raise CommandFailed("fake: no swarm")
 
+    def force_update(self, service: str) -> None:
+        raise CommandFailed("fake: no swarm")
+
     def run_job(self, job: Job, timeout: float) -> JobResult:
         self.jobs.append((job.node_id, job.image, list(job.command)))
         return self.job_results.get(
@@ -195,6 +216,12 @@ class FakeEngine:
         """Images built from the current images/gateway/ (they carry its labels)."""
         self.containers.images |= {tag: {SECRETS_LABEL: SECRETS_VARIABLE} for tag in tags}
         return self
+
+
+def _container(project: str, service: str, status: str, started: int) -> ContainerState:
+    return ContainerState(
+        f"{project}-{service}-1", service, status, "starting", 0, 1, started_at=str(started)
+    )
 
 
 def _project_of(directory: Path) -> str:
