@@ -148,6 +148,10 @@ class FakeSwarm:
     """By node id: how a probe job placed there ends (default: complete, every port free)."""
     jobs: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(node id, image, command) of every job run."""
+    services: dict[str, ServiceState] = field(default_factory=dict)
+    """Service name -> its attributes."""
+    forced: list[str] = field(default_factory=list)
+    """The services ``force_update`` was asked of."""
 
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
@@ -156,7 +160,8 @@ class FakeSwarm:
         return []
 
     def stack_services(self, stack: str) -> dict[str, ServiceState]:
-        return {}
+        prefix = f"{stack}_"
+        return {name: s for name, s in self.services.items() if name.startswith(prefix)}
 
     def stack_tasks(self, stack: str) -> list[TaskState]:
         return []
@@ -192,7 +197,7 @@ class FakeSwarm:
         raise CommandFailed("fake: no swarm")
 
     def force_update(self, service: str) -> None:
-        raise CommandFailed("fake: no swarm")
+        self.forced.append(service)
 
     def run_job(self, job: Job, timeout: float) -> JobResult:
         self.jobs.append((job.node_id, job.image, list(job.command)))

@@ -18,9 +18,10 @@ from openclaw_compose.cli import common
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE, project_for
 from openclaw_compose.engine.containers import ContainerState
-from openclaw_compose.errors import ExitCode
+from openclaw_compose.errors import ExitCode, NotFound
 from openclaw_compose.runtime import preflight
 from openclaw_compose.runtime.ownership import OWNER_LABEL, claim, record_volume, require_owner
+from openclaw_compose.targets import get_target
 from openclaw_compose.testing import free_base, release_base
 
 from .fakes import FakeEngine
@@ -245,3 +246,15 @@ def test_the_embedded_default_is_said_once() -> None:
     assert result.stderr.count("using the embedded default") == 1
     Path("openclaw-compose.yaml").write_text("profiles:\n  main:\n    port: 18789\n")
     assert "embedded" not in run_cli("ports").stderr
+
+
+def test_swarm_restarts_one_profile_by_a_forced_update_of_its_service(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    spec = load_spec(_spec(tmp_path, [18789, 19789])).spec
+    engine.swarm.services = {"ident_a": {}, "ident_b": {}}
+    runtime = get_target("swarm").runtime(engine)
+    runtime.restart_gateway(spec, tmp_path, "a")
+    assert engine.swarm.forced == ["ident_a"]
+    engine.swarm.services.pop("ident_a")
+    with pytest.raises(NotFound, match="no service ident_a; deploy the stack first"):
+        runtime.restart_gateway(spec, tmp_path, "a")
