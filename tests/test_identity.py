@@ -94,6 +94,8 @@ def test_a_second_file_with_the_same_project_name_is_refused(
     calls = list(fake.compose.calls)
     for command in (
         ["up"],
+        ["deploy"],
+        ["undeploy", "--volumes", "--yes"],
         ["down", "--volumes", "--yes"],
         ["restart", "a"],
         ["stop", "a"],

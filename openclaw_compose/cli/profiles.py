@@ -134,6 +134,17 @@ def ps(
             }
         )
         return
-    header = ("PROFILE", "CONTAINER", "STATE", "HEALTH", "PORTS")
-    lines = [(gw.profile, gw.container or "-", gw.state, gw.health or "-", p) for gw, p in rows]
+    placed = any(gw.node for gw, _ in rows)
+    header = ("PROFILE", *(("NODE",) if placed else ()), "CONTAINER", "STATE", "HEALTH", "PORTS")
+    lines = [
+        (
+            gw.profile,
+            *((gw.node or "-",) if placed else ()),
+            gw.container or "-",
+            gw.state,
+            gw.health or "-",
+            ports,
+        )
+        for gw, ports in rows
+    ]
     typer.echo(table([header, *lines]))
