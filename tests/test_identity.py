@@ -17,9 +17,9 @@ import pytest
 from openclaw_compose.cli import common
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE, project_for
-from openclaw_compose.engine.containers import ContainerState
+from openclaw_compose.engine.records import ContainerState, ServiceState
 from openclaw_compose.errors import ExitCode, NotFound
-from openclaw_compose.runtime import preflight
+from openclaw_compose.host import preflight
 from openclaw_compose.runtime.ownership import OWNER_LABEL, claim, record_volume, require_owner
 from openclaw_compose.targets import get_target
 from openclaw_compose.testing import free_base, release_base
@@ -253,7 +253,9 @@ def test_the_embedded_default_is_said_once() -> None:
 def test_swarm_restarts_one_profile_by_a_forced_update_of_its_service(tmp_path: Path) -> None:
     engine = FakeEngine()
     spec = load_spec(_spec(tmp_path, [18789, 19789])).spec
-    engine.swarm.services = {"ident_a": {}, "ident_b": {}}
+    engine.swarm.services = {
+        name: ServiceState(name, name, "image") for name in ("ident_a", "ident_b")
+    }
     runtime = get_target("swarm").runtime(engine)
     runtime.restart_gateway(spec, tmp_path, "a")
     assert engine.swarm.forced == ["ident_a"]

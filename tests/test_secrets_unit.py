@@ -15,7 +15,7 @@ from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.envfile import read_env
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.spec import PINNED_VARIABLES
-from openclaw_compose.engine.containers import ContainerState
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import ExitCode, SpecError
 from openclaw_compose.project import check_spec, generate
 from tests.fakes import FakeEngine
