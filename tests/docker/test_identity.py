@@ -40,8 +40,9 @@ def running(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     project = f"octest-identity-{os.urandom(3).hex()}"
     spec = _write(tmp_path_factory.mktemp("identity") / "one", project, bases)
     try:
-        up = run_cli("up", "-f", spec, "-o", spec.parent, "--timeout", "300")
-        assert up.exit_code == 0, up.output
+        for profile in ("main", "rescue"):  # one at a time: the other is left as it is
+            up = run_cli("up", profile, "-f", spec, "-o", spec.parent, "--timeout", "300")
+            assert up.exit_code == 0, up.output
         yield spec
     finally:
         down = run_cli("down", "--volumes", "--yes", "-f", spec, "-o", spec.parent)
@@ -88,7 +89,7 @@ def test_one_profile_at_a_time_and_the_exit_codes_of_a_stopped_gateway(
 ) -> None:
     where = ["-f", str(running), "-o", str(running.parent)]
     before = _started(engine, running)
-    restarted = run_cli("restart", "rescue", *where, "--timeout", "120")
+    restarted = run_cli("restart", "rescue", *where, "--timeout", "300")
     assert restarted.exit_code == 0, restarted.output
     after = _started(engine, running)
     assert after["main"] == before["main"]
@@ -108,7 +109,7 @@ def test_one_profile_at_a_time_and_the_exit_codes_of_a_stopped_gateway(
         assert "the gateway of profile 'rescue' is not running (exited)" in refused.stderr
         assert "#token=" not in refused.stdout
 
-    started = run_cli("start", "rescue", *where, "--timeout", "120")
+    started = run_cli("start", "rescue", *where, "--timeout", "300")
     assert started.exit_code == 0, started.output
     again = _started(engine, running)
     assert again["main"] == before["main"]
