@@ -224,7 +224,7 @@ def test_a_foreign_listener_in_a_running_profiles_footprint_is_named(
     with socket.create_server(("127.0.0.1", bases[0] + 50)):
         doctor = run_cli("doctor", "-f", spec)
         up = run_cli("up", "-f", spec, "-o", tmp_path)
-    held = f"port(s) {bases[0] + 50} already taken by process {os.getpid()} ("
+    held = f"port {bases[0] + 50} already taken by process {os.getpid()} ("
     assert doctor.exit_code == ExitCode.PROBLEMS
     assert held in doctor.stdout
     assert up.exit_code == ExitCode.PROBLEMS

@@ -128,7 +128,7 @@ def test_a_foreign_listener_inside_a_running_profile_is_named(
         holder.listen()
         doctor = run_cli("doctor", "-f", running)
         up = run_cli("up", "-f", running, "-o", running.parent)
-    named = f"port(s) {taken} already taken by process {os.getpid()} ("
+    named = f"port {taken} already taken by process {os.getpid()} ("
     assert doctor.exit_code == ExitCode.PROBLEMS
     assert named in doctor.stdout
     assert up.exit_code == ExitCode.PROBLEMS
