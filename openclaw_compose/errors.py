@@ -22,7 +22,9 @@ class ExitCode(IntEnum):
     NOT_READY = 5  # gateways started but did not become ready in time
     UPGRADE_FAILED = 6  # a profile failed on the new version and was rolled back
     ARCHIVE = 7  # a backup archive is unreadable, damaged, too new, or would overwrite data
-    CHANGES = 8  # plan: up/deploy would change something (0: nothing to do)
+    NOT_RUNNING = 8  # a gateway is not running and healthy (status), or not running (cli, ...)
+    NOT_OWNER = 9  # the project name's objects belong to another profiles file
+    CHANGES = 10  # plan: up/deploy would change something (0: nothing to do)
     INTERRUPTED = 130
 
 
@@ -150,3 +152,15 @@ class UpgradeFailed(OpenclawComposeError):
     """A profile did not come up on the new version; it was restored and runs the old one."""
 
     exit_code = ExitCode.UPGRADE_FAILED
+
+
+class NotRunning(OpenclawComposeError):
+    """A gateway the command needs is not running (or, for ``status``, not healthy)."""
+
+    exit_code = ExitCode.NOT_RUNNING
+
+
+class NotOwner(OpenclawComposeError):
+    """The project's containers and volumes belong to another profiles file."""
+
+    exit_code = ExitCode.NOT_OWNER

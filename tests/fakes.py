@@ -5,7 +5,7 @@ records what was asked of it; a compose ``up`` makes the project's containers "r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class FakeContainers:
     log_text: str = "gateway log line\n"
     inspected: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    volume_set: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Volume name -> its labels."""
 
     def version(self) -> str:
         return "fake (API 1.41)"
@@ -61,10 +63,12 @@ class FakeContainers:
         return {"Name": name, "Containers": {}}
 
     def volumes(self, label: str) -> list[str]:
-        return []
+        key, _, value = label.partition("=")
+        return [name for name, labels in self.volume_set.items() if labels.get(key) == value]
 
     def remove_volume(self, name: str) -> None:
-        raise CommandFailed(f"fake: no volume {name}")
+        if self.volume_set.pop(name, None) is None:
+            raise CommandFailed(f"fake: no volume {name}")
 
     def networks(self, label: str) -> list[str]:
         return []
@@ -98,10 +102,14 @@ class FakeContainers:
         self.files[(container, path)] = data
 
     def volume_exists(self, name: str) -> bool:
-        return False
+        return name in self.volume_set
 
     def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
-        """Nothing to keep."""
+        self.volume_set[name] = dict(labels)
+
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        labels = self.volume_set.get(name)
+        return None if labels is None else dict(labels)
 
 
 @dataclass
@@ -111,6 +119,7 @@ class FakeCompose:
     fail_with: str | None = None
     log_lines: list[str] = field(default_factory=list)
     """What ``stream`` (logs) prints, escape sequences included, as Compose writes them."""
+    starts: int = 0
 
     def version(self) -> str:
         return "2.26.1"
@@ -119,13 +128,22 @@ class FakeCompose:
         self.calls.append(args)
         if self.fail_with is not None:
             raise CommandFailed(self.fail_with)
+        project = _project_of(directory)
+        running = self.containers.containers.setdefault(project, {})
+        named = [arg for arg in args[1:] if not arg.startswith("-")]
         if args[0] == "up":
-            project = _project_of(directory)
-            services = _services_of(directory)
-            self.containers.containers[project] = {
-                name: ContainerState(f"{project}-{name}-1", name, "running", "starting", 0, 1)
-                for name in services
-            }
+            self.starts += 1
+            for name in named or _services_of(directory):
+                running[name] = _container(project, name, "running", self.starts)
+        elif args[0] in ("start", "stop", "restart"):
+            self.starts += 1
+            state = "exited" if args[0] == "stop" else "running"
+            for name in named:
+                before = running[name]
+                started = before.started_at if args[0] == "stop" else str(self.starts)
+                running[name] = replace(before, status=state, started_at=started)
+        elif args[0] == "down":
+            self.containers.containers.pop(project, None)
         return ""
 
     def passthrough(self, directory: Path, *args: str) -> int:
@@ -145,6 +163,10 @@ class FakeSwarm:
     """By node id: how a probe job placed there ends (default: complete, every port free)."""
     jobs: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(node id, image, command) of every job run."""
+    services: dict[str, ServiceState] = field(default_factory=dict)
+    """Service name -> its attributes."""
+    forced: list[str] = field(default_factory=list)
+    """The services ``force_update`` was asked of."""
 
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
@@ -153,7 +175,8 @@ class FakeSwarm:
         return []
 
     def stack_services(self, stack: str) -> dict[str, ServiceState]:
-        return {}
+        prefix = f"{stack}_"
+        return {name: s for name, s in self.services.items() if name.startswith(prefix)}
 
     def stack_tasks(self, stack: str) -> list[TaskState]:
         return []
@@ -188,6 +211,9 @@ class FakeSwarm:
     def scale(self, service: str, replicas: int) -> None:
         raise CommandFailed("fake: no swarm")
 
+    def force_update(self, service: str) -> None:
+        self.forced.append(service)
+
     def run_job(self, job: Job, timeout: float) -> JobResult:
         self.jobs.append((job.node_id, job.image, list(job.command)))
         return self.job_results.get(
@@ -210,6 +236,12 @@ class FakeEngine:
         """Images built from the current images/gateway/ (they carry its labels)."""
         self.containers.images |= {tag: {SECRETS_LABEL: SECRETS_VARIABLE} for tag in tags}
         return self
+
+
+def _container(project: str, service: str, status: str, started: int) -> ContainerState:
+    return ContainerState(
+        f"{project}-{service}-1", service, status, "starting", 0, 1, started_at=str(started)
+    )
 
 
 def _project_of(directory: Path) -> str:

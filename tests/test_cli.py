@@ -99,7 +99,9 @@ def test_generate_into_a_file(workdir: Path) -> None:
     (workdir / "proj").write_text("")
     result = run_cli("generate", "-o", "proj")
     assert result.exit_code == ExitCode.OUTPUT
-    assert result.stderr.startswith("error: proj: exists and is not a directory")
+    note, error = result.stderr.splitlines()[:2]  # the embedded default is used: it says so
+    assert "using the embedded default" in note
+    assert error.startswith("error: proj: exists and is not a directory")
 
 
 @pytest.mark.usefixtures("workdir")
@@ -173,8 +175,8 @@ def test_generate_swarm_target(workdir: Path) -> None:
 def test_push_needs_a_registry_and_refuses_a_url() -> None:
     result = run_cli("push")
     assert result.exit_code == ExitCode.USAGE
-    assert result.stderr == (
-        "error: <embedded default>: no 'registry:' to push to; add 'registry: HOST:PORT' (a "
+    assert result.stderr.endswith(
+        "\nerror: <embedded default>: no 'registry:' to push to; add 'registry: HOST:PORT' (a "
         "Docker registry every swarm node reaches)\n"
     )
     Path("openclaw-compose.yaml").write_text(

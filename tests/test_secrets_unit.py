@@ -10,12 +10,15 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from openclaw_compose.cli import common
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.envfile import read_env
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.spec import PINNED_VARIABLES
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import ExitCode, SpecError
 from openclaw_compose.project import check_spec, generate
+from tests.fakes import FakeEngine
 from tests.helpers import run_cli, write_tree
 
 SPEC = """\
@@ -200,8 +203,14 @@ def test_secret_in_config(tmp_path: Path, fragment: dict[str, object], paths: li
         assert "sk-1" not in problem.message
 
 
-def test_dashboard_url_holds_the_token(tmp_path: Path) -> None:
+def test_dashboard_url_holds_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     where = _project(tmp_path)
+    engine = FakeEngine()  # dashboard gives a URL of a running gateway only
+    engine.containers.containers["keys"] = {
+        name: ContainerState(f"keys-{name}-1", name, "running", "healthy", 0, 1)
+        for name in ("main", "rescue")
+    }
+    monkeypatch.setattr(common, "connect", lambda: engine)
     no_token = run_cli("dashboard", "main", *where)
     assert no_token.exit_code == ExitCode.USAGE
     assert "no token for profile 'main'" in no_token.stderr

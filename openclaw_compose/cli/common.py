@@ -247,6 +247,8 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            if "file" in kwargs and kwargs["file"] is None:
+                say_if_embedded()
             return command(*args, **kwargs)
         except OpenclawComposeError as exc:
             typer.echo(f"error: {exc.message}", err=True)
@@ -256,6 +258,18 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     return run
+
+
+def say_if_embedded() -> None:
+    """Say (on stderr) that a command without ``-f`` uses the embedded default, when the
+    current directory has no profiles file."""
+    from openclaw_compose.core.loading import DEFAULT_SPEC_FILE
+
+    if not (Path.cwd() / DEFAULT_SPEC_FILE).exists():
+        progress(
+            f"no {DEFAULT_SPEC_FILE} here: using the embedded default (profiles main and "
+            "rescue, project 'openclaw'); write your own with 'openclaw-compose init'"
+        )
 
 
 def print_json(data: Any) -> None:
@@ -349,9 +363,20 @@ def checked_version(version: str) -> str:
 def known_profile(file: Path | None, profile: str) -> Spec:
     """The spec, which must have ``profile``."""
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.errors import UsageError
 
     spec = load_spec(file).spec
-    if profile not in spec.profiles:
-        raise UsageError(f"no profile {profile!r}; the profiles are: {', '.join(spec.profiles)}")
+    known_profiles(spec, [profile])
     return spec
+
+
+def known_profiles(spec: Spec, names: Sequence[str]) -> list[str]:
+    """``names`` (each once, in order), which must all be profiles of ``spec``."""
+    from openclaw_compose.errors import UsageError
+
+    unknown = [name for name in names if name not in spec.profiles]
+    if unknown:
+        raise UsageError(
+            f"no profile {', '.join(map(repr, unknown))}; the profiles are: "
+            f"{', '.join(spec.profiles)}"
+        )
+    return list(dict.fromkeys(names))

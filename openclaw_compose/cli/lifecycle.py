@@ -26,6 +26,7 @@ from openclaw_compose.cli.common import (
     handled,
     host_facts,
     known_profile,
+    known_profiles,
     print_json,
     print_warnings,
     progress,
@@ -36,6 +37,7 @@ from openclaw_compose.targets import DEFAULT_TARGET
 
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts
+    from openclaw_compose.core.spec import Spec
     from openclaw_compose.targets.base import GatewayStatus
 
 
@@ -47,11 +49,14 @@ def _start(
     target: str,
     *,
     host: HostFacts | None = None,
+    profiles: list[str] | None = None,
+    adopt: bool = False,
 ) -> None:
     from openclaw_compose.project import check_spec
     from openclaw_compose.runtime import pipeline
 
     checked = check_spec(file, host, target=target)
+    chosen = known_profiles(checked.loaded.spec, profiles or [])
     print_warnings(checked.report)
     gateways = pipeline.up(
         checked,
@@ -61,13 +66,33 @@ def _start(
         progress=progress,
         force=force,
         live=common.live,
+        profiles=chosen,
+        adopt=adopt,
     )
     typer.echo(_status_table(gateways))
+
+
+ProfilesToStart = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Only these profiles' gateways [default: every one].",
+        metavar="[PROFILE...]",
+        show_default=False,
+    ),
+]
+AdoptFlag = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over a project that another profiles file owns (that file was moved here).",
+    ),
+]
 
 
 @app.command()
 @handled
 def up(
+    profiles: ProfilesToStart = None,
     *,
     file: SpecFile = None,
     output: ProjectDir = Path(),
@@ -76,9 +101,12 @@ def up(
     target: TargetOption = DEFAULT_TARGET,
     home: HomeOption = None,
     ignore_native: IgnoreNative = False,
+    adopt: AdoptFlag = False,
 ) -> None:
-    """Check, preflight, generate, start every gateway and wait until ready."""
-    _start(file, output, timeout, force, target, host=host_facts(home, ignore_native))
+    """Check, preflight, generate, start every gateway (or the PROFILES named: the others are
+    not touched) and wait until ready."""
+    host = host_facts(home, ignore_native)
+    _start(file, output, timeout, force, target, host=host, profiles=profiles, adopt=adopt)
 
 
 @app.command()
@@ -88,10 +116,11 @@ def deploy(
     output: ProjectDir = Path(),
     timeout: ReadyTimeout = 180,
     force: ForceFlag = False,
+    adopt: AdoptFlag = False,
 ) -> None:
     """Swarm: 'up --target swarm': check, place on the swarm's nodes, preflight, generate
     stack.yaml, create the token secrets, docker stack deploy, and wait until ready."""
-    _start(file, output, timeout, force, "swarm")
+    _start(file, output, timeout, force, "swarm", adopt=adopt)
 
 
 @app.command()
@@ -122,7 +151,8 @@ def _stop(file: Path | None, output: Path, volumes: bool, yes: bool, target: str
     from openclaw_compose.targets import get_target
 
     chosen = get_target(target)
-    spec = load_spec(file).spec
+    loaded = load_spec(file)
+    spec = loaded.spec
     if volumes and not yes:
         typer.confirm(
             f"Delete every volume of project {spec.project!r} (state, config, workspace; "
@@ -130,7 +160,7 @@ def _stop(file: Path | None, output: Path, volumes: bool, yes: bool, target: str
             abort=True,
         )
     typer.echo(
-        pipeline.down(spec, output, common.connect(), chosen, volumes=volumes, progress=progress)
+        pipeline.down(loaded, output, common.connect(), chosen, volumes=volumes, progress=progress)
     )
 
 
@@ -207,6 +237,16 @@ def status(
         print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
     else:
         typer.echo(_status_table(gateways))
+    _fail_unless_healthy(gateways)
+
+
+def _fail_unless_healthy(gateways: list[GatewayStatus]) -> None:
+    from openclaw_compose.errors import NotRunning
+    from openclaw_compose.runtime.profiles import healthy
+
+    unwell = [f"{gw.profile} ({gw.state})" for gw in gateways if not healthy(gw)]
+    if unwell:
+        raise NotRunning(f"not running and healthy: {', '.join(unwell)}")
 
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -272,13 +312,25 @@ def cli(
     It runs through the image's entrypoint (--exec), so the CLI has the gateway's token and
     secrets in its environment, as the gateway has."""
 
-    known_profile(file, profile)
+    _require_running(file, profile)
     tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
     from openclaw_compose.core.contract import EXEC_ENTRYPOINT
 
     command = ["exec", *tty, profile, *EXEC_ENTRYPOINT, *ctx.args]
     code = common.connect().compose.passthrough(output, *command)
     raise typer.Exit(code)
+
+
+def _require_running(file: Path | None, profile: str) -> Spec:
+    """The spec; raises unless the profile's gateway (compose) runs."""
+    from openclaw_compose.core.loading import load_spec
+    from openclaw_compose.runtime.profiles import require_running
+    from openclaw_compose.targets import get_target
+
+    loaded = load_spec(file)
+    known_profiles(loaded.spec, [profile])
+    require_running(loaded, common.connect(), get_target("compose"), profile)
+    return loaded.spec
 
 
 @app.command()
@@ -323,7 +375,7 @@ def dashboard(
     from openclaw_compose.errors import UsageError
     from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
 
-    spec = known_profile(file, profile)
+    spec = _require_running(file, profile)
     ref = token_ref(spec, profile)
     token = stored_values(output).get(ref.variable)
     if not token:

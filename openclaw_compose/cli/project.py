@@ -177,14 +177,15 @@ def init(
     """Write a commented starter profiles file (main + rescue)."""
     from importlib.resources import files
 
+    from openclaw_compose.core.spec import DEFAULT_PROJECT, project_for
     from openclaw_compose.errors import OutputError
 
     if file.exists() and not force:
         raise OutputError(f"{file}: already exists; edit it, or use --force to replace it")
+    starter = files("openclaw_compose").joinpath("starter.yaml").read_text(encoding="utf-8")
+    named = f"\nproject: {project_for(file.absolute().parent)}\n"
     try:
-        file.write_text(
-            files("openclaw_compose").joinpath("starter.yaml").read_text(), encoding="utf-8"
-        )
+        file.write_text(starter.replace(f"\nproject: {DEFAULT_PROJECT}\n", named), encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"{file}: cannot be written: {exc.strerror}") from None
     typer.echo(f"wrote {file}; next: openclaw-compose check && openclaw-compose generate")

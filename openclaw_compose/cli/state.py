@@ -81,12 +81,16 @@ def restore(
 ) -> None:
     """Put a backup back: checksum checked, never from a newer OpenClaw than the image, never
     over existing state without --force. A running gateway is stopped for it and started again."""
+    from openclaw_compose.core.loading import load_spec
     from openclaw_compose.runtime.backup import restore_profile
+    from openclaw_compose.runtime.ownership import require_owner
     from openclaw_compose.targets import get_target
 
     runs_on = get_target(target)
+    loaded = load_spec(file)
     spec = known_profile(file, profile)
     engine = common.connect()
+    require_owner(engine, loaded)
     runtime = runs_on.runtime(engine)
     done = restore_profile(spec, profile, archive, (engine, runtime, output), force=force)
     typer.echo(

@@ -91,6 +91,13 @@ def _profile_name(name: str) -> str:
     return name
 
 
+def project_for(directory: Path) -> str:
+    """``openclaw-<directory name>``, normalised as Compose normalises a project name from its
+    directory (lowercase; only letters, digits, '-' and '_' kept): what ``init`` writes."""
+    name = re.sub(r"[^a-z0-9_-]", "", directory.name.lower())
+    return f"{DEFAULT_PROJECT}-{name}"[:63] if name else DEFAULT_PROJECT
+
+
 def _project_name(name: str) -> str:
     if not _PROJECT_NAME.fullmatch(name):
         raise ValueError(

@@ -246,6 +246,12 @@ class Containers:
     def create_volume(self, name: str, labels: Mapping[str, str]) -> None:
         self._client.call(lambda: self._client.sdk.volumes.create(name=name, labels=dict(labels)))
 
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        """The labels of volume ``name``; None when there is no such volume."""
+        volumes = self._client.call(lambda: self._client.sdk.volumes.list(filters={"name": name}))
+        found = [volume for volume in volumes if volume.name == name]
+        return dict(found[0].attrs.get("Labels") or {}) if found else None
+
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
         """Run ``command`` in a running container; its exit code and combined output."""
         result = self._client.call(

@@ -164,6 +164,10 @@ class Swarm:
         """Set a replicated service's number of tasks (0: stop it, keeping its spec)."""
         self._client.call(lambda: self._client.sdk.services.get(service).scale(replicas))
 
+    def force_update(self, service: str) -> None:
+        """``docker service update --force``: replace the service's tasks, settings unchanged."""
+        self._client.call(lambda: self._client.sdk.services.get(service).force_update())
+
     def service_logs(self, service: str, tail: int = 40) -> str:
         """A service's last log lines, from whichever node its tasks ran on."""
         api = self._client.sdk.api

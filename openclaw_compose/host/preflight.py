@@ -4,7 +4,9 @@ Two sources, both checked before anything is written or started: a bind probe on
 publish address (finds any process, and names it from /proc), and the port bindings of every
 container, running or stopped (a stopped container's ports are free now but taken again when it
 starts). With ``network: host`` a gateway binds its whole footprint on the host, so all of it is
-probed. Profiles that already have a container in the project hold their own ports: skipped.
+probed. Profiles that already have a container in the project hold their own ports: skipped by
+the bind probe; for a running one, any other process listening inside its footprint is named
+(:func:`foreign_listeners`).
 
 A swarm stack publishes on every address (``0.0.0.0``) of the node its profile is placed on;
 this host can only be probed for the profiles placed on it (:func:`taken_stack_ports`). There,
@@ -17,7 +19,7 @@ import errno
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import suppress
 from ipaddress import ip_address
 from pathlib import Path
@@ -27,7 +29,7 @@ from openclaw_compose.core.front import FRONT_SERVICE
 from openclaw_compose.core.ports import Footprint, PortPlan, PortRange, format_range
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.engine.records import PublishedPort
+from openclaw_compose.engine.records import ContainerState, PublishedPort
 from openclaw_compose.host.system import listening_sockets, time_wait_ports
 
 WILDCARDS = {"0.0.0.0", "::"}
@@ -54,11 +56,11 @@ def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
     address = str(spec.publish_address)
     if not address_available(address):
         return [_unavailable(spec, plan, address)]
-    running = set(engine.containers.project_containers(spec.project))
+    containers = engine.containers.project_containers(spec.project)
+    running = set(containers)
     planned = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=running)
-    ours = spec.project
-    taken = _taken(plan, planned, address, engine, lambda p: p.project == ours, stack=None)
-    return taken + front_port_taken(spec, running)
+    taken = _taken(plan, planned, address, engine, lambda p: p.project == spec.project, stack=None)
+    return taken + front_port_taken(spec, running) + foreign_listeners(spec, plan, containers)
 
 
 def front_port_taken(spec: Spec, running: Collection[str]) -> list[Problem]:
@@ -90,6 +92,42 @@ def front_port_taken(spec: Spec, running: Collection[str]) -> list[Problem]:
             ports=(front.port,),
         )
     ]
+
+
+def foreign_listeners(
+    spec: Spec, plan: PortPlan, containers: Mapping[str, ContainerState]
+) -> list[Problem]:
+    """Compose: processes of this host listening inside the footprint of a profile whose
+    container runs, other than that container's own (its pid namespace) and Docker's port
+    proxy: the gateway cannot open what they hold (a CDP port, say) once it needs it."""
+    own = {
+        name: namespace
+        for name, c in containers.items()
+        if c.status == "running" and (namespace := _pid_namespace(str(c.pid))) is not None
+    }  # a container whose processes cannot be told from others' is not looked at
+    everyone = planned_ports(plan, lambda fp: fp.host_ports(spec.network), skip=())
+    planned = {port: profile for port, profile in everyone.items() if profile in own}
+    if not planned:
+        return []
+    inodes = {inode: port for inode, port in listening_sockets().items() if port in planned}
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for port, pid in _socket_pids(inodes).items():
+        namespace, command = _pid_namespace(pid), _command_name(pid)
+        if namespace in (None, own[planned[port]]) or command == "docker-proxy":
+            continue
+        holders[(planned[port], f"process {pid} ({command})")].append(port)
+    nodes = {fp.profile: fp.node for fp in plan.footprints}
+    return [
+        port_problem(profile, holder, sorted(ports), str(spec.publish_address), nodes[profile])
+        for (profile, holder), ports in sorted(holders.items(), key=lambda item: item[1][0])
+    ]
+
+
+def _pid_namespace(pid: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
 
 
 def taken_stack_ports(
@@ -239,12 +277,19 @@ def _process_holders(ports: Iterable[int]) -> dict[int, str]:
 
 
 def _socket_owners(inodes: dict[str, int]) -> dict[int, str]:
-    owners: dict[int, str] = {}
+    return {
+        port: f"process {pid} ({_command_name(pid)})" for port, pid in _socket_pids(inodes).items()
+    }
+
+
+def _socket_pids(inodes: dict[str, int]) -> dict[int, str]:
+    """Port -> the first process found holding its socket."""
+    pids: dict[int, str] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         for link in _fd_links(pid):
             if link in inodes:
-                owners.setdefault(inodes[link], f"process {pid} ({_command_name(pid)})")
-    return owners
+                pids.setdefault(inodes[link], pid)
+    return pids
 
 
 def _fd_links(pid: str) -> Iterator[str]:

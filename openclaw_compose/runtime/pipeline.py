@@ -11,12 +11,13 @@ way a user does.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
 from openclaw_compose.core.fragment_checks import fragment_problems
+from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
@@ -25,6 +26,7 @@ from openclaw_compose.errors import plural
 from openclaw_compose.host.images import require_images
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.converge import converge, wait_gateways
+from openclaw_compose.runtime.ownership import claim, release, require_owner
 from openclaw_compose.runtime.schemas import fetch_schemas
 from openclaw_compose.targets.base import (
     GatewayStatus,
@@ -99,16 +101,29 @@ def up(
     progress: ProgressFn,
     force: bool = False,
     live: LiveFn | None = None,
+    profiles: Sequence[str] = (),
+    adopt: bool = False,
 ) -> list[GatewayStatus]:
-    """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report."""
+    """``up`` / ``deploy``: prepare, start, wait until every gateway is ready, report. With
+    ``profiles``, the checks still cover the whole file, and only those gateways are started
+    (the others are not touched)."""
+    owner = require_owner(engine, checked.loaded, adopt=adopt)
     found = prepare(checked, directory, engine, force=force, progress=progress)
     spec = checked.loaded.spec
-    progress(
-        f"starting {plural(len(checked.plan.footprints), 'gateway')} of {checked.target.name} "
-        f"project {spec.project!r}"
-    )
+    claim(engine, owner, progress)
     runtime = checked.target.runtime(engine)
-    runtime.start(spec, directory, progress)
+    if profiles:
+        named = ", ".join(profiles)
+        progress(f"starting {named} of {checked.target.name} project {spec.project!r}")
+        for profile in profiles:
+            runtime.start_gateway(spec, directory, profile)
+        found = replace(found, urls={name: found.urls[name] for name in profiles})
+    else:
+        progress(
+            f"starting {plural(len(checked.plan.footprints), 'gateway')} of "
+            f"{checked.target.name} project {spec.project!r}"
+        )
+        runtime.start(spec, directory, progress)
     wait_ready(checked, engine, found, timeout=timeout, progress=progress, live=live)
     converge(spec, runtime, found.urls, timeout=timeout, progress=progress)
     return status(spec, checked.plan, engine, checked.target)
@@ -160,7 +175,7 @@ def status(spec: Spec, plan: PortPlan, engine: Engine, target: Target) -> list[G
 
 
 def down(
-    spec: Spec,
+    loaded: LoadedSpec,
     directory: Path,
     engine: Engine,
     target: Target,
@@ -168,5 +183,10 @@ def down(
     volumes: bool,
     progress: ProgressFn,
 ) -> str:
-    """``down`` / ``undeploy``: stop and remove the gateways; volumes only with ``volumes``."""
-    return target.runtime(engine).stop(spec, directory, volumes=volumes, progress=progress)
+    """``down`` / ``undeploy``: stop and remove the gateways; volumes only with ``volumes``
+    (and then the project's owner record: nothing of it is left to protect)."""
+    owner = require_owner(engine, loaded)
+    done = target.runtime(engine).stop(loaded.spec, directory, volumes=volumes, progress=progress)
+    if volumes:
+        release(engine, owner)
+    return done

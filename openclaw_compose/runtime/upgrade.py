@@ -36,6 +36,7 @@ from openclaw_compose.errors import OpenclawComposeError, UpgradeFailed, UsageEr
 from openclaw_compose.host.images import build, buildable, missing_images, require_images
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.backup import Backup, backup_profile, restore_profile
+from openclaw_compose.runtime.ownership import require_owner
 from openclaw_compose.runtime.pipeline import pin_images
 from openclaw_compose.targets.base import ProgressFn, Runtime, Target
 
@@ -97,6 +98,7 @@ def upgrade(
             "upgrade records the version each gateway runs in the profiles file, and there is "
             "none here (the embedded default is used): write one with 'openclaw-compose init'"
         )
+    require_owner(engine, loaded)
     spec = loaded.spec
     final = _with(spec, {name: to.changes() for name in spec.profiles})
     if to.version is not None:

@@ -151,6 +151,11 @@ class Runtime(Protocol):
         """Stop the profile's gateway, keeping it defined; True when it was running."""
         ...
 
+    def restart_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        """Restart the profile's gateway as it is defined (compose: the same container; swarm: a
+        new task); the other gateways are not touched."""
+        ...
+
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
         """Start (or move onto its written image) the profile's gateway of the written project;
         the other gateways are not touched."""

@@ -17,6 +17,7 @@ import pytest
 
 from openclaw_compose.core.contract import CONFIG_PATH
 from openclaw_compose.engine import Engine
+from openclaw_compose.errors import ExitCode
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
 from tests.helpers import run_cli
 from tests.standin_provider import MODEL, StandinProvider, standin_provider
@@ -71,7 +72,7 @@ def test_a_changed_fragment_converges(engine: Engine, project: GatewayProject) -
         document["profiles"]["main"]["openclaw"] = _day2(provider)
         spec_file.write_text(json.dumps(document, indent=2) + "\n")
         shown = run_cli("plan", *where, "--json")
-        assert shown.exit_code == 8, shown.output
+        assert shown.exit_code == ExitCode.CHANGES, shown.output
         plans = {p["profile"]: p for p in json.loads(shown.stdout)["profiles"]}
         assert plans["other"] == {
             "profile": "other",

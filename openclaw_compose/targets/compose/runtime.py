@@ -198,6 +198,10 @@ class ComposeRuntime:
         self._engine.compose.run(directory, "stop", profile)
         return True
 
+    def restart_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        del spec  # compose reads the project from the directory
+        self._engine.compose.run(directory, "restart", profile)
+
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
         """``up --no-deps PROFILE``: Compose recreates the container when its image (or any
         setting) changed, stopping the old one first."""

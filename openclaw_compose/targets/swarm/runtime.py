@@ -379,6 +379,14 @@ class SwarmRuntime:
             raise DockerError(f"service {service} still has a running task after {timeout} s")
         return running
 
+    def restart_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
+        """``docker service update --force``: a new task, the service's settings unchanged."""
+        del directory  # a service is updated by name
+        service = f"{spec.project}_{profile}"
+        if service not in self._engine.swarm.stack_services(spec.project):
+            raise NotFound(f"no service {service}; deploy the stack first")
+        self._engine.swarm.force_update(service)
+
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
         """``docker stack deploy`` of the written stack: only services whose settings changed
         are updated (swarm's rolling update, ``update_config`` in ``stack.yaml``), and a

@@ -1,0 +1,101 @@
+"""One profile at a time: ``restart``, ``stop``, ``start`` and ``ps``, on every target, through
+the runtime hooks (:class:`openclaw_compose.targets.base.Runtime`). The other profiles' gateways
+are not touched: compose acts on one service (``restart``/``stop``/``up --no-deps``), swarm on
+one service (``service update --force``, ``scale``). Each refuses a project another profiles
+file owns (:mod:`.ownership`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from openclaw_compose.core.loading import LoadedSpec
+from openclaw_compose.core.ports import PortPlan, plan_ports
+from openclaw_compose.engine import Engine
+from openclaw_compose.errors import NotReadyError, NotRunning
+from openclaw_compose.runtime.ownership import require_owner
+from openclaw_compose.targets.base import GatewayStatus, ProgressFn, Runtime, Target
+
+
+def _runtime(loaded: LoadedSpec, engine: Engine, target: Target) -> Runtime:
+    require_owner(engine, loaded)
+    return target.runtime(engine)
+
+
+def _await(runtime: Runtime, loaded: LoadedSpec, profiles: Sequence[str], timeout: float) -> None:
+    failed = {
+        name: reason
+        for name in profiles
+        if (reason := runtime.await_gateway(loaded.spec, name, timeout, steady=1)) is not None
+    }
+    if failed:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in failed.items())
+        raise NotReadyError(
+            f"not ready: {reasons}. The gateways keep running.\n"
+            + runtime.explain(loaded.spec, list(failed))
+        )
+
+
+def restart(
+    loaded: LoadedSpec,
+    directory: Path,
+    engine: Engine,
+    target: Target,
+    profiles: Sequence[str],
+    *,
+    timeout: float,
+    progress: ProgressFn,
+) -> None:
+    """Restart the profiles' gateways, then wait until each answers ``/startupz``."""
+    runtime = _runtime(loaded, engine, target)
+    for name in profiles:
+        progress(f"restarting {name}")
+        runtime.restart_gateway(loaded.spec, directory, name)
+    _await(runtime, loaded, profiles, timeout)
+
+
+def stop(
+    loaded: LoadedSpec, directory: Path, engine: Engine, target: Target, profiles: Sequence[str]
+) -> list[str]:
+    """Stop the profiles' gateways, keeping them defined; the ones that were running."""
+    runtime = _runtime(loaded, engine, target)
+    return [name for name in profiles if runtime.stop_gateway(loaded.spec, directory, name)]
+
+
+def start(
+    loaded: LoadedSpec,
+    directory: Path,
+    engine: Engine,
+    target: Target,
+    profiles: Sequence[str],
+    *,
+    timeout: float,
+    progress: ProgressFn,
+) -> None:
+    """Start the profiles' gateways as last written, then wait until each is ready."""
+    runtime = _runtime(loaded, engine, target)
+    for name in profiles:
+        progress(f"starting {name}")
+        runtime.start_gateway(loaded.spec, directory, name)
+    _await(runtime, loaded, profiles, timeout)
+
+
+def healthy(gateway: GatewayStatus) -> bool:
+    """Running, not unhealthy, and its ``/healthz`` answers 200."""
+    return (
+        gateway.state == "running"
+        and gateway.health != "unhealthy"
+        and gateway.probes.get("healthz") == 200
+    )
+
+
+def require_running(loaded: LoadedSpec, engine: Engine, target: Target, profile: str) -> None:
+    """Raise :class:`NotRunning` unless the profile's gateway runs (``cli``, ``dashboard``)."""
+    spec = loaded.spec
+    plan = PortPlan(tuple(fp for fp in plan_ports(spec).footprints if fp.profile == profile))
+    gateway = target.runtime(engine).gateways(spec, plan)[0]
+    if gateway.state != "running":
+        raise NotRunning(
+            f"the gateway of profile {profile!r} is not running ({gateway.state}); start it with "
+            f"'openclaw-compose start {profile}' (or 'up'), see 'openclaw-compose ps'"
+        )
