@@ -80,6 +80,9 @@ class FakeContainers:
         return 0, ""
 
     def exec(self, container: str, command: Sequence[str]) -> tuple[int, str]:
+        if command[0] == "cat":  # reading a file the test put there, as in a container
+            data = self.files.get((container, command[-1]))
+            return (0, data.decode()) if data is not None else (1, f"cat: {command[-1]}: missing")
         return 0, ""
 
     def run_once(

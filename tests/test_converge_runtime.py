@@ -105,7 +105,9 @@ def test_a_refused_patch_is_a_docker_error_naming_the_profile(tmp_path: Path) ->
     engine = _Gateways({})
 
     def refuse(container: str, command: Sequence[str]) -> tuple[int, str]:
-        return (1, "Error: config schema validation failed") if "patch" in command else (1, "")
+        if "patch" in command:
+            return 1, "Error: config schema validation failed"
+        return (0, "{}") if command[0] == "cat" else (1, "")  # a config, and no record yet
 
     engine.containers.exec = refuse  # type: ignore[method-assign]
     with pytest.raises(DockerError) as raised:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from openclaw_compose.cli import app
 from openclaw_compose.core.dotenv import EnvSyntaxError, encode, statements
-from openclaw_compose.core.envfile import read_env
+from openclaw_compose.core.envfile import read_env, set_variables
 from openclaw_compose.errors import ExitCode
 from tests.helpers import run_cli, write_tree
 
@@ -118,3 +118,10 @@ def test_every_value_is_encoded_so_that_it_reads_back(value: str) -> None:
     written = encode(value)
     assert written is not None
     assert read_env(f"A=0\nV={written}\nB=1\n") == {"A": "0", "V": value, "B": "1"}
+
+
+def test_several_variables_set_in_one_pass() -> None:
+    text = "# mine\nA='1'\nB=2 # kept\nA=3\n"
+    after = set_variables(text, {"A": "'x y'", "C": "'z'"})
+    assert read_env(after) == {"A": "x y", "B": "2", "C": "z"}
+    assert after.startswith("# mine\nA='x y'\nB=2 # kept\n")

@@ -15,7 +15,7 @@ instead of being "repaired", which would lose tokens. Tokens are 32 random bytes
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from openclaw_compose.core.dotenv import EnvSyntaxError, Statement, encode, statements
@@ -58,23 +58,43 @@ def quoted(value: str) -> str:
 
 
 def set_variable(existing: str | None, variable: str, value: str) -> str:
-    """``existing`` with ``variable`` assigned ``value`` (written as given) in the place of its
-    first assignment (others are dropped: two would be ambiguous), else appended. The result is
-    read back: every other variable keeps its value, and ``variable`` reads as ``value`` does."""
+    """``existing`` with ``variable`` assigned ``value`` (written as given); see
+    :func:`set_variables`."""
+    return set_variables(existing, {variable: value})
+
+
+def set_variables(existing: str | None, values: Mapping[str, str]) -> str:
+    """``existing`` with each variable assigned its value (written as given) in the place of
+    its first assignment (others are dropped: two would be ambiguous), else appended. One parse
+    and one read-back for all of them: every other variable keeps its value, and each of these
+    reads as its value does."""
     text = existing if existing is not None else _HEADER.decode()
-    assignment = f"{variable}={value}"
-    ours = [s for s in _statements(text) if s.variable == variable]
-    if not ours:
-        after = text + ("" if not text or text.endswith("\n") else "\n") + assignment + "\n"
-    else:
-        after = _without(text, ours[1:])
-        after = after[: ours[0].start] + assignment + after[ours[0].end :]
-    return _checked(text, after, variable, read_env(f"V={value}\n").get("V"))
+    found: dict[str, list[Statement]] = {}
+    for statement in _statements(text):
+        if statement.variable in values:
+            found.setdefault(statement.variable, []).append(statement)
+    edits: list[tuple[Statement, str | None]] = [
+        (s, None) for ours in found.values() for s in ours[1:]
+    ]
+    edits += [(ours[0], f"{variable}={values[variable]}") for variable, ours in found.items()]
+    after = text
+    for statement, assignment in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
+        if assignment is None:
+            after = _without(after, [statement])
+        else:
+            after = after[: statement.start] + assignment + after[statement.end :]
+    appended = [
+        f"{variable}={value}" for variable, value in values.items() if variable not in found
+    ]
+    if appended:
+        after += ("" if not after or after.endswith("\n") else "\n") + "\n".join(appended) + "\n"
+    expected = {variable: read_env(f"V={value}\n").get("V") for variable, value in values.items()}
+    return _checked(text, after, expected)
 
 
 def remove_variable(existing: str, variable: str) -> str:
     ours = [s for s in _statements(existing) if s.variable == variable]
-    return _checked(existing, _without(existing, ours), variable, None)
+    return _checked(existing, _without(existing, ours), {variable: None})
 
 
 def _without(text: str, removed: list[Statement]) -> str:
@@ -91,15 +111,17 @@ def _without(text: str, removed: list[Statement]) -> str:
     return text
 
 
-def _checked(before: str, after: str, variable: str, value: str | None) -> str:
-    """``after``, once read back: ``variable`` has ``value`` (None: unset), every other
-    variable is as it was in ``before``."""
+def _checked(before: str, after: str, expected: Mapping[str, str | None]) -> str:
+    """``after``, once read back: each variable of ``expected`` has its value there (None:
+    unset), every other variable is as it was in ``before``."""
     old, new = read_env(before), read_env(after)
-    old.pop(variable, None)
-    read = new.pop(variable, None)
-    if old != new or read != value:
+    misread = any(new.get(variable) != value for variable, value in expected.items())
+    others_old = {k: v for k, v in old.items() if k not in expected}
+    others_new = {k: v for k, v in new.items() if k not in expected}
+    if misread or others_old != others_new:
+        changed = ", ".join(sorted(expected))
         raise OutputError(
-            f"{ENV_FILE}: changing {variable} would change how Compose reads the file; edit it by "
+            f"{ENV_FILE}: changing {changed} would change how Compose reads the file; edit it by "
             "hand (nothing was changed)"
         )
     return after

@@ -34,6 +34,7 @@ from openclaw_compose.core.envfile import (
     read_env,
     remove_variable,
     set_variable,
+    set_variables,
 )
 from openclaw_compose.core.spec import ProfileSpec, Spec, secret_variable
 from openclaw_compose.errors import UsageError
@@ -159,6 +160,7 @@ def with_digests(text: str, digests: Mapping[str, tuple[SecretRef, ...]]) -> str
     """``text`` with each digest variable set from the current values (the first ref, the
     token, is the key); a profile without its token yet gets none."""
     values = read_env(text)
+    changed = {}
     for variable, refs in digests.items():
         key = values.get(refs[0].variable)
         if not key:
@@ -166,5 +168,5 @@ def with_digests(text: str, digests: Mapping[str, tuple[SecretRef, ...]]) -> str
         message = json.dumps([[ref.name, values.get(ref.variable)] for ref in refs])
         digest = keyed_digest(key, message)
         if values.get(variable) != digest:
-            text = set_variable(text, variable, digest)
-    return text
+            changed[variable] = digest
+    return set_variables(text, changed) if changed else text

@@ -43,7 +43,7 @@ def planned(spec: Spec, runtime: Runtime) -> list[Planned]:
     for profile in spec.profiles:
         live = runtime.read_config(spec, profile)
         change = None
-        if live is not None:
+        if live is not None and live.config is not None:
             desired = seed_config(spec.profiles[profile])
             change = diff(desired, parse_config(live.config), parse_config(live.applied))
         result.append(Planned(profile, change))
@@ -58,12 +58,16 @@ def converge(
     timeout: float,
     progress: ProgressFn,
 ) -> list[str]:
-    """Apply every profile's owned keys to its running gateway; the profiles changed."""
+    """Apply the owned keys of every profile of ``urls`` (the gateways just started) to its
+    running gateway; the profiles changed."""
     touched = []
-    for profile in spec.profiles:
+    for profile in urls:
         live = runtime.read_config(spec, profile)
         if live is None:
             progress(f"{profile}: its gateway is out of reach here; its config is not converged")
+            continue
+        if live.config is None:  # the entrypoint seeds it before the gateway starts
+            progress(f"{profile}: its container has no config file; its config is not converged")
             continue
         desired = seed_config(spec.profiles[profile])
         applied = parse_config(live.applied)
