@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from openclaw_compose.cli import common
 from openclaw_compose.core.checks import CheckCode, HostFacts
 from openclaw_compose.core.contract import seed_config
 from openclaw_compose.core.front import haproxy_config, seed_additions
@@ -22,9 +23,11 @@ from openclaw_compose.core.frontcerts import CA_CERT, CA_KEY, SERVER_CERT, SERVE
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
+from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import SpecError
 from openclaw_compose.host.preflight import front_port_taken
 from openclaw_compose.project import check_spec, generate
+from tests.fakes import FakeEngine
 from tests.helpers import run_cli
 
 
@@ -243,10 +246,16 @@ def test_a_users_certificate_is_mounted_not_copied(tmp_path: Path) -> None:
     assert not (out / SERVER_KEY).exists()
 
 
-def test_dashboard_and_tunnel(tmp_path: Path) -> None:
+def test_dashboard_and_tunnel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_spec(tmp_path, spec_data())
     out = tmp_path / "out"
     generate(check_spec(path, HostFacts()), out)
+    engine = FakeEngine()  # dashboard gives a URL of a running gateway only
+    engine.containers.containers["fronttest"] = {
+        name: ContainerState(f"fronttest-{name}-1", name, "running", "healthy", 0, 1)
+        for name in ("main", "rescue", "quiet")
+    }
+    monkeypatch.setattr(common, "connect", lambda: engine)
     served = run_cli("dashboard", "main", "-f", path, "-o", out, "--json")
     assert served.exit_code == 0, served.output
     assert json.loads(served.stdout)["url"].startswith("https://main.example.org:26443/#token=")
