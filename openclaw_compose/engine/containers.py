@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from openclaw_compose.engine.client import Client
+from openclaw_compose.engine.client import Client, docker_cli
 from openclaw_compose.engine.records import ContainerState, PublishedPort
 from openclaw_compose.errors import DockerError, NotFound
 
@@ -219,11 +220,24 @@ class Containers:
             call(lambda: container.remove(force=True))
 
     def copy_from(self, container: str, path: str, dest: Path) -> None:
-        """Copy the file ``path`` of a container (running or not) to ``dest``."""
-        sdk = self._client.sdk
-        _copy_out(
-            self._client.call(lambda: sdk.containers.get(container).get_archive(path)[0]), dest
-        )
+        """Copy the file ``path`` of a running container to ``dest``, streamed through ``cat``
+        in the container (``docker exec``): Docker's archive API does not see a file on a tmpfs
+        mount (the gateway's ``/tmp``, where its backups are made). A failed copy leaves no
+        ``dest``."""
+        command = [*docker_cli(), "exec", container, "cat", "--", path]
+        try:
+            with dest.open("wb") as out:
+                done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=False)
+        except OSError as exc:
+            dest.unlink(missing_ok=True)
+            raise DockerError(f"cannot copy {path} out of container {container}: {exc}") from None
+        if done.returncode != 0:
+            dest.unlink(missing_ok=True)
+            reason = done.stderr.decode(errors="replace").strip()[-2000:]
+            raise DockerError(
+                f"cannot copy {path} out of container {container}: "
+                + (reason or f"docker exec exited with {done.returncode}")
+            )
 
     def put_file(self, container: str, path: str, data: bytes, *, owner: int) -> None:
         """Write ``data`` to the file ``path`` of a running container, mode 0600, owned by
