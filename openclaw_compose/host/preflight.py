@@ -94,6 +94,11 @@ def front_port_taken(spec: Spec, running: Collection[str]) -> list[Problem]:
     ]
 
 
+DOCKER_PUBLISHERS = frozenset({"docker-proxy", "dockerd"})
+"""The processes that hold a container's published ports on the host: Docker's userland proxy,
+or, with it off, the daemon itself (it keeps each published port bound)."""
+
+
 def foreign_listeners(
     spec: Spec, plan: PortPlan, containers: Mapping[str, ContainerState]
 ) -> list[Problem]:
@@ -113,7 +118,7 @@ def foreign_listeners(
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for port, pid in _socket_pids(inodes).items():
         namespace, command = _pid_namespace(pid), _command_name(pid)
-        if namespace in (None, own[planned[port]]) or command == "docker-proxy":
+        if namespace in (None, own[planned[port]]) or command in DOCKER_PUBLISHERS:
             continue
         holders[(planned[port], f"process {pid} ({command})")].append(port)
     nodes = {fp.profile: fp.node for fp in plan.footprints}

@@ -119,6 +119,13 @@ _GWBRIDGE_OPTIONS = {
 """What Docker gives the bridge when it makes it itself (for a node's first overlay task)."""
 
 
+def bridge_address() -> str:
+    """The host's address on Docker's default bridge (docker0): a test server listening there
+    is reachable from every profile's own bridge network (as any host service on a
+    non-loopback address is, with ``egress: all``), while the host's loopback is not."""
+    return str(_sdk().networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"])
+
+
 def gwbridge_address() -> str:
     """The host's address on ``docker_gwbridge``, made now (as Docker would make it) when no
     task has needed it yet: a test server must listen there before a stack is deployed."""

@@ -55,7 +55,7 @@ class Contained:
 
 @pytest.fixture(scope="module")
 def contained(engine: Engine) -> Iterator[Contained]:
-    with standin_provider("MARKER-rescue-containment") as provider:
+    with standin_provider("MARKER-rescue-containment", dockerkit.bridge_address()) as provider:
         spec = {
             "profiles": {
                 "rescue": {"port": 18789, "role": "rescue", "secrets": ["PROVIDER_KEY"]}

@@ -68,7 +68,7 @@ def test_a_changed_fragment_converges(engine: Engine, project: GatewayProject) -
     spec_file = project.directory / "openclaw-compose.yaml"
     document = json.loads(spec_file.read_text())
     before = _ids(project)
-    with standin_provider("MARKER-converge-51c") as provider:
+    with standin_provider("MARKER-converge-51c", dockerkit.bridge_address()) as provider:
         document["profiles"]["main"]["openclaw"] = _day2(provider)
         spec_file.write_text(json.dumps(document, indent=2) + "\n")
         shown = run_cli("plan", *where, "--json")

@@ -88,8 +88,8 @@ def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         port = free_base(address)  # a whole free block: no profile is moved onto it
         try:
             with (
-                standin_provider("MARKER-front-main") as main,
-                standin_provider("MARKER-front-rescue") as rescue,
+                standin_provider("MARKER-front-main", dockerkit.bridge_address()) as main,
+                standin_provider("MARKER-front-rescue", dockerkit.bridge_address()) as rescue,
             ):
                 providers = {"main": main, "rescue": rescue}
                 secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}

@@ -32,6 +32,7 @@ from openclaw_compose.host.images import NativeOpenclaw, native_openclaw
 from openclaw_compose.host.preflight import can_bind
 from openclaw_compose.host.probes import probe
 from openclaw_compose.testing import free_base, release_base
+from tests.docker import dockerkit
 from tests.helpers import run_cli
 from tests.standin_provider import standin_provider
 
@@ -188,7 +189,7 @@ def scene(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     native = Native(home, base)
     native.state.mkdir()
     (native.state / "marker.txt").write_text(MARKER)
-    with standin_provider(MARKER) as provider:
+    with standin_provider(MARKER, dockerkit.bridge_address()) as provider:
         config = {
             "gateway": {
                 "port": base,

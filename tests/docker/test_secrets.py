@@ -60,8 +60,8 @@ class Running:
 @pytest.fixture(scope="module")
 def running(engine: Engine) -> Iterator[Running]:
     with (
-        standin_provider("MARKER-main-7d2") as main,
-        standin_provider("MARKER-rescue-c41") as rescue,
+        standin_provider("MARKER-main-7d2", dockerkit.bridge_address()) as main,
+        standin_provider("MARKER-rescue-c41", dockerkit.bridge_address()) as rescue,
     ):
         providers = {"main": main, "rescue": rescue}
         secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in PROFILES}

@@ -28,6 +28,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.host.preflight import can_bind
 from openclaw_compose.testing import GatewayEndpoint, gateway_endpoints, release_base
+from tests.docker import dockerkit
 from tests.docker.conftest import PREVIOUS_VERSION, Sampler, spec_with_free_ports, upgrade_sampled
 from tests.helpers import run_cli
 from tests.standin_provider import StandinProvider, standin_provider
@@ -95,7 +96,7 @@ class Project:
 def provider() -> Iterator[StandinProvider]:
     """The model provider of both gateways, on the host's loopback (the gateways share the
     host's network), running for the whole module."""
-    with standin_provider("MARKER-upgrade-5e8") as running:
+    with standin_provider("MARKER-upgrade-5e8", dockerkit.bridge_address()) as running:
         yield running
 
 
