@@ -27,7 +27,7 @@ def _write(directory: Path, project: str, bases: list[int]) -> Path:
     directory.mkdir()
     path = directory / "openclaw-compose.yaml"
     path.write_text(
-        f"# the first directory's file\nproject: {project}\nprofiles:\n"
+        f"# the first directory's file\nproject: {project}\nnetwork: host\nprofiles:\n"
         f"  main:\n    port: {bases[0]}\n  rescue:\n    port: {bases[1]}\n    role: rescue\n"
     )
     return path

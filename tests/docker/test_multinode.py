@@ -290,7 +290,7 @@ def test_upgrade_from_outside_rolls_every_node_through_the_registry(fleet: Fleet
     for profile in ("alice", "bob", "carol"):
         assert probe(fleet.url(profile), "startupz") == 200, profile
     assert fleet.container("bob").exec_run(["cat", marker]).output.decode() == "bob\n"
-    assert f"image: {tag}" in fleet.spec_file.read_text()
+    assert f'image: "{tag}"' in fleet.spec_file.read_text()  # a new string value is quoted
 
 
 def test_a_port_taken_on_a_worker_is_refused_before_anything_is_deployed(

@@ -78,9 +78,9 @@ def test_cli_and_logs_commands(gateways: GatewayProject) -> None:
     ]
     version = run_cli("cli", "rescue", *where, "--", "--version")
     assert version.exit_code == 0, version.output
-    logs = run_cli("logs", "main", *where, "--tail", "50")
+    logs = run_cli(*where, "logs", "main", "--tail", "50")  # logs -f is --follow
     assert logs.exit_code == 0, logs.output
-    unknown = run_cli("logs", "nobody", *where)
+    unknown = run_cli(*where, "logs", "nobody")
     assert unknown.exit_code == 2
     assert "no profile 'nobody'" in unknown.stderr
 

@@ -82,7 +82,12 @@ def test_deploy_prints_no_ignored_options(stack: Deployed) -> None:
 def test_both_gateways_answer_on_their_published_ports(stack: Deployed) -> None:
     for profile, base in stack.bases.items():
         assert probe(f"http://127.0.0.1:{base}", "startupz") == 200, profile
-    status = run_cli("status", "-f", stack.spec_file, "--target", "swarm", "--json")
+    deadline = time.monotonic() + 120  # healthy once the healthcheck has passed
+    while True:
+        status = run_cli("status", "-f", stack.spec_file, "--target", "swarm", "--json")
+        if status.exit_code == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     assert status.exit_code == 0, status.output
     gateways = {gw["profile"]: gw for gw in json.loads(status.stdout)["profiles"]}
     for profile in PROFILES:

@@ -245,11 +245,14 @@ def test_upgrade_keeps_one_gateway_answering_and_the_state(
     # A backup of the new version cannot go back onto the old image.
     newer = project.directory / "newer"
     assert run_cli("backup", "main", "-f", project.spec_file, "-o", newer).exit_code == 0
-    old_spec = project.directory / "old.yaml"
-    old_spec.write_text(project.spec_file.read_text().replace(OPENCLAW_VERSION, PREVIOUS_VERSION))
+    current = project.spec_file.read_text()  # the same file: the project belongs to it
+    project.spec_file.write_text(current.replace(OPENCLAW_VERSION, PREVIOUS_VERSION))
     (archive,) = newer.iterdir()
-    refused = run_cli(
-        "restore", "main", archive, "-f", old_spec, "-o", project.directory, "--force"
-    )
+    try:
+        refused = run_cli(
+            "restore", "main", archive, "-f", project.spec_file, "-o", project.directory, "--force"
+        )
+    finally:
+        project.spec_file.write_text(current)
     assert refused.exit_code == ExitCode.ARCHIVE, refused.output
     assert "newer than" in refused.stderr
