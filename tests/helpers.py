@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -28,6 +29,17 @@ profiles:
     workspace_dir: ./data/rescue/workspace
 """
 """The profiles file of the core issue, a contract with users' files."""
+
+
+class ProbesAnswer(BaseHTTPRequestHandler):
+    """A stand-in gateway's HTTP side: every GET (``/healthz``, ``/startupz``...) answers 200."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> None:

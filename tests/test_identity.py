@@ -9,7 +9,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from openclaw_compose.targets import get_target
 from openclaw_compose.testing import free_base, release_base
 
 from .fakes import FakeEngine
-from .helpers import run_cli, write_tree
+from .helpers import ProbesAnswer, run_cli, write_tree
 
 
 @pytest.fixture
@@ -33,15 +33,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     engine = FakeEngine().with_images(DEFAULT_IMAGE)
     monkeypatch.setattr(common, "connect", lambda: engine)
     return engine
-
-
-class _Probes(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
 
 
 @pytest.fixture
@@ -56,7 +47,7 @@ def bases(fake: FakeEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[in
         named = [arg for arg in args[1:] if not arg.startswith("-")] or ["a", "b"]
         for name, port in zip(("a", "b"), ports, strict=True):
             if args[0] in ("up", "start", "restart") and name in named and name not in servers:
-                servers[name] = ThreadingHTTPServer(("127.0.0.1", port), _Probes)
+                servers[name] = ThreadingHTTPServer(("127.0.0.1", port), ProbesAnswer)
                 threading.Thread(target=servers[name].serve_forever, daemon=True).start()
         return run(directory, *args)
 

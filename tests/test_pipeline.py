@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from openclaw_compose.errors import ExitCode
 from openclaw_compose.testing import free_base, release_base
 
 from .fakes import FakeEngine
-from .helpers import run_cli, snapshot, write_tree
+from .helpers import ProbesAnswer, run_cli, snapshot, write_tree
 
 
 @pytest.fixture
@@ -35,19 +35,10 @@ def base() -> Iterator[int]:
     release_base(port)
 
 
-class _Probes(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
 def gateway(base: int) -> Iterator[int]:
     """Something that answers the gateway's probes on ``base``, as a started gateway would."""
-    server = ThreadingHTTPServer(("127.0.0.1", base), _Probes)
+    server = ThreadingHTTPServer(("127.0.0.1", base), ProbesAnswer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base

@@ -36,7 +36,7 @@ def plan(
     ignore_native: IgnoreNative = False,
 ) -> None:
     """Per profile, what up/deploy would do: containers created, recreated or removed, config
-    keys set or unset (never values), volumes created. Exit 0: nothing to do; 8: changes."""
+    keys set or unset (never values), volumes created. Exit 0: nothing to do; 10: changes."""
     from openclaw_compose.project import check_spec
     from openclaw_compose.runtime.plan import plan as make_plan
 

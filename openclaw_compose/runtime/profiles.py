@@ -6,11 +6,12 @@ file owns (:mod:`.ownership`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan, plan_ports
+from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import NotReadyError, NotRunning
 from openclaw_compose.runtime.ownership import require_owner
@@ -22,7 +23,22 @@ def _runtime(loaded: LoadedSpec, engine: Engine, target: Target) -> Runtime:
     return target.runtime(engine)
 
 
-def _await(runtime: Runtime, loaded: LoadedSpec, profiles: Sequence[str], timeout: float) -> None:
+def _each_then_await(
+    runtime: Runtime,
+    loaded: LoadedSpec,
+    profiles: Sequence[str],
+    action: tuple[str, Callable[[Spec, Path, str], None]],
+    *,
+    directory: Path,
+    timeout: float,
+    progress: ProgressFn,
+) -> None:
+    """``action`` (its progress line, the hook) on each profile's gateway, then wait until
+    each answers ``/startupz``."""
+    line, hook = action
+    for name in profiles:
+        progress(line.format(name=name))
+        hook(loaded.spec, directory, name)
     failed = {
         name: reason
         for name in profiles
@@ -48,10 +64,10 @@ def restart(
 ) -> None:
     """Restart the profiles' gateways, then wait until each answers ``/startupz``."""
     runtime = _runtime(loaded, engine, target)
-    for name in profiles:
-        progress(f"restarting {name}")
-        runtime.restart_gateway(loaded.spec, directory, name)
-    _await(runtime, loaded, profiles, timeout)
+    action = ("restarting {name}", runtime.restart_gateway)
+    _each_then_await(
+        runtime, loaded, profiles, action, directory=directory, timeout=timeout, progress=progress
+    )
 
 
 def stop(
@@ -74,10 +90,10 @@ def start(
 ) -> None:
     """Start the profiles' gateways as last written, then wait until each is ready."""
     runtime = _runtime(loaded, engine, target)
-    for name in profiles:
-        progress(f"starting {name}")
-        runtime.start_gateway(loaded.spec, directory, name)
-    _await(runtime, loaded, profiles, timeout)
+    action = ("starting {name}", runtime.start_gateway)
+    _each_then_await(
+        runtime, loaded, profiles, action, directory=directory, timeout=timeout, progress=progress
+    )
 
 
 def healthy(gateway: GatewayStatus) -> bool:
