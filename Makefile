@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The release before the tested one: the upgrade tests start on it (tests/docker/test_upgrade.py).
 PREVIOUS_OPENCLAW := 2026.9.5
+# Extra options for `make up`, e.g. UP_FLAGS=--adopt (.ci/run).
+UP_FLAGS ?=
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -35,7 +37,7 @@ node-image: engine ## Build the swarm node image for the multi-node tests once (
 	images/build.sh --node
 
 up: setup image ## Set everything up and start main + rescue (the main job)
-	$(BIN)/openclaw-compose up
+	$(BIN)/openclaw-compose up $(UP_FLAGS)
 
 down: setup ## Stop main + rescue (volumes are kept)
 	$(BIN)/openclaw-compose down
