@@ -143,6 +143,7 @@ def test_config_fills_in_defaults(workdir: Path) -> None:
         "browser": False,
         "role": "gateway",
         "egress": "all",
+        "host_services": {},
         "resources": {"memory": "2g", "cpus": 2.0, "pids": 512},
         "env": {},
         "secrets": [],

@@ -41,6 +41,7 @@ CASES = {
           main:
             port: 18789
             egress: none
+            host_services: {models: 11434, search: "8080"}
           rescue:
             port: 19789
             openclaw:
@@ -159,8 +160,26 @@ def test_ports_and_mounts(tmp_path: Path) -> None:
         "[::1]:19950:19950",
     ]
     assert rescue["volumes"][0] == "./data/rescue/state:/home/node/.openclaw"
-    assert set(compose["volumes"]) == {"main-state", "main-config", "main-workspace"}
+    assert set(compose["volumes"]) == {
+        "main-state",
+        "main-config",
+        "main-workspace",
+        "main-host-services",
+    }
     assert (tmp_path / "data/rescue/workspace").is_dir()
+
+
+def test_only_the_granted_profile_shares_the_host_link(tmp_path: Path) -> None:
+    services = YAML(typ="safe").load(_generated(tmp_path, "full")["compose.yaml"])["services"]
+    link = services["main.host"]
+    assert link["network_mode"] == "host"
+    assert "ports" not in link
+    assert "networks" not in link
+    assert link["volumes"] == ["main-host-services:/run/openclaw-compose/host-services"]
+    sharing = [name for name, s in services.items() if link["volumes"][0] in s.get("volumes", [])]
+    assert sharing == ["main", "main.host"]
+    assert "rescue.host" not in services
+    assert "OPENCLAW_COMPOSE_HOST_SERVICES" not in services["rescue"]["environment"]
 
 
 def test_no_token_in_compose_file(tmp_path: Path) -> None:

@@ -160,6 +160,31 @@ def test_bridge_is_the_default_and_egress_none_needs_it(tmp_path: Path) -> None:
     assert "egress: none (profiles a) needs 'network: bridge'" in error.message
 
 
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ("{port: 20000, host_services: {Models: 11434}}", "host service name 'Models'"),
+        ("{port: 20000, host_services: {m: 0}}", "greater than or equal to 1"),
+        ("{port: 20000, host_services: {m: 70000}}", "less than or equal to 65535"),
+        ("{port: 20000, host_services: {m: 5432, n: '5432'}}", "port 5432 more than once"),
+        ("{port: 20000, host_services: [11434]}", "host_services"),
+    ],
+)
+def test_host_services_are_named_ports(tmp_path: Path, profile: str, expected: str) -> None:
+    assert expected in _load_error(tmp_path, f"profiles:\n  a: {profile}\n").message
+
+
+def test_host_services_need_bridge(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"d.yaml": "profiles:\n  a: {port: 20000, host_services: {m: '8080'}}\n"})
+    spec = load_spec(tmp_path / "d.yaml").spec
+    assert spec.profiles["a"].host_services == {"m": 8080}
+    assert spec.to_document()["profiles"]["a"]["host_services"] == {"m": 8080}
+    error = _load_error(
+        tmp_path, "network: host\nprofiles:\n  a: {port: 1, host_services: {m: 2}}\n"
+    )
+    assert "host_services (profiles a) needs 'network: bridge'" in error.message
+
+
 def test_node_is_a_hostname_or_a_label(tmp_path: Path) -> None:
     write_tree(
         tmp_path,

@@ -85,7 +85,14 @@ fi
 # connection to 127.0.0.1 on the port it arrived on. It binds the specific
 # addresses, not 0.0.0.0, so that Chrome can still bind 127.0.0.1 on the same
 # port. Do not list the gateway port itself: the gateway binds 0.0.0.0 there.
+#
+# Host services. With OPENCLAW_COMPOSE_HOST_SERVICES set (comma-separated
+# ports), the same haproxy listens on 127.0.0.1:PORT and forwards each
+# connection to the Unix socket $HOST_SERVICES_DIR/PORT.sock, which the
+# profile's host link (a container on the host's network) connects to
+# 127.0.0.1:PORT on the host: the services the profiles file grants.
 RELAY_CONFIG="${TMPDIR:-/tmp}/openclaw-compose-relay.cfg"
+HOST_SERVICES_DIR=/run/openclaw-compose/host-services
 
 relay_warn() { echo "openclaw-compose: WARNING: $*; going on without the loopback relay" >&2; }
 
@@ -107,12 +114,11 @@ valid_port() {
     [ "$1" -le 65535 ]
 }
 
-start_relay() {
+# The relay's frontend and backend (stdout): the relayed ports on every
+# container address. A server without a port connects to the port the client
+# connected to.
+relay_sections() {
     ports="$(printf '%s' "$OPENCLAW_COMPOSE_RELAY_PORTS" | tr -d ' \t')"
-    if ! command -v haproxy >/dev/null 2>&1; then
-        relay_warn "OPENCLAW_COMPOSE_RELAY_PORTS is set but this image has no haproxy"
-        return 0
-    fi
     addrs="$(container_ipv4)" || true
     if [ -z "$addrs" ]; then
         relay_warn "the container has no non-loopback IPv4 address"
@@ -141,12 +147,52 @@ start_relay() {
         relay_warn "OPENCLAW_COMPOSE_RELAY_PORTS lists no port"
         return 0
     fi
-    # mode tcp: WebSockets (CDP) pass through untouched, and long idle
-    # timeouts keep quiet CDP sessions open. No log lines: haproxy logs
-    # nothing. A server without a port connects to the port the client
-    # connected to.
+    printf 'frontend loopback-relay\n%s    default_backend loopback\n\n' "$binds"
+    printf 'backend loopback\n    server loopback 127.0.0.1\n\n'
+    echo "openclaw-compose: relaying ports $ports of $(printf '%s' "$addrs" | tr '\n' ' ') to 127.0.0.1 (haproxy)" >&2
+}
+
+# One listen section per granted host service (stdout).
+host_services_sections() {
+    old_ifs="$IFS"
+    IFS=,
+    for port in $(printf '%s' "$OPENCLAW_COMPOSE_HOST_SERVICES" | tr -d ' \t'); do
+        IFS="$old_ifs"
+        valid_port "$port" || die "OPENCLAW_COMPOSE_HOST_SERVICES: '$port' is not a port"
+        printf 'listen host-%s\n    bind 127.0.0.1:%s\n    server host unix@%s/%s.sock\n\n' \
+            "$port" "$port" "$HOST_SERVICES_DIR" "$port"
+    done
+    IFS="$old_ifs"
+    echo "openclaw-compose: host services on 127.0.0.1:$OPENCLAW_COMPOSE_HOST_SERVICES (haproxy, through $HOST_SERVICES_DIR)" >&2
+}
+
+# Without the relay the gateway still works from the host (base port); without
+# a granted host service it would not do what the profiles file says: fatal.
+relay_failed() {
+    [ -z "${OPENCLAW_COMPOSE_HOST_SERVICES:-}" ] || die "$*: the granted host services would be unreachable"
+    relay_warn "$*"
+}
+
+start_relay() {
+    if ! command -v haproxy >/dev/null 2>&1; then
+        relay_failed "this image has no haproxy"
+        return 0
+    fi
+    sections=""
+    if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}" ]; then
+        sections="$(relay_sections)"
+    fi
+    if [ -n "${OPENCLAW_COMPOSE_HOST_SERVICES:-}" ]; then
+        sections="$sections
+$(host_services_sections)" || exit 1
+    fi
+    # mode tcp: WebSockets (CDP) and streamed answers pass through untouched,
+    # and long idle timeouts keep quiet CDP sessions open. No log lines:
+    # haproxy logs nothing.
     cat >"$RELAY_CONFIG" <<EOF
-# Written by openclaw-compose-entrypoint from OPENCLAW_COMPOSE_RELAY_PORTS=$OPENCLAW_COMPOSE_RELAY_PORTS
+# Written by openclaw-compose-entrypoint from
+# OPENCLAW_COMPOSE_RELAY_PORTS=${OPENCLAW_COMPOSE_RELAY_PORTS:-}
+# OPENCLAW_COMPOSE_HOST_SERVICES=${OPENCLAW_COMPOSE_HOST_SERVICES:-}
 global
     maxconn 1024
     nbthread 1
@@ -160,22 +206,14 @@ defaults
     timeout client-fin 30s
     timeout server-fin 30s
 
-frontend loopback-relay
-$binds    default_backend loopback
-
-backend loopback
-    server loopback 127.0.0.1
+$sections
 EOF
     # -D: haproxy returns once its listeners are bound (so a bind error shows
     # here); the daemon is reparented to tini, which reaps it.
-    if haproxy -D -f "$RELAY_CONFIG"; then
-        echo "openclaw-compose: relaying ports $ports of $(printf '%s' "$addrs" | tr '\n' ' ') to 127.0.0.1 (haproxy)" >&2
-    else
-        relay_warn "haproxy failed to start (config: $RELAY_CONFIG)"
-    fi
+    haproxy -D -f "$RELAY_CONFIG" || relay_failed "haproxy failed to start (config: $RELAY_CONFIG)"
 }
 
-if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}" ]; then
+if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}${OPENCLAW_COMPOSE_HOST_SERVICES:-}" ]; then
     start_relay
 fi
 

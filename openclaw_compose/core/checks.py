@@ -68,6 +68,8 @@ class CheckCode(StrEnum):
     SWARM_BROWSER_PORTS = "swarm-browser-ports"
     SWARM_FRONT = "swarm-front"
     SWARM_EGRESS = "swarm-egress"
+    SWARM_HOST_SERVICES = "swarm-host-services"
+    HOST_SERVICE_PORT = "host-service-port"
     NODE_PLACEMENT = "node-placement"
     NODE_IMAGE = "node-image"
     NATIVE_OVERLAP = "native-overlap"

@@ -65,6 +65,14 @@ BROWSER_DEFAULTS = {
 """OpenClaw's managed browser in the browser image (images/README.md has the facts)."""
 RELAY_PORTS_VARIABLE = "OPENCLAW_COMPOSE_RELAY_PORTS"
 """Bridge network: ports the image's relay carries from the container's address to loopback."""
+HOST_SERVICES_VARIABLE = "OPENCLAW_COMPOSE_HOST_SERVICES"
+"""The granted host services' ports: the image's relay listens on each on the container's
+loopback and forwards to the socket ``<port>.sock`` in :data:`HOST_SERVICES_DIR`."""
+HOST_SERVICES_DIR = "/run/openclaw-compose/host-services"
+"""Where the gateway and its host link share the sockets of the granted host services (a
+volume; the image creates the directory owned by uid 1000, so the volume comes up that way)."""
+HOST_SERVICES_LABEL = "openclaw-compose.host-services"
+"""Set by images/gateway/Dockerfile when its entrypoint reads :data:`HOST_SERVICES_VARIABLE`."""
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"

@@ -54,6 +54,7 @@ _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
 _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 _NODE_LABEL = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,127})=([A-Za-z0-9._-]{1,128})")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _DNS_NAME = re.compile(
     r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
 )
@@ -72,6 +73,7 @@ PINNED_VARIABLES = frozenset(
         "OPENCLAW_COMPOSE_RELAY_PORTS",
         "OPENCLAW_COMPOSE_SECRETS",
         "OPENCLAW_COMPOSE_SECRETS_DIR",
+        "OPENCLAW_COMPOSE_HOST_SERVICES",
     }
 )
 """Variables openclaw-compose sets in every gateway container (isolation, token, relay,
@@ -160,7 +162,17 @@ def _dns_name(name: str) -> str:
     return name
 
 
+def _service_name(name: str) -> str:
+    if not _SERVICE_NAME.fullmatch(name):
+        raise ValueError(
+            f"host service name {name!r} is not valid: use up to 32 lowercase letters, digits, "
+            "'-' and '_', starting with a letter or digit (e.g. models)"
+        )
+    return name
+
+
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
+ServiceName = Annotated[str, AfterValidator(_service_name)]
 DnsName = Annotated[str, AfterValidator(_dns_name)]
 Version = Annotated[str, AfterValidator(check_version)]
 Role = Literal["gateway", "rescue"]
@@ -214,6 +226,7 @@ def _quoted_number(value: Any) -> Any:
 Number = Annotated[StrictInt, BeforeValidator(_quoted_number)]
 """A whole number, written bare or quoted (``port: 28100`` or ``port: "28100"``); never a bool
 or a float."""
+TcpPort = Annotated[Number, Field(ge=1, le=65535)]
 
 
 class _Strict(BaseModel):
@@ -340,6 +353,13 @@ class ProfileSpec(_Strict):
         "profiles and the host's loopback. 'none' (compose target, network: bridge): no route "
         "out of its own network; its ports are carried to the host by a relay container.",
     )
+    host_services: dict[ServiceName, TcpPort] = Field(
+        default_factory=dict,
+        description="Services on the host's loopback this gateway may reach, by name: "
+        "'models: 11434' makes 127.0.0.1:11434 inside the gateway's container reach "
+        "127.0.0.1:11434 on the host (compose target, network: bridge); nothing else of the "
+        "host's loopback is reachable, and no other profile reaches these.",
+    )
 
     @model_validator(mode="after")
     def _one_port(self) -> Self:
@@ -361,6 +381,17 @@ class ProfileSpec(_Strict):
             raise ValueError(
                 f"{', '.join(both)} is in both env and secrets; a variable is either a plain "
                 "value (env) or a secret"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_host_ports(self) -> Self:
+        ports = list(self.host_services.values())
+        shared = sorted({port for port in ports if ports.count(port) > 1})
+        if shared:
+            raise ValueError(
+                f"host_services names port {', '.join(map(str, shared))} more than once; "
+                "give each service its own port"
             )
         return self
 
@@ -530,6 +561,8 @@ class Spec(_Strict):
                 entry["env"] = dict(profile.env)
             if profile.secrets:
                 entry["secrets"] = list(profile.secrets)
+            if profile.host_services:
+                entry["host_services"] = dict(profile.host_services)
             if resources := profile.resources.model_dump(exclude_none=True):
                 entry["resources"] = resources
             entry |= {f"{role}_dir": str(path) for role, path in profile.host_paths().items()}
@@ -554,6 +587,17 @@ class Spec(_Strict):
             raise ValueError(
                 f"egress: none (profiles {', '.join(closed)}) needs 'network: bridge': with "
                 "'network: host' a gateway uses the host's own network"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _host_services_need_bridge(self) -> Self:
+        granted = sorted(name for name, p in self.profiles.items() if p.host_services)
+        if self.network == "host" and granted:
+            raise ValueError(
+                f"host_services (profiles {', '.join(granted)}) needs 'network: bridge': with "
+                "'network: host' every profile already reaches every service on the host's "
+                "loopback; remove host_services or the network setting"
             )
         return self
 

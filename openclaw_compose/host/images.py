@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.contract import SECRETS_LABEL
+from openclaw_compose.core.contract import HOST_SERVICES_LABEL, SECRETS_LABEL
 from openclaw_compose.core.spec import OPENCLAW_VERSION, Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import DockerError, ImageMissing
@@ -112,12 +112,21 @@ def require_images(spec: Spec, engine: Engine) -> None:
         for image in images
     }
     labels = {image: engine.containers.image_labels(image) for image in sorted(images)}
+    granted = {
+        image: [n for n in users[image] if spec.profiles[n].host_services] for image in images
+    }
     for image, found in labels.items():
         if found is not None and SECRETS_LABEL not in found:
             raise DockerError(
                 f"image {image} cannot read its token and secrets from files (it has no "
                 f"{SECRETS_LABEL} label: built from an older images/gateway/): "
                 + _how_to_get(images[image])
+            )
+        if found is not None and granted[image] and HOST_SERVICES_LABEL not in found:
+            raise DockerError(
+                f"image {image} cannot reach the host services its profiles are granted "
+                f"(profiles {', '.join(granted[image])}; it has no {HOST_SERVICES_LABEL} label: "
+                "built from an older images/gateway/): " + _how_to_get(images[image])
             )
     missing = {image: images[image] for image, found in labels.items() if found is None}
     if missing:

@@ -5,7 +5,9 @@ gateway's container, the other profile's base, browser control and CDP ports are
 every address they might answer on (the other's containers, the host's addresses), and a
 listener on the host's loopback: none opens. The host still reaches both profiles' base,
 browser control and CDP ports on 127.0.0.1. ``open`` reaches a listener on the host's
-non-loopback addresses; ``closed`` reaches nothing beyond its own network."""
+non-loopback addresses; ``closed`` reaches nothing beyond its own network, except the service
+on the host's loopback that the file grants it (``host_services``), which ``open`` does not
+reach."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 
 from openclaw_compose.engine import Engine
-from openclaw_compose.targets.compose.network import carrier_service
+from openclaw_compose.targets.compose.network import carrier_service, host_link_service
 from openclaw_compose.testing import (
     GatewayEndpoint,
     GatewayProject,
@@ -34,11 +36,16 @@ from . import dockerkit
 
 
 @pytest.fixture(scope="module")
-def project(engine: Engine) -> Iterator[GatewayProject]:
+def project(engine: Engine, granted: tuple[int, str]) -> Iterator[GatewayProject]:
     spec = {
         "profiles": {
             "open": {"port": 18789, "browser": True},
-            "closed": {"port": 19789, "browser": True, "egress": "none"},
+            "closed": {
+                "port": 19789,
+                "browser": True,
+                "egress": "none",
+                "host_services": {"models": granted[0]},
+            },
         }
     }
     with openclaw_gateways(spec, timeout=900) as running:
@@ -51,7 +58,17 @@ def project(engine: Engine) -> Iterator[GatewayProject]:
 def listener() -> Iterator[tuple[int, str]]:
     """An HTTP server on every address of the host (its loopback included) that answers a
     nonce: the proof that a connection reached this host's listener and nothing else."""
-    port, nonce = free_base("0.0.0.0"), token_hex(16)
+    yield from _nonce_server("0.0.0.0")
+
+
+@pytest.fixture(scope="module")
+def granted() -> Iterator[tuple[int, str]]:
+    """The same on the host's loopback only: the service ``closed`` is granted."""
+    yield from _nonce_server("127.0.0.1")
+
+
+def _nonce_server(address: str) -> Iterator[tuple[int, str]]:
+    port, nonce = free_base(address), token_hex(16)
 
     class Nonce(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -62,7 +79,7 @@ def listener() -> Iterator[tuple[int, str]]:
         def log_message(self, *args: Any) -> None:
             del args
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Nonce)
+    server = ThreadingHTTPServer((address, port), Nonce)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -154,3 +171,23 @@ def test_egress(project: GatewayProject, engine: Engine, listener: tuple[int, st
     assert all(nonce in reply for reply in opened.values()), opened
     closed = dockerkit.http_replies(engine, _container(project, "closed"), [*host, loopback])
     assert {t: r for t, r in closed.items() if nonce in r} == {}
+
+
+def test_a_granted_host_service_reaches_only_its_profile(
+    project: GatewayProject, engine: Engine, granted: tuple[int, str]
+) -> None:
+    """``closed`` (egress none) reaches the host's loopback service it is granted, at the same
+    port on its own loopback, and through nothing else; ``open`` reaches it nowhere."""
+    port, nonce = granted
+    loopback = f"127.0.0.1 {port} /"
+    elsewhere = [f"{address} {port} /" for address in sorted(dockerkit.host_addresses())]
+    closed = dockerkit.http_replies(engine, _container(project, "closed"), [loopback, *elsewhere])
+    assert nonce in closed.pop(loopback)
+    assert {t: r for t, r in closed.items() if nonce in r} == {}
+    opened = dockerkit.http_replies(engine, _container(project, "open"), [loopback, *elsewhere])
+    assert {t: r for t, r in opened.items() if nonce in r} == {}
+    link = dockerkit.inspect_container(_container(project, host_link_service("closed")))
+    assert link["HostConfig"]["NetworkMode"] == "host"
+    assert link["Config"]["User"] == "1000:1000"
+    assert link["HostConfig"]["CapDrop"] == ["ALL"]
+    assert link["HostConfig"]["ReadonlyRootfs"] is True

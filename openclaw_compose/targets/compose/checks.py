@@ -17,6 +17,7 @@ def compose_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     yield from _directories(spec)
     yield from _exposure(spec)
     yield from _shared_network(spec)
+    yield from _host_service_ports(plan, spec)
 
 
 def _directories(spec: Spec) -> Iterator[Problem]:
@@ -62,6 +63,27 @@ def _shared_network(spec: Spec) -> Iterator[Problem]:
         "host's loopback; use 'network: bridge' (the default) unless one person runs them all",
         nodes=tuple(dict.fromkeys(profile.node for profile in spec.profiles.values())),
     )
+
+
+def _host_service_ports(plan: PortPlan, spec: Spec) -> Iterator[Problem]:
+    """A granted host service listens on the gateway's loopback: not on a port the gateway or
+    its browser listens on there."""
+    for fp in plan.footprints:
+        low, high = fp.span
+        own = set(fp.cdp_ports.values())
+        for name, port in spec.profiles[fp.profile].host_services.items():
+            if low <= port <= high or port in own:
+                yield Problem(
+                    CheckCode.HOST_SERVICE_PORT,
+                    "error",
+                    (fp.profile,),
+                    f"profiles.{fp.profile}.host_services.{name} is port {port}, which the "
+                    f"gateway itself uses (its ports {low}-{high} and CDP ports); the service "
+                    "appears on the gateway's loopback at its host port, so run it on a port "
+                    "outside them",
+                    ports=(port,),
+                    nodes=(fp.node,),
+                )
 
 
 def _node_text(node: str | None) -> str:

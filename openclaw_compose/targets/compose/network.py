@@ -16,20 +16,45 @@ internal networks, so a port carrier (one HAProxy process, run from the profile'
 joins both the internal network and the profile's own network, publishes the same ports and
 forwards each connection to the gateway on the port it arrived on. It re-resolves the gateway
 by name through Docker's DNS every second, so a recreated gateway (a new address) is found.
+
+``host_services`` grants a profile named services on the host's loopback, and nothing else of
+it. A *host link* (one HAProxy process on the host's network, run from the profile's own image
+as uid 1000) listens on a Unix socket per service, in a volume that only it and that profile's
+gateway mount, and connects each to the service's port on the host's 127.0.0.1; the image's
+relay listens on the same port on the gateway's loopback and forwards to the socket. No TCP
+port is opened anywhere: no other profile has the socket, so no other profile reaches the
+service.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from openclaw_compose.core.contract import literal
+from openclaw_compose.core.contract import (
+    CAP_DROP,
+    CONTAINER_UID,
+    HOST_SERVICES_DIR,
+    HOST_SERVICES_VARIABLE,
+    LOGGING,
+    NO_NEW_PRIVILEGES,
+    literal,
+)
 from openclaw_compose.core.ports import Footprint, format_range
 from openclaw_compose.core.spec import Spec
 
 CARRIER_SUFFIX = ".ports"
 """A carrier's service name is its profile's plus this: ``.`` is in no profile name."""
+HOST_LINK_SUFFIX = ".host"
+"""The same for a host link."""
 CARRIER_USER = "65534:65534"
 """nobody: the carrier binds unprivileged ports and reads nothing."""
+HOST_LINK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
+"""The gateway's own user: the sockets it makes are the gateway's to open (mode 600)."""
+HELPER_MEMORY = "64m"
+HELPER_PIDS = 64
+HELPER_CPUS = "0.5"
+"""Limits of a carrier or host link (one HAProxy process, about 14 MiB measured)."""
 _NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
 DOCKER_DNS = "127.0.0.11:53"
 """Docker's embedded DNS server, in every container on a user-defined network."""
@@ -45,6 +70,14 @@ def internal_network(profile: str) -> str:
 
 def carrier_service(profile: str) -> str:
     return profile + CARRIER_SUFFIX
+
+
+def host_link_service(profile: str) -> str:
+    return profile + HOST_LINK_SUFFIX
+
+
+def host_services_volume(profile: str) -> str:
+    return f"{profile}-host-services"
 
 
 def project_networks(spec: Spec) -> dict[str, Any]:
@@ -73,6 +106,28 @@ def carriers(spec: Spec, footprints: tuple[Footprint, ...]) -> dict[str, Any]:
     }
 
 
+def host_links(spec: Spec, footprints: tuple[Footprint, ...]) -> dict[str, Any]:
+    """A host link service per profile granted ``host_services``."""
+    return {
+        host_link_service(fp.profile): _host_link(spec, fp)
+        for fp in footprints
+        if spec.profiles[fp.profile].host_services
+    }
+
+
+def grant_host_services(
+    spec: Spec, profile: str, environment: dict[str, str], volumes: dict[str, Any]
+) -> list[str]:
+    """For a profile granted ``host_services``: the ports in its ``environment``, the shared
+    volume in the project's ``volumes``; the gateway's extra mount (none without a grant)."""
+    services = spec.profiles[profile].host_services
+    if not services:
+        return []
+    environment[HOST_SERVICES_VARIABLE] = ",".join(str(p) for p in sorted(services.values()))
+    volumes[host_services_volume(profile)] = {}
+    return [f"{host_services_volume(profile)}:{HOST_SERVICES_DIR}"]
+
+
 def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
     address = spec.publish_address
@@ -80,24 +135,29 @@ def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
 
 
+_HAPROXY_HEAD = (
+    "global\n"
+    "    maxconn 1024\n"
+    "    nbthread 1\n"
+    "defaults\n"
+    "    mode tcp\n"
+    "    retries 0\n"
+    "    timeout connect 5s\n"
+    "    timeout client 24h\n"
+    "    timeout server 24h\n"
+    "    timeout client-fin 30s\n"
+    "    timeout server-fin 30s\n"
+)
+"""TCP only (WebSockets and streamed answers pass untouched), long idle timeouts."""
+
+
 def carrier_config(fp: Footprint) -> str:
     """HAProxy's configuration: every published port, to the gateway on the same port."""
     binds = "".join(f"    bind :{format_range(*ports)}\n" for ports in fp.published())
     return (
-        "global\n"
-        "    maxconn 1024\n"
-        "    nbthread 1\n"
-        "resolvers docker\n"
+        _HAPROXY_HEAD + "resolvers docker\n"
         f"    nameserver dns {DOCKER_DNS}\n"
         "    hold valid 1s\n"
-        "defaults\n"
-        "    mode tcp\n"
-        "    retries 0\n"
-        "    timeout connect 5s\n"
-        "    timeout client 24h\n"
-        "    timeout server 24h\n"
-        "    timeout client-fin 30s\n"
-        "    timeout server-fin 30s\n"
         "frontend ports\n"
         f"{binds}"
         "    default_backend gateway\n"
@@ -106,21 +166,51 @@ def carrier_config(fp: Footprint) -> str:
     )
 
 
-_CARRIER_SCRIPT = 'printf %s "$$1" >/tmp/ports.cfg && exec haproxy -db -f /tmp/ports.cfg'
+def host_link_config(services: Mapping[str, int]) -> str:
+    """HAProxy's configuration: a socket per granted service, to its port on the host."""
+    return _HAPROXY_HEAD + "".join(
+        f"listen {name}\n"
+        f"    bind unix@{HOST_SERVICES_DIR}/{port}.sock mode 600\n"
+        f"    server host 127.0.0.1:{port}\n"
+        for name, port in sorted(services.items())
+    )
+
+
+_HAPROXY_SCRIPT = 'printf %s "$$1" >/tmp/haproxy.cfg && exec haproxy -db -f /tmp/haproxy.cfg'
 """Written out by ``sh`` (the ``$`` doubled for Compose), since HAProxy reads files only."""
 
 
 def _carrier(spec: Spec, fp: Footprint) -> dict[str, Any]:
-    return {
-        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
-        "restart": "unless-stopped",
-        "entrypoint": ["sh", "-c", _CARRIER_SCRIPT, "carrier", carrier_config(fp)],
+    return _helper(spec, fp, "carrier", carrier_config(fp)) | {
         "user": CARRIER_USER,
-        "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges:true"],
-        "read_only": True,
-        "tmpfs": ["/tmp"],
         "networks": [own_network(fp.profile), internal_network(fp.profile)],
         "ports": published_ports(spec, fp),
         "depends_on": [fp.profile],
+    }
+
+
+def _host_link(spec: Spec, fp: Footprint) -> dict[str, Any]:
+    services = spec.profiles[fp.profile].host_services
+    return _helper(spec, fp, "host-link", host_link_config(services)) | {
+        "user": HOST_LINK_USER,
+        "network_mode": "host",
+        "volumes": [f"{host_services_volume(fp.profile)}:{HOST_SERVICES_DIR}"],
+    }
+
+
+def _helper(spec: Spec, fp: Footprint, role: str, config: str) -> dict[str, Any]:
+    """One HAProxy process from the profile's own image, hardened and inside small limits."""
+    return {
+        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
+        "restart": "unless-stopped",
+        "entrypoint": ["sh", "-c", _HAPROXY_SCRIPT, role, config],
+        "cap_drop": list(CAP_DROP),
+        "security_opt": [NO_NEW_PRIVILEGES],
+        "read_only": True,
+        "tmpfs": ["/tmp"],
+        "logging": LOGGING,
+        "mem_limit": HELPER_MEMORY,
+        "memswap_limit": HELPER_MEMORY,
+        "cpus": HELPER_CPUS,
+        "pids_limit": HELPER_PIDS,
     }

@@ -63,7 +63,13 @@ from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import FrontCertificate, FrontSpec, Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
-from openclaw_compose.targets.compose.network import carriers, gateway_attachment, project_networks
+from openclaw_compose.targets.compose.network import (
+    carriers,
+    gateway_attachment,
+    grant_host_services,
+    host_links,
+    project_networks,
+)
 
 COMPOSE_FILE = "compose.yaml"
 DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
@@ -101,12 +107,12 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
         configs[f"{fp.profile}-seed"] = {"file": f"./{seed_file(fp.profile)}"}
         for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
             secrets[ref.key] = {"environment": ref.variable}
-        services[fp.profile] = _service(spec, fp, mounts)
+        services[fp.profile] = _service(spec, fp, mounts, volumes)
     if spec.front is not None:
         services[FRONT_SERVICE] = _front_service(spec.front)
     document: dict[str, Any] = {"name": spec.project, "services": services}
     if spec.network == "bridge":
-        services |= carriers(spec, plan.footprints)
+        services |= carriers(spec, plan.footprints) | host_links(spec, plan.footprints)
         document["networks"] = project_networks(spec)
     if volumes:
         document["volumes"] = volumes
@@ -115,7 +121,9 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
     return document
 
 
-def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
+def _service(
+    spec: Spec, fp: Footprint, mounts: list[str], volumes: dict[str, Any]
+) -> dict[str, Any]:
     environment = gateway_environment(spec, fp)
     service: dict[str, Any] = {
         "image": literal(spec.profiles[fp.profile].image_ref(spec)),
@@ -127,6 +135,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
     else:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
+        mounts = mounts + grant_host_services(spec, fp.profile, environment, volumes)
         service |= {"command": ["gateway"]} | gateway_attachment(spec, fp)
     return service | {
         "environment": environment,

@@ -57,6 +57,16 @@ def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
                 nodes=(fp.node,),
             )
         yield from _browser_exposure(spec, fp)
+        if profile.host_services:
+            yield Problem(
+                CheckCode.SWARM_HOST_SERVICES,
+                "error",
+                (fp.profile,),
+                f"profiles.{fp.profile}.host_services is set, which the swarm target cannot do "
+                "yet (its host link runs next to the gateway with 'openclaw-compose up'); "
+                "remove it for 'deploy', or use the compose target",
+                nodes=(fp.node,),
+            )
         if profile.egress == "none":
             yield Problem(
                 CheckCode.SWARM_EGRESS,
