@@ -199,3 +199,23 @@ def test_swarm_task_is_audited_for_what_a_stack_can_say() -> None:
     writable = copy.deepcopy(attrs)
     writable["HostConfig"]["ReadonlyRootfs"] = False
     assert not _run(writable, want, HOST_STAT)["hardening"].ok
+
+
+def test_host_services_granted_by_the_file_and_nothing_else() -> None:
+    attrs = copy.deepcopy(_load("compose-bridge.json"))
+    network = _load("compose-bridge-network.json")
+    network["Containers"] = {attrs["Id"]: network["Containers"][attrs["Id"]]}
+    port = int(attrs["Config"]["Labels"]["io.openclaw-compose.base-port"])
+    profile = attrs["Config"]["Labels"]["io.openclaw-compose.profile"]
+    granted = {"profiles": {profile: {"port": port, "host_services": {"models": 11434}}}}
+    loaded = validate(granted, source="spec")
+    want = expected(loaded, plan_ports(loaded).footprints[0], "compose")
+    networks = {network["Name"]: network}
+    missing = _run(attrs, want, "", networks)["network"]
+    assert not missing.ok
+    assert "host services on ports none instead of 11434" in missing.detail
+    attrs["Config"]["Env"].append("OPENCLAW_COMPOSE_HOST_SERVICES=11434")
+    found = _run(attrs, want, "", networks)["network"]
+    assert found.ok, found
+    assert found.detail.endswith("granted the host's 127.0.0.1 ports 11434 only")
+    assert not _run(attrs, _expected(attrs, network="bridge"), "", networks)["network"].ok

@@ -18,6 +18,7 @@ from typing import Any
 from openclaw_compose.core.contract import (
     CAP_DROP,
     CONTAINER_UID,
+    HOST_SERVICES_VARIABLE,
     LOGGING,
     MOUNTS,
     NO_NEW_PRIVILEGES,
@@ -56,6 +57,8 @@ class Expected:
     :func:`openclaw_compose.core.contract.hardening`)."""
     ports: frozenset[tuple[str, int]] = frozenset()
     """(host address, port) of every port a Compose service publishes."""
+    host_services: frozenset[int] = frozenset()
+    """The ports of the host services the profile is granted (``host_services``)."""
 
 
 def expected(spec: Spec, fp: Footprint, target: str) -> Expected:
@@ -66,7 +69,8 @@ def expected(spec: Spec, fp: Footprint, target: str) -> Expected:
     ports = frozenset(
         (address, port) for low, high in fp.published() for port in range(low, high + 1)
     )
-    return Expected(fp.profile, limits, False, ports)
+    granted = frozenset(spec.profiles[fp.profile].host_services.values())
+    return Expected(fp.profile, limits, False, ports, granted)
 
 
 def stat_command() -> list[str]:
@@ -89,7 +93,7 @@ def audit(
         Finding(f"{name} limits", *_limits(want, attrs)),
         Finding(f"{name} publishing", *_publishing(want, attrs)),
         Finding(f"{name} runtime config", *_runtime(want, attrs)),
-        Finding(f"{name} network", *_network(attrs, networks)),
+        Finding(f"{name} network", *_network(want, attrs, networks)),
         Finding(f"{name} token", *_token(attrs, stat)),
         Finding(f"{name} state", *_state(stat)),
     ]
@@ -222,7 +226,7 @@ def _tmpfs(host: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _network(
-    attrs: Mapping[str, Any], networks: Mapping[str, Mapping[str, Any]]
+    want: Expected, attrs: Mapping[str, Any], networks: Mapping[str, Mapping[str, Any]]
 ) -> tuple[bool, str]:
     mode = str((attrs.get("HostConfig") or {}).get("NetworkMode") or "")
     if mode == "host":
@@ -246,7 +250,29 @@ def _network(
             shared.append(f"{name} is shared with {', '.join(others)}")
     if shared:
         return False, "not alone on its network: " + "; ".join(shared)
-    return True, ", ".join(shown) if shown else f"network mode {mode or 'none'}"
+    granted = _granted(attrs)
+    if granted != want.host_services:
+        return _verdict(
+            [f"host services on ports {_listed(granted)} instead of {_listed(want.host_services)}"],
+            "",
+        )
+    detail = ", ".join(shown) if shown else f"network mode {mode or 'none'}"
+    if granted:
+        detail += f"; granted the host's 127.0.0.1 ports {_listed(granted)} only"
+    return True, detail
+
+
+def _granted(attrs: Mapping[str, Any]) -> frozenset[int]:
+    """The host services' ports in the container's configured environment."""
+    prefix = f"{HOST_SERVICES_VARIABLE}="
+    for entry in (attrs.get("Config") or {}).get("Env") or []:
+        if entry.startswith(prefix):
+            return frozenset(int(p) for p in entry[len(prefix) :].split(",") if p.isdigit())
+    return frozenset()
+
+
+def _listed(ports: frozenset[int]) -> str:
+    return ", ".join(map(str, sorted(ports))) or "none"
 
 
 def _stat(stat: str) -> dict[str, tuple[int, int]]:
