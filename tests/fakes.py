@@ -9,7 +9,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from openclaw_compose.core.contract import SECRETS_LABEL, SECRETS_VARIABLE
+from openclaw_compose.core.contract import (
+    HOST_SERVICES_LABEL,
+    HOST_SERVICES_VARIABLE,
+    SECRETS_LABEL,
+    SECRETS_VARIABLE,
+)
 from openclaw_compose.engine.records import (
     ContainerState,
     Job,
@@ -237,7 +242,8 @@ class FakeEngine:
 
     def with_images(self, *tags: str) -> FakeEngine:
         """Images built from the current images/gateway/ (they carry its labels)."""
-        self.containers.images |= {tag: {SECRETS_LABEL: SECRETS_VARIABLE} for tag in tags}
+        labels = {SECRETS_LABEL: SECRETS_VARIABLE, HOST_SERVICES_LABEL: HOST_SERVICES_VARIABLE}
+        self.containers.images |= {tag: dict(labels) for tag in tags}
         return self
 
 

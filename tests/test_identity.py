@@ -128,6 +128,17 @@ def test_a_project_without_owner_is_adopted_and_a_stale_record_replaced(
     }
 
 
+def test_one_profile_starts_with_its_carrier_and_host_link(
+    tmp_path: Path, fake: FakeEngine, bases: list[int]
+) -> None:
+    text = _spec(tmp_path, bases).read_text() + "    egress: none\n    host_services: {m: 11434}\n"
+    (tmp_path / "openclaw-compose.yaml").write_text(text)
+    spec = tmp_path / "openclaw-compose.yaml"
+    up = run_cli("up", "b", "-f", str(spec), "-o", str(tmp_path), "--timeout", "10")
+    assert up.exit_code == ExitCode.OK, up.output
+    assert ("up", "--detach", "--no-deps", "b", "b.ports", "b.host") in fake.compose.calls
+
+
 def test_one_profile_at_a_time_leaves_the_other_untouched(
     tmp_path: Path, fake: FakeEngine, bases: list[int]
 ) -> None:

@@ -208,6 +208,20 @@ def test_an_image_with_the_old_entrypoint_is_refused(
     assert snapshot(tmp_path / "out") == {}
 
 
+def test_an_image_without_host_services_is_refused_for_a_grant(
+    tmp_path: Path, fake: FakeEngine, base: int
+) -> None:
+    fake.containers.images[DEFAULT_IMAGE] = {"openclaw-compose.secrets": "x"}
+    granted = _spec(tmp_path, base, "    host_services: {models: 11434}\n")
+    result = run_cli("up", "-f", granted, "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.DOCKER
+    assert "cannot reach the host services its profiles are granted (profiles solo;" in (
+        result.stderr
+    )
+    assert snapshot(tmp_path / "out") == {}
+    assert fake.compose.calls == []
+
+
 def test_swarm_backup_off_a_manager_says_what_to_do(tmp_path: Path, fake: FakeEngine) -> None:
     spec = _spec(tmp_path, 18789)
     result = run_cli("backup", "solo", "-f", spec, "-o", tmp_path / "b", "--target", "swarm")

@@ -80,6 +80,19 @@ def host_services_volume(profile: str) -> str:
     return f"{profile}-host-services"
 
 
+def profile_services(spec: Spec, profile: str) -> list[str]:
+    """The Compose services of one profile: its gateway, then its carrier and host link (if
+    it has them), which ``up --no-deps PROFILE`` would otherwise leave out."""
+    if spec.network != "bridge":
+        return [profile]
+    settings = spec.profiles[profile]
+    return [
+        profile,
+        *[carrier_service(profile)] * (settings.egress == "none"),
+        *[host_link_service(profile)] * bool(settings.host_services),
+    ]
+
+
 def project_networks(spec: Spec) -> dict[str, Any]:
     """The project's networks: one per profile, plus an internal one per ``egress: none``."""
     networks: dict[str, Any] = {}

@@ -43,6 +43,7 @@ from openclaw_compose.targets.base import (
     Preflight,
     ProgressFn,
 )
+from openclaw_compose.targets.compose.network import profile_services
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
 
 
@@ -203,10 +204,11 @@ class ComposeRuntime:
         self._engine.compose.run(directory, "restart", profile)
 
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
-        """``up --no-deps PROFILE``: Compose recreates the container when its image (or any
-        setting) changed, stopping the old one first."""
+        """``up --no-deps PROFILE`` (with its carrier and host link): Compose recreates the
+        container when its image (or any setting) changed, stopping the old one first."""
         self._engine.containers.remove_leftovers(spec.project)
-        self._engine.compose.run(directory, "up", "--detach", "--no-deps", profile)
+        services = profile_services(spec, profile)
+        self._engine.compose.run(directory, "up", "--detach", "--no-deps", *services)
 
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
         footprint = plan_ports(spec).footprint(profile)
