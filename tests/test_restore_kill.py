@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.core.contract import HOME
-from openclaw_compose.host.volumes import write_script
+from openclaw_compose.host.volumes import STAGE, write_script
 from tests.test_restore_archive import STATE, WORKSPACE, payload
 
-KILLS = 15
+KILLS = 40
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -94,3 +94,20 @@ def test_a_killed_restore_is_finished_or_undone(
         assert now in (old, expected), f"attempt {attempt}: a mix of old and new"
         subprocess.run(["sh", "-c", _script(home, good)], check=True)
         assert {role: _tree(home / role) for role in expected} == expected
+
+
+def test_a_swap_cut_off_in_its_last_rm_leaves_no_stage(
+    tmp_path: Path, archives: tuple[Path, Path]
+) -> None:
+    """Killed after ``STAGE.new`` went and before ``STAGE.moved`` did (seen in CI): the next
+    run cleans the marker up and the tree holds exactly the new contents."""
+    good, bad = archives
+    home = tmp_path / "home"
+    _old(home)
+    subprocess.run(["sh", "-c", _script(home, good)], check=True)
+    expected = {role: _tree(home / role) for role in (".openclaw", ".openclaw-config", "workspace")}
+    (home / ".openclaw" / f"{STAGE}.moved").touch()
+    (home / ".openclaw" / f"{STAGE}.ready").touch()
+    after = subprocess.run(["sh", "-c", _script(home, bad)], check=False, capture_output=True)
+    assert after.returncode != 0
+    assert {role: _tree(home / role) for role in expected} == expected

@@ -135,12 +135,15 @@ swap() {{
   rm -rf -- "$1/$S.old" "$1/$S.new" "$1/$S.moved"
 }}
 if [ -e {_READY} ]; then
-  for t in {" ".join(MOUNTS.values())}; do [ ! -d "$t/$S.new" ] || swap "$t"; done; rm -f {_READY}
+  for t in {" ".join(MOUNTS.values())}; do
+    if [ -d "$t/$S.new" ]; then swap "$t"; else rm -rf -- "$t/$S.old" "$t/$S.moved"; fi
+  done; rm -f {_READY}
 else
   for t in {" ".join(MOUNTS.values())}; do rm -rf -- "$t/$S.new"; done
 fi"""
 """Defines ``swap``, then finishes (or undoes) what an interrupted write left: with the ready
-mark every tree is swapped in, without it the staged copies are removed."""
+mark every tree is swapped in (a tree whose swap was cut off in its final ``rm`` keeps no
+``STAGE.moved`` or ``STAGE.old``), without it the staged copies are removed."""
 
 
 def write_script(archive: str, members: Mapping[str, str | None], *, replace: bool) -> str:
