@@ -43,6 +43,7 @@ from openclaw_compose.engine import DockerEngine
 from openclaw_compose.host.preflight import can_bind
 from openclaw_compose.host.system import default_home, host_view
 from openclaw_compose.project import check_loaded
+from openclaw_compose.runtime.ownership import record_volume
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.targets.base import ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
@@ -140,9 +141,17 @@ def openclaw_gateways(
                 yield GatewayProject(project, directory, gateway_endpoints(spec_obj, directory))
             finally:
                 compose.stop(down=True)
+                _forget_owner(engine, project)
         finally:
             for base in reserved:
                 release_base(base)
+
+
+def _forget_owner(engine: DockerEngine, project: str) -> None:
+    """The owner record a test's own ``up`` in the project's directory made: Compose's ``down``
+    does not know it, and nothing of the throwaway project is left for it to protect."""
+    if engine.containers.volume_exists(record := record_volume(project)):
+        engine.containers.remove_volume(record)
 
 
 def _docker_compose(directory: Path) -> Any:
