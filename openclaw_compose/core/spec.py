@@ -100,15 +100,6 @@ def project_for(directory: Path) -> str:
     return f"{DEFAULT_PROJECT}-{name}"[:63] if name else DEFAULT_PROJECT
 
 
-def _project_name(name: str) -> str:
-    if not _PROJECT_NAME.fullmatch(name):
-        raise ValueError(
-            f"project name {name!r} is not a valid compose project name: use lowercase "
-            "letters, digits, '-' or '_', starting with a letter or digit"
-        )
-    return name
-
-
 def _node_name(node: str) -> str:
     if not (_NODE_HOSTNAME.fullmatch(node) or _NODE_LABEL.fullmatch(node)):
         raise ValueError(
@@ -152,28 +143,36 @@ def _env_name(name: str) -> str:
     return name
 
 
-def _dns_name(name: str) -> str:
-    if not _DNS_NAME.fullmatch(name):
-        raise ValueError(
-            f"hostname {name!r} is not a DNS name the front can serve: use lowercase labels of "
-            "letters, digits and '-' separated by dots, e.g. main.example.org (no scheme, port "
-            "or IP address)"
-        )
-    return name
+def _matching(pattern: re.Pattern[str], refusal: str) -> AfterValidator:
+    """A validator of names that must match ``pattern``; ``refusal`` says why one does not
+    (``{name!r}`` in it is the name refused)."""
 
+    def check(name: str) -> str:
+        if not pattern.fullmatch(name):
+            raise ValueError(refusal.format(name=name))
+        return name
 
-def _service_name(name: str) -> str:
-    if not _SERVICE_NAME.fullmatch(name):
-        raise ValueError(
-            f"host service name {name!r} is not valid: use up to 32 lowercase letters, digits, "
-            "'-' and '_', starting with a letter or digit (e.g. models)"
-        )
-    return name
+    return AfterValidator(check)
 
 
 ProfileName = Annotated[str, AfterValidator(_profile_name)]
-ServiceName = Annotated[str, AfterValidator(_service_name)]
-DnsName = Annotated[str, AfterValidator(_dns_name)]
+ServiceName = Annotated[
+    str,
+    _matching(
+        _SERVICE_NAME,
+        "host service name {name!r} is not valid: use up to 32 lowercase letters, digits, "
+        "'-' and '_', starting with a letter or digit (e.g. models)",
+    ),
+]
+DnsName = Annotated[
+    str,
+    _matching(
+        _DNS_NAME,
+        "hostname {name!r} is not a DNS name the front can serve: use lowercase labels of "
+        "letters, digits and '-' separated by dots, e.g. main.example.org (no scheme, port "
+        "or IP address)",
+    ),
+]
 Version = Annotated[str, AfterValidator(check_version)]
 Role = Literal["gateway", "rescue"]
 """``rescue`` gateways are upgraded first: one of them must answer while the others change."""
@@ -181,7 +180,14 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 NodeName = Annotated[str, AfterValidator(_node_name)]
 Network = Literal["host", "bridge"]
 Egress = Literal["all", "none"]
-ProjectName = Annotated[str, AfterValidator(_project_name)]
+ProjectName = Annotated[
+    str,
+    _matching(
+        _PROJECT_NAME,
+        "project name {name!r} is not a valid compose project name: use lowercase letters, "
+        "digits, '-' or '_', starting with a letter or digit",
+    ),
+]
 
 
 def _registry(registry: str) -> str:
