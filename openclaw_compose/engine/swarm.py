@@ -4,7 +4,6 @@ has no equivalent for)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from openclaw_compose.engine.records import (
     SwarmState,
     TaskState,
 )
+from openclaw_compose.polling import rounds, wait_until
 
 JOB_DONE = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 
@@ -122,14 +122,12 @@ class Swarm:
         )
         service = created["ID"]
         try:
-            deadline = time.monotonic() + timeout
             task: dict[str, Any] = {}
-            while time.monotonic() < deadline:
+            for _ in rounds(timeout, interval=0.5):
                 tasks = self._client.call(lambda: api.tasks(filters={"service": service}))
                 task = tasks[0] if tasks else {}
                 if task.get("Status", {}).get("State") in JOB_DONE:
                     break
-                time.sleep(0.5)
             else:
                 return JobResult("timeout", f"not done after {timeout:.0f} s", "")
             status = task["Status"]
@@ -144,12 +142,15 @@ class Swarm:
     def _wait_removed(self, service: str, timeout: float = 30) -> None:
         """Until no container of ``service`` is left on this engine's node."""
         label = {"label": f"com.docker.swarm.service.id={service}"}
-        deadline = time.monotonic() + timeout
-        while (
-            self._client.call(lambda: self._client.sdk.containers.list(all=True, filters=label))
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.5)
+        wait_until(
+            lambda: (
+                not self._client.call(
+                    lambda: self._client.sdk.containers.list(all=True, filters=label)
+                )
+            ),
+            timeout,
+            interval=0.5,
+        )
 
     def _secret_reference(
         self, name: str, filename: str, user: str | None

@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 
+from openclaw_compose.polling import rounds
+
 PROBES = ("healthz", "startupz", "readyz")
 
 
@@ -48,10 +50,11 @@ def wait_started(
     Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now);
     ``on_poll`` gets every profile's last answer (None: nothing answered) after each round."""
     start = time.monotonic() if since is None else since
-    deadline = time.monotonic() + timeout
     pending = dict(urls)
     answers: dict[str, int | None] = dict.fromkeys(urls)
-    while pending:
+    for _ in rounds(timeout, interval):
+        if not pending:
+            break
         for profile, url in list(pending.items()):
             answers[profile] = probe(url, "startupz")
             if answers[profile] == 200:
@@ -60,7 +63,6 @@ def wait_started(
         if on_poll is not None:
             on_poll(answers)
         crashed = [profile for profile in pending if failing(profile)]
-        if crashed or not pending or time.monotonic() > deadline:
+        if crashed or not pending:
             break
-        time.sleep(interval)
     return sorted(pending)

@@ -24,6 +24,7 @@ from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import plural
 from openclaw_compose.host.images import require_images
+from openclaw_compose.polling import rounds
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.converge import converge, wait_gateways
 from openclaw_compose.runtime.ownership import claim, release, require_owner
@@ -152,9 +153,10 @@ def wait_ready(
             waited = time.monotonic() - start
             live([f"{name}: {_waiting(code)} ({waited:.0f} s)" for name, code in answers.items()])
 
-    while not runtime.settled(spec) and time.monotonic() - start < timeout:
+    for _ in rounds(timeout):
+        if runtime.settled(spec):
+            break
         show(dict.fromkeys(found.urls, -1))
-        time.sleep(1)
     remaining = timeout - (time.monotonic() - start)
     wait_gateways(
         spec, runtime, found.urls, remaining, progress, since=start, total=timeout, on_poll=show

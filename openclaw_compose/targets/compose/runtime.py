@@ -4,7 +4,6 @@ host's containers for state and logs. A profile's trees are reached through this
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -35,6 +34,7 @@ from openclaw_compose.host.volumes import (
     tail_lines,
     write_tree,
 )
+from openclaw_compose.polling import rounds
 from openclaw_compose.runtime.liveconfig import apply_live, read_live
 from openclaw_compose.targets.base import (
     Distribution,
@@ -213,23 +213,18 @@ class ComposeRuntime:
     def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
         footprint = plan_ports(spec).footprint(profile)
         url = base_url(spec, footprint)
-        deadline = time.monotonic() + timeout
-        answered = 0
-        while True:
+        answered, status = 0, "missing"
+        for _ in rounds(timeout):
             container = self._container(spec, profile)
             if container is None:
                 return "its container is gone"
             if reason := crash_reason(container):
                 return reason
             answered = answered + 1 if probe(url, "startupz") == 200 else 0
-            if container.status == "running" and answered >= steady:
+            status = container.status
+            if status == "running" and answered >= steady:
                 return None
-            if time.monotonic() > deadline:
-                return (
-                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container "
-                    f"{container.status})"
-                )
-            time.sleep(1)
+        return f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container {status})"
 
     def crashed(self, spec: Spec, profile: str) -> str | None:
         container = self._container(spec, profile)

@@ -24,7 +24,7 @@ longer referenced are removed after deploying.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from openclaw_compose.errors import DockerError, NotFound, Refused, plural
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.preflight import taken_stack_ports
 from openclaw_compose.host.probes import PROBES, probe
+from openclaw_compose.polling import rounds, wait_until
 from openclaw_compose.runtime.liveconfig import apply_live, read_live
 from openclaw_compose.targets.base import (
     Distribution,
@@ -276,7 +277,7 @@ class SwarmRuntime:
             progress(f"docker stack rm: {line}")
         label = stack_label(spec.project)
         timeout = 120
-        if not _wait_until(
+        if not wait_until(
             lambda: (
                 not containers.stack_containers(spec.project) and not containers.networks(label)
             ),
@@ -375,7 +376,7 @@ class SwarmRuntime:
         running = self._running(spec, profile)
         self._engine.swarm.scale(service, 0)
         timeout = 120
-        if not _wait_until(lambda: not self._running(spec, profile), timeout):
+        if not wait_until(lambda: not self._running(spec, profile), timeout):
             raise DockerError(f"service {service} still has a running task after {timeout} s")
         return running
 
@@ -402,9 +403,8 @@ class SwarmRuntime:
         wait at once."""
         service, expected = spec.scoped(profile), spec.profiles[profile].image_ref(spec)
         plan = plan_ports(spec)
-        deadline = time.monotonic() + timeout
-        answered = 0
-        while True:
+        answered, current = 0, None
+        for _ in rounds(timeout):
             record = self._engine.swarm.stack_services(spec.project).get(service)
             if record is None:
                 return "its service is gone"
@@ -423,12 +423,10 @@ class SwarmRuntime:
             answered = answered + 1 if ready and probe(url, "startupz") == 200 else 0
             if answered >= steady:
                 return None
-            if time.monotonic() > deadline:
-                return (
-                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (task "
-                    f"{_task_state(current)})"
-                )
-            time.sleep(1)
+        return (
+            f"no {steady} /startupz 200 in a row within {timeout:.0f} s (task "
+            f"{_task_state(current)})"
+        )
 
     def _task_url(self, plan: PortPlan, profile: str, task: TaskState | None) -> str:
         """Where the profile's gateway answers: on the node of ``task``."""
@@ -478,13 +476,3 @@ def _task_state(task: TaskState | None) -> str:
     if task is None:
         return "missing"
     return task.state + (f": {task.error}" if task.error else "")
-
-
-def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
-    """Poll ``done`` every second; False if it is still not done after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(1)
-    return True
