@@ -35,7 +35,6 @@ from openclaw_compose.host.volumes import (
     write_tree,
 )
 from openclaw_compose.polling import rounds
-from openclaw_compose.runtime.liveconfig import apply_live, read_live
 from openclaw_compose.targets.base import (
     Distribution,
     GatewayStatus,
@@ -45,6 +44,7 @@ from openclaw_compose.targets.base import (
 )
 from openclaw_compose.targets.compose.network import profile_services
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
+from openclaw_compose.targets.liveconfig import apply_live, read_live
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:

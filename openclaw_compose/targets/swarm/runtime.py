@@ -51,7 +51,6 @@ from openclaw_compose.host.images import image_version
 from openclaw_compose.host.preflight import taken_stack_ports
 from openclaw_compose.host.probes import PROBES, probe
 from openclaw_compose.polling import rounds, wait_until
-from openclaw_compose.runtime.liveconfig import apply_live, read_live
 from openclaw_compose.targets.base import (
     Distribution,
     GatewayStatus,
@@ -59,6 +58,7 @@ from openclaw_compose.targets.base import (
     Preflight,
     ProgressFn,
 )
+from openclaw_compose.targets.liveconfig import apply_live, read_live
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
