@@ -4,13 +4,13 @@ has no equivalent for)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import docker.types
 
-from openclaw_compose.engine.client import Client, run_docker
+from openclaw_compose.engine.client import Client, run_docker, stream_docker
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.records import (
     Job,
@@ -176,6 +176,11 @@ class Swarm:
             lambda: b"".join(api.service_logs(service, stdout=True, stderr=True, tail=tail))
         )
         return data.decode(errors="replace")
+
+    def stream_logs(self, service: str, *args: str, line: Callable[[str], None]) -> int:
+        """``docker service logs ARGS SERVICE`` (``--follow`` too), each line handed to ``line``
+        as it comes, after its task's name and node; its exit code."""
+        return stream_docker(["service", "logs", *args, service], None, line)
 
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         """The stack's secrets (names and labels; their data cannot be read back)."""

@@ -34,6 +34,22 @@ def probe(base_url: str, name: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def answer_state(code: int | None) -> str:
+    """A gateway's state from its last ``/startupz`` answer (-1: still being started)."""
+    if code == -1:
+        return "starting"
+    if code == 200:
+        return "ready"
+    return "no answer yet" if code is None else f"/startupz answers {code}"
+
+
+def steadily(code: int | None, answered: int, steady: int) -> str:
+    """The state while a wait wants ``steady`` 200s in a row: the last answer, and (when more
+    than one is wanted) how many in a row so far."""
+    state = answer_state(code)
+    return state if steady <= 1 else f"{state} ({answered} of {steady} in a row)"
+
+
 def wait_started(
     urls: Mapping[str, str],
     timeout: float,
