@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from openclaw_compose.core.contract import dashboard_url
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import DEFAULT_SPEC_FILE, LoadedSpec, load_spec, validate
 from openclaw_compose.core.native import discover
@@ -47,7 +48,7 @@ from openclaw_compose.runtime.ownership import record_volume
 from openclaw_compose.runtime.pipeline import prepare, wait_ready
 from openclaw_compose.targets.base import ProgressFn
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
-from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
+from openclaw_compose.targets.compose.runtime import base_url
 
 FREE_PORTS_FROM, FREE_PORTS_TO = 20000, 32000
 PORTS_VARIABLE = "OPENCLAW_COMPOSE_TEST_PORTS"

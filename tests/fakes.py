@@ -175,6 +175,8 @@ class FakeSwarm:
     """Service name -> its attributes."""
     forced: list[str] = field(default_factory=list)
     """The services ``force_update`` was asked of."""
+    streamed: list[tuple[str, ...]] = field(default_factory=list)
+    """(service, args...) of every ``stream_logs``."""
 
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
@@ -215,6 +217,11 @@ class FakeSwarm:
 
     def service_logs(self, service: str, tail: int = 40) -> str:
         return "gateway log line\n"
+
+    def stream_logs(self, service: str, *args: str, line: Callable[[str], None]) -> int:
+        self.streamed.append((service, *args))
+        line(f"{service}.1.task@node    | gateway log line")
+        return 0
 
     def scale(self, service: str, replicas: int) -> None:
         raise CommandFailed("fake: no swarm")

@@ -16,6 +16,7 @@ from openclaw_compose.runtime import upgrade as upgrade_module
 from openclaw_compose.runtime.backup import Backup, Manifest
 from openclaw_compose.runtime.upgrade import Destination, upgrade
 from openclaw_compose.targets import get_target
+from openclaw_compose.targets.base import WatchFn
 from openclaw_compose.targets.compose.runtime import ComposeRuntime
 
 from .fakes import FakeEngine
@@ -57,8 +58,16 @@ class Recorder(ComposeRuntime):
         manifest = Manifest(1, "pipe", profile, OLD, "now", "0" * 64, 0)
         return Backup(out_dir / f"{profile}.tar", manifest, 0.0, live=True)
 
-    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
-        del spec, timeout, steady  # the outcome is the test's choice
+    def await_gateway(
+        self,
+        spec: Spec,
+        profile: str,
+        timeout: float,
+        *,
+        steady: int,
+        watch: WatchFn | None = None,
+    ) -> str | None:
+        del spec, timeout, steady, watch  # the outcome is the test's choice
         first = ("wait", profile) not in self.events
         self.events.append(("wait", profile))
         if profile == self.interrupted:

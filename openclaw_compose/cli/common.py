@@ -201,6 +201,11 @@ TargetOption = Annotated[
         help=f"What to generate and run: {', '.join(target_names())}.",
     ),
 ]
+TargetOptionLong = Annotated[
+    str,
+    typer.Option("--target", help=f"What runs the gateways: {', '.join(target_names())}."),
+]
+"""``--target`` without ``-t`` (``logs -t`` is ``--timestamps``, as in docker compose)."""
 
 ForceFlag = Annotated[
     bool, typer.Option("--force", help="Overwrite generated files edited by hand.")

@@ -21,11 +21,11 @@ from openclaw_compose.cli.common import (
     SpecFile,
     SpecFileLong,
     TargetOption,
+    TargetOptionLong,
     YesFlag,
     app,
     handled,
     host_facts,
-    known_profile,
     known_profiles,
     print_json,
     print_warnings,
@@ -37,7 +37,7 @@ from openclaw_compose.targets import DEFAULT_TARGET
 
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts
-    from openclaw_compose.core.spec import Spec
+    from openclaw_compose.core.loading import LoadedSpec
     from openclaw_compose.targets.base import GatewayStatus
 
 
@@ -279,24 +279,28 @@ def logs(
     timestamps: Annotated[
         bool, typer.Option("--timestamps", "-t", help="Show each line's timestamp.")
     ] = False,
+    target: TargetOptionLong = DEFAULT_TARGET,
 ) -> None:
     """Show the gateways' logs, each line after its profile's name (as docker compose logs)."""
+    from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
+    from openclaw_compose.targets import get_target
+    from openclaw_compose.targets.base import LogOptions
 
+    runs_on = get_target(target)
+    spec = load_spec(file).spec
     for profile in profiles or []:
-        known_profile(file, profile)
+        known_profiles(spec, [profile])
     if not (tail.isdigit() or tail == "all"):
         raise UsageError(f"--tail {tail}: give a number of lines or 'all'")
-    args = ["logs", "--tail", tail]
-    args += ["--follow"] * follow + ["--timestamps"] * timestamps
-    args += ["--since", since] if since else []
+    options = LogOptions(tail=tail, follow=follow, since=since, timestamps=timestamps)
     keep_escapes = common.output.terminal(err=False)
 
     def line(text: str) -> None:
         typer.echo(text if keep_escapes else ESCAPES.sub("", text))
 
-    code = common.connect().compose.stream(output, *args, *(profiles or []), line=line)
-    raise typer.Exit(code)
+    runtime = runs_on.runtime(common.connect())
+    raise typer.Exit(runtime.logs(spec, output, profiles or [], options, line))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -306,31 +310,29 @@ def cli(
     profile: Annotated[str, typer.Argument(help="Profile whose container runs the command.")],
     file: SpecFile = None,
     output: ProjectDir = Path(),
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """Run the openclaw CLI in a profile's container: cli rescue -- gateway status.
 
     It runs through the image's entrypoint (--exec), so the CLI has the gateway's token and
     secrets in its environment, as the gateway has."""
+    from openclaw_compose.runtime.profiles import run_cli
+    from openclaw_compose.targets import get_target
 
-    _require_running(file, profile)
-    tty = [] if sys.stdin.isatty() and sys.stdout.isatty() else ["-T"]
-    from openclaw_compose.core.contract import EXEC_ENTRYPOINT
-
-    command = ["exec", *tty, profile, *EXEC_ENTRYPOINT, *ctx.args]
-    code = common.connect().compose.passthrough(output, *command)
+    runs_on = get_target(target)
+    loaded = _with_profile(file, profile)
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    code = run_cli(loaded, output, common.connect(), runs_on, profile, args=ctx.args, tty=tty)
     raise typer.Exit(code)
 
 
-def _require_running(file: Path | None, profile: str) -> Spec:
-    """The spec; raises unless the profile's gateway (compose) runs."""
+def _with_profile(file: Path | None, profile: str) -> LoadedSpec:
+    """The loaded profiles file, which must have ``profile``."""
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.runtime.profiles import require_running
-    from openclaw_compose.targets import get_target
 
     loaded = load_spec(file)
     known_profiles(loaded.spec, [profile])
-    require_running(loaded, common.connect(), get_target("compose"), profile)
-    return loaded.spec
+    return loaded
 
 
 @app.command()
@@ -362,29 +364,18 @@ def dashboard(
     file: SpecFile = None,
     output: ProjectDir = Path(),
     as_json: JsonFlag = False,
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
     """Print the Control UI URL of a profile, signed in with its token (#token=...).
 
     With an HTTPS front that serves the profile, the front's URL (https://HOSTNAME[:PORT]).
     The URL holds the gateway's token: whoever has it has operator access."""
-    from openclaw_compose.core.contract import token_ref
-    from openclaw_compose.core.envfile import ENV_FILE
-    from openclaw_compose.core.front import front_url
-    from openclaw_compose.core.ports import plan_ports
-    from openclaw_compose.core.secretstore import stored_values
-    from openclaw_compose.errors import UsageError
-    from openclaw_compose.targets.compose.runtime import base_url, dashboard_url
+    from openclaw_compose.runtime.profiles import dashboard as dashboard_url
+    from openclaw_compose.targets import get_target
 
-    spec = _require_running(file, profile)
-    ref = token_ref(spec, profile)
-    token = stored_values(output).get(ref.variable)
-    if not token:
-        raise UsageError(
-            f"no token for profile {profile!r} in {output / ENV_FILE} ({ref.variable}); run "
-            "'openclaw-compose generate' (or up) there, or pass -o DIR"
-        )
-    fp = plan_ports(spec).footprint(profile)
-    url = dashboard_url(front_url(spec, profile) or base_url(spec, fp), token)
+    runs_on = get_target(target)
+    loaded = _with_profile(file, profile)
+    url = dashboard_url(loaded, output, common.connect(), runs_on, profile)
     warning = "this URL holds the gateway's token (operator access): do not share or log it"
     if as_json:
         print_json({"profile": profile, "url": url, "credential": True, "warning": warning})

@@ -82,24 +82,14 @@ def restore(
     """Put a backup back: checksum checked, never from a newer OpenClaw than the image, never
     over existing state without --force. A running gateway is stopped for it and started again."""
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.runtime.backup import restore_profile
-    from openclaw_compose.runtime.ownership import require_owner
+    from openclaw_compose.runtime.backup import restore as restore_archive
     from openclaw_compose.targets import get_target
 
     runs_on = get_target(target)
     loaded = load_spec(file)
-    spec = known_profile(file, profile)
-    engine = common.connect()
-    require_owner(engine, loaded)
-    runtime = runs_on.runtime(engine)
-    done = restore_profile(spec, profile, archive, (engine, runtime, output), force=force)
-    typer.echo(
-        f"{profile}: restored {archive.name} (OpenClaw {done.manifest.openclaw_version}, "
-        f"from profile {done.manifest.profile!r} of project {done.manifest.project!r})"
-    )
-    if done.stopped:
-        runtime.start_gateway(spec, output, profile)
-        typer.echo(f"{profile}: started again; check it with 'openclaw-compose status'")
+    known_profile(file, profile)
+    where = (common.connect(), runs_on, output)
+    restore_archive(loaded, profile, archive, where, force=force, say=typer.echo)
 
 
 @app.command()
@@ -149,6 +139,7 @@ def upgrade(
         timeout=timeout,
         backups=backups or output / "backups",
         progress=progress,
+        live=common.live,
     )
     for step in done:
         typer.echo(f"{step.profile}: {step.old_image} -> {step.new_image} in {step.seconds:.1f} s")
@@ -180,12 +171,14 @@ def import_(
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.host.system import default_home
     from openclaw_compose.runtime.importing import import_native
+    from openclaw_compose.targets import get_target
 
     plan = import_native(
         load_spec(file),
         profile,
         source,
         common.connect(),
+        target=get_target(DEFAULT_TARGET),
         host=host_facts(home, ignore_native),
         home=home or default_home(),
         force=force,

@@ -172,6 +172,12 @@ def token_ref(spec: Spec, profile: str) -> SecretRef:
     return profile_secrets(profile, spec.profiles[profile])[0]
 
 
+def dashboard_url(base: str, token: str) -> str:
+    """The Control UI with the token in the URL fragment, which the browser never sends to the
+    server and the UI reads to sign in: the URL is a credential."""
+    return f"{base}/#token={token}"
+
+
 def secret_digests(spec: Spec) -> dict[str, tuple[SecretRef, ...]]:
     """Per profile's digest variable (see :mod:`.secretstore`), the token and secrets it
     digests."""

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from openclaw_compose.core.envfile import carry_assignments
 from openclaw_compose.errors import OutputError, shown
+from openclaw_compose.polling import wait_until
 
 JOURNAL_DIR = ".openclaw-compose.journal"
 INTENT = "intent.json"
@@ -53,24 +53,26 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _try_lock(fd: int) -> bool:
+    """Take the lock on ``fd`` if no other process holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 @contextmanager
 def locked(out_dir: Path) -> Iterator[None]:
     """Hold the output directory's lock; waits up to :data:`LOCK_WAIT` for another run."""
     fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        deadline = time.monotonic() + LOCK_WAIT
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OutputError(
-                        f"{shown(out_dir)}: another openclaw-compose run has been writing here "
-                        f"for over {LOCK_WAIT:.0f} s; wait for it to end (or stop it) and run "
-                        "again (nothing was changed)"
-                    ) from None
-                time.sleep(0.02)
+        if not wait_until(lambda: _try_lock(fd), LOCK_WAIT, interval=0.02):
+            raise OutputError(
+                f"{shown(out_dir)}: another openclaw-compose run has been writing here for over "
+                f"{LOCK_WAIT:.0f} s; wait for it to end (or stop it) and run again (nothing was "
+                "changed)"
+            )
         yield
     finally:
         os.close(fd)

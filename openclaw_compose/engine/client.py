@@ -109,6 +109,20 @@ def run_docker(args: list[str], cwd: Path | None) -> subprocess.CompletedProcess
     return completed
 
 
+def stream_docker(args: list[str], cwd: Path | None, line: Callable[[str], None]) -> int:
+    """Run ``docker ARGS``, handing each line of its output (without the line break) to
+    ``line`` as it comes (``logs --follow``); its exit code. Its stderr is this process's."""
+    try:
+        with subprocess.Popen(
+            [*docker_cli(), *args], cwd=cwd, stdout=subprocess.PIPE, text=True, errors="replace"
+        ) as process:
+            for text in process.stdout or ():
+                line(text.rstrip("\n"))
+            return process.wait()
+    except OSError as exc:
+        raise CommandFailed(f"cannot run the docker CLI: {exc.strerror}") from None
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from openclaw_compose.engine.client import docker_cli, run_docker
+from openclaw_compose.engine.client import docker_cli, run_docker, stream_docker
 from openclaw_compose.errors import CommandFailed
 
 
@@ -33,13 +33,5 @@ class ComposeCLI:
         """Run ``docker compose ARGS``, handing each line of its output (without the line
         break) to ``line`` as it comes (logs --follow); its exit code. Its stderr is this
         process's."""
-        command = [*docker_cli(), "compose", "--project-directory", str(directory), *args]
-        try:
-            with subprocess.Popen(
-                command, cwd=directory, stdout=subprocess.PIPE, text=True, errors="replace"
-            ) as process:
-                for text in process.stdout or ():
-                    line(text.rstrip("\n"))
-                return process.wait()
-        except OSError as exc:
-            raise CommandFailed(f"cannot run the docker CLI: {exc.strerror}") from None
+        command = ["compose", "--project-directory", str(directory), *args]
+        return stream_docker(command, directory, line)

@@ -4,14 +4,13 @@ has no equivalent for)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import docker.types
 
-from openclaw_compose.engine.client import Client, run_docker
+from openclaw_compose.engine.client import Client, run_docker, stream_docker
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.records import (
     Job,
@@ -23,6 +22,7 @@ from openclaw_compose.engine.records import (
     SwarmState,
     TaskState,
 )
+from openclaw_compose.polling import rounds, wait_until
 
 JOB_DONE = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
 
@@ -122,14 +122,12 @@ class Swarm:
         )
         service = created["ID"]
         try:
-            deadline = time.monotonic() + timeout
             task: dict[str, Any] = {}
-            while time.monotonic() < deadline:
+            for _ in rounds(timeout, interval=0.5):
                 tasks = self._client.call(lambda: api.tasks(filters={"service": service}))
                 task = tasks[0] if tasks else {}
                 if task.get("Status", {}).get("State") in JOB_DONE:
                     break
-                time.sleep(0.5)
             else:
                 return JobResult("timeout", f"not done after {timeout:.0f} s", "")
             status = task["Status"]
@@ -144,12 +142,15 @@ class Swarm:
     def _wait_removed(self, service: str, timeout: float = 30) -> None:
         """Until no container of ``service`` is left on this engine's node."""
         label = {"label": f"com.docker.swarm.service.id={service}"}
-        deadline = time.monotonic() + timeout
-        while (
-            self._client.call(lambda: self._client.sdk.containers.list(all=True, filters=label))
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.5)
+        wait_until(
+            lambda: (
+                not self._client.call(
+                    lambda: self._client.sdk.containers.list(all=True, filters=label)
+                )
+            ),
+            timeout,
+            interval=0.5,
+        )
 
     def _secret_reference(
         self, name: str, filename: str, user: str | None
@@ -175,6 +176,11 @@ class Swarm:
             lambda: b"".join(api.service_logs(service, stdout=True, stderr=True, tail=tail))
         )
         return data.decode(errors="replace")
+
+    def stream_logs(self, service: str, *args: str, line: Callable[[str], None]) -> int:
+        """``docker service logs ARGS SERVICE`` (``--follow`` too), each line handed to ``line``
+        as it comes, after its task's name and node; its exit code."""
+        return stream_docker(["service", "logs", *args, service], None, line)
 
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         """The stack's secrets (names and labels; their data cannot be read back)."""

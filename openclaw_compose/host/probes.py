@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 
+from openclaw_compose.polling import rounds
+
 PROBES = ("healthz", "startupz", "readyz")
 
 
@@ -32,6 +34,22 @@ def probe(base_url: str, name: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def answer_state(code: int | None) -> str:
+    """A gateway's state from its last ``/startupz`` answer (-1: still being started)."""
+    if code == -1:
+        return "starting"
+    if code == 200:
+        return "ready"
+    return "no answer yet" if code is None else f"/startupz answers {code}"
+
+
+def steadily(code: int | None, answered: int, steady: int) -> str:
+    """The state while a wait wants ``steady`` 200s in a row: the last answer, and (when more
+    than one is wanted) how many in a row so far."""
+    state = answer_state(code)
+    return state if steady <= 1 else f"{state} ({answered} of {steady} in a row)"
+
+
 def wait_started(
     urls: Mapping[str, str],
     timeout: float,
@@ -48,10 +66,11 @@ def wait_started(
     Ready times are reported from ``since`` (a ``time.monotonic()`` value; default now);
     ``on_poll`` gets every profile's last answer (None: nothing answered) after each round."""
     start = time.monotonic() if since is None else since
-    deadline = time.monotonic() + timeout
     pending = dict(urls)
     answers: dict[str, int | None] = dict.fromkeys(urls)
-    while pending:
+    for _ in rounds(timeout, interval):
+        if not pending:
+            break
         for profile, url in list(pending.items()):
             answers[profile] = probe(url, "startupz")
             if answers[profile] == 200:
@@ -60,7 +79,6 @@ def wait_started(
         if on_poll is not None:
             on_poll(answers)
         crashed = [profile for profile in pending if failing(profile)]
-        if crashed or not pending or time.monotonic() > deadline:
+        if crashed or not pending:
             break
-        time.sleep(interval)
     return sorted(pending)

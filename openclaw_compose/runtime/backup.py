@@ -26,13 +26,15 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ArchiveError, OutputError, shown
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.volumes import ROLES
+from openclaw_compose.runtime.ownership import require_owner
 from openclaw_compose.runtime.payload import Payload, inspect_payload
-from openclaw_compose.targets.base import Runtime
+from openclaw_compose.targets.base import ProgressFn, Runtime, Target
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -183,7 +185,8 @@ def read_archive(archive: Path, into: Path) -> tuple[Manifest, Path, Payload]:
 class Restored:
     manifest: Manifest
     stopped: bool
-    """Its gateway ran and was stopped for the restore (the caller starts it again)."""
+    """Its gateway ran and was stopped for the restore (:func:`restore`, or the caller of
+    :func:`restore_profile`, starts it again)."""
 
 
 def restore_profile(
@@ -234,3 +237,30 @@ def restore_profile(
                 runtime.start_gateway(spec, directory, profile)
             raise
     return Restored(manifest, stopped)
+
+
+def restore(
+    loaded: LoadedSpec,
+    profile: str,
+    archive: Path,
+    where: tuple[Engine, Target, Path],
+    *,
+    force: bool,
+    say: ProgressFn,
+) -> Restored:
+    """``restore``: refused for a project another profiles file owns; ``archive`` put back
+    (:func:`restore_profile`), then a gateway stopped for it started again. ``where``: the
+    engine, the target, the project directory; ``say`` gets what was done."""
+    engine, target, directory = where
+    spec = loaded.spec
+    require_owner(engine, loaded)
+    runtime = target.runtime(engine)
+    done = restore_profile(spec, profile, archive, (engine, runtime, directory), force=force)
+    say(
+        f"{profile}: restored {archive.name} (OpenClaw {done.manifest.openclaw_version}, "
+        f"from profile {done.manifest.profile!r} of project {done.manifest.project!r})"
+    )
+    if done.stopped:
+        runtime.start_gateway(spec, directory, profile)
+        say(f"{profile}: started again; check it with 'openclaw-compose status'")
+    return done

@@ -10,7 +10,6 @@ already matches is not touched; only the record is written when it is missing or
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from openclaw_compose.core.converge import ConfigChange, diff, parse_config, pat
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import NotReadyError
 from openclaw_compose.host.probes import wait_started
+from openclaw_compose.polling import rounds
 from openclaw_compose.targets.base import ProgressFn, Runtime
 
 RELOAD_MARK = "[reload]"
@@ -100,14 +100,12 @@ def _await_reload(
 ) -> None:
     """Until the gateway logs that it applied (or skipped) the change: its log lines carry
     their time, so new ones are told from old ones."""
-    deadline = time.monotonic() + RELOAD_WAIT
-    while time.monotonic() < deadline:
+    for _ in rounds(RELOAD_WAIT):
         for line in _reload_lines(runtime, spec, profile) - before:
             if any(done in line for done in RELOAD_DONE):
                 if "skipped" in line:
                     progress(f"{profile}: WARNING: the gateway did not apply it: {line.strip()}")
                 return
-        time.sleep(1)
     progress(f"{profile}: the gateway did not log a reload within {RELOAD_WAIT:.0f} s")
 
 

@@ -1,11 +1,12 @@
 """``openclaw-compose import``: a stopped native gateway's state, config and workspace, moved
-into a profile's volumes (or bind directories) through :mod:`.volumes`.
+into a profile's volumes (or bind directories) through :mod:`openclaw_compose.host.volumes`.
 
 The native files are only read (the archive is built from them on the host); the copy goes
 through a one-shot container of the profile's image as uid 1000. Refused, with nothing
 written: a running native gateway (its SQLite files would be caught mid-write), a running
-container of the profile, a profile whose trees hold files (unless ``force``: then they are
-replaced), a spec whose checks fail.
+gateway of the profile (the target's
+:meth:`~openclaw_compose.targets.base.Runtime.running`), a profile whose trees hold files
+(unless ``force``: then they are replaced), a spec whose checks fail.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from openclaw_compose.host.images import require_images
 from openclaw_compose.host.system import host_view
 from openclaw_compose.host.volumes import empty_trees, profile_trees, write_tree
 from openclaw_compose.project import check_loaded
+from openclaw_compose.targets.base import Target
 
 STATE_MARKS = ("state", "agents")
 """Directories an OpenClaw state directory has once its gateway has run."""
@@ -42,6 +44,7 @@ def import_native(
     source: Path,
     engine: Engine,
     *,
+    target: Target,
     host: HostFacts,
     home: Path,
     force: bool,
@@ -71,10 +74,10 @@ def import_native(
     others = tuple(n for n in host.natives if n.state_dir != native.state_dir)
     check_loaded(loaded, replace(host, natives=others)).report.fail_unless_ok()
     require_images(spec, engine)
-    container = engine.containers.project_containers(spec.project).get(profile)
-    if container is not None and container.status == "running":
+    running = target.runtime(engine).running(spec, profile)
+    if running is not None:
         raise ImportRefused(
-            f"profile {profile!r} is running ({container.name}): run 'openclaw-compose down' "
+            f"profile {profile!r} is running ({running}): run 'openclaw-compose down' "
             "first; nothing was copied"
         )
     trees = profile_trees(spec, profile)

@@ -24,6 +24,8 @@ from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import plural
 from openclaw_compose.host.images import require_images
+from openclaw_compose.host.probes import answer_state
+from openclaw_compose.polling import rounds
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.converge import converge, wait_gateways
 from openclaw_compose.runtime.ownership import claim, release, require_owner
@@ -150,24 +152,21 @@ def wait_ready(
     def show(answers: Mapping[str, int | None]) -> None:
         if live is not None:
             waited = time.monotonic() - start
-            live([f"{name}: {_waiting(code)} ({waited:.0f} s)" for name, code in answers.items()])
+            live([live_line(name, answer_state(code), waited) for name, code in answers.items()])
 
-    while not runtime.settled(spec) and time.monotonic() - start < timeout:
+    for _ in rounds(timeout):
+        if runtime.settled(spec):
+            break
         show(dict.fromkeys(found.urls, -1))
-        time.sleep(1)
     remaining = timeout - (time.monotonic() - start)
     wait_gateways(
         spec, runtime, found.urls, remaining, progress, since=start, total=timeout, on_poll=show
     )
 
 
-def _waiting(code: int | None) -> str:
-    """A gateway's state from its last ``/startupz`` answer (-1: still being started)."""
-    if code == -1:
-        return "starting"
-    if code == 200:
-        return "ready"
-    return "no answer yet" if code is None else f"/startupz answers {code}"
+def live_line(profile: str, state: str, waited: float) -> str:
+    """A profile's line while a command waits for it: its state and the time waited so far."""
+    return f"{profile}: {state} ({waited:.0f} s)"
 
 
 def status(spec: Spec, plan: PortPlan, engine: Engine, target: Target) -> list[GatewayStatus]:

@@ -1,19 +1,24 @@
-"""One profile at a time: ``restart``, ``stop``, ``start`` and ``ps``, on every target, through
-the runtime hooks (:class:`openclaw_compose.targets.base.Runtime`). The other profiles' gateways
-are not touched: compose acts on one service (``restart``/``stop``/``up --no-deps``), swarm on
-one service (``service update --force``, ``scale``). Each refuses a project another profiles
-file owns (:mod:`.ownership`)."""
+"""One profile at a time: ``restart``, ``stop``, ``start`` and ``ps``, and what needs one
+running gateway (``cli``, ``dashboard``), on every target, through the runtime hooks
+(:class:`openclaw_compose.targets.base.Runtime`). The other profiles' gateways are not touched:
+compose acts on one service (``restart``/``stop``/``up --no-deps``), swarm on one service
+(``service update --force``, ``scale``). ``restart``, ``stop`` and ``start`` refuse a project
+another profiles file owns (:mod:`.ownership`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from openclaw_compose.core.contract import dashboard_url, token_ref
+from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.front import front_url
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan, plan_ports
+from openclaw_compose.core.secretstore import stored_values
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import NotReadyError, NotRunning
+from openclaw_compose.errors import NotReadyError, NotRunning, UsageError
 from openclaw_compose.runtime.ownership import require_owner
 from openclaw_compose.targets.base import GatewayStatus, ProgressFn, Runtime, Target
 
@@ -105,8 +110,11 @@ def healthy(gateway: GatewayStatus) -> bool:
     )
 
 
-def require_running(loaded: LoadedSpec, engine: Engine, target: Target, profile: str) -> None:
-    """Raise :class:`NotRunning` unless the profile's gateway runs (``cli``, ``dashboard``)."""
+def require_running(
+    loaded: LoadedSpec, engine: Engine, target: Target, profile: str
+) -> GatewayStatus:
+    """The profile's gateway; raises :class:`NotRunning` unless it runs (``cli``,
+    ``dashboard``)."""
     spec = loaded.spec
     plan = PortPlan(tuple(fp for fp in plan_ports(spec).footprints if fp.profile == profile))
     gateway = target.runtime(engine).gateways(spec, plan)[0]
@@ -115,3 +123,37 @@ def require_running(loaded: LoadedSpec, engine: Engine, target: Target, profile:
             f"the gateway of profile {profile!r} is not running ({gateway.state}); start it with "
             f"'openclaw-compose start {profile}' (or 'up'), see 'openclaw-compose ps'"
         )
+    return gateway
+
+
+def run_cli(
+    loaded: LoadedSpec,
+    directory: Path,
+    engine: Engine,
+    target: Target,
+    profile: str,
+    *,
+    args: Sequence[str],
+    tty: bool,
+) -> int:
+    """``openclaw ARGS`` in the profile's running gateway (``cli``); its exit code."""
+    require_running(loaded, engine, target, profile)
+    return target.runtime(engine).run_cli(loaded.spec, directory, profile, args, tty=tty)
+
+
+def dashboard(
+    loaded: LoadedSpec, directory: Path, engine: Engine, target: Target, profile: str
+) -> str:
+    """The Control UI URL of the profile's running gateway, signed in with its token from the
+    project's ``.env`` (``dashboard``): the front's URL when a front serves the profile, else
+    where the target says the gateway answers."""
+    spec = loaded.spec
+    gateway = require_running(loaded, engine, target, profile)
+    ref = token_ref(spec, profile)
+    token = stored_values(directory).get(ref.variable)
+    if not token:
+        raise UsageError(
+            f"no token for profile {profile!r} in {directory / ENV_FILE} ({ref.variable}); run "
+            "'openclaw-compose generate' (or up) there, or pass -o DIR"
+        )
+    return dashboard_url(front_url(spec, profile) or gateway.url, token)

@@ -37,8 +37,8 @@ from openclaw_compose.host.images import build, buildable, missing_images, requi
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.backup import Backup, backup_profile, restore_profile
 from openclaw_compose.runtime.ownership import require_owner
-from openclaw_compose.runtime.pipeline import pin_images
-from openclaw_compose.targets.base import ProgressFn, Runtime, Target
+from openclaw_compose.runtime.pipeline import live_line, pin_images
+from openclaw_compose.targets.base import LiveFn, ProgressFn, Runtime, Target, WatchFn
 
 STEADY = 5
 """Consecutive ``/startupz`` 200s, one a second, an upgraded gateway gives before the next one
@@ -90,9 +90,10 @@ def upgrade(
     timeout: float,
     backups: Path,
     progress: ProgressFn,
+    live: LiveFn | None = None,
 ) -> list[Upgraded]:
     """Upgrade every profile of ``target``'s project to ``to``, rescues first; raises
-    :class:`UpgradeFailed`."""
+    :class:`UpgradeFailed`. ``live`` gets the state of the profile waited for, every second."""
     if loaded.embedded:
         raise UsageError(
             "upgrade records the version each gateway runs in the profiles file, and there is "
@@ -106,7 +107,7 @@ def upgrade(
         build({i: r for i, r in buildable(final).items() if i in missing}, progress)
     require_images(final, engine)
     runtime = target.runtime(engine)
-    run = _Run(loaded, directory, engine, runtime, target.name, timeout, progress)
+    run = _Run(loaded, directory, engine, runtime, target.name, timeout, progress, live)
     for either in (spec, final):
         distributed = runtime.distribute(either, plan_ports(either), progress)
         Report(distributed.problems).fail_unless_ok()
@@ -172,6 +173,7 @@ class _Run:
     target: str
     timeout: float
     progress: ProgressFn
+    live: LiveFn | None = None
     images: dict[str, str] = field(default_factory=dict)
 
     def pinned(self, spec: Spec) -> Spec:
@@ -189,7 +191,18 @@ class _Run:
         self.runtime.start_gateway(self.pinned(spec), self.directory, name)
 
     def wait(self, spec: Spec, name: str, steady: int = 1) -> str | None:
-        return self.runtime.await_gateway(self.pinned(spec), name, self.timeout, steady=steady)
+        """Until ``name``'s gateway is ready (see ``Runtime.await_gateway``), its state shown
+        live meanwhile."""
+        return self.runtime.await_gateway(
+            self.pinned(spec), name, self.timeout, steady=steady, watch=self._watch(name)
+        )
+
+    def _watch(self, name: str) -> WatchFn | None:
+        """``name``'s live line (its state and the time waited so far), when there is ``live``."""
+        if self.live is None:
+            return None
+        live, start = self.live, time.monotonic()
+        return lambda state: live([live_line(name, state, time.monotonic() - start)])
 
     def one(self, before: Spec, after: Spec, name: str, saved: Backup) -> Upgraded:
         old, new = before.profiles[name].image_ref(before), after.profiles[name].image_ref(after)

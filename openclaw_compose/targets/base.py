@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from openclaw_compose.engine import Engine
 
 ProgressFn = Callable[[str], None]
+LineFn = Callable[[str], None]
+"""Where a command's output goes, one line (without its line break) at a time."""
+WatchFn = Callable[[str], None]
+"""A gateway's state, after each look of a wait for it (``Runtime.await_gateway``)."""
 LiveFn = Callable[[Sequence[str]], None]
 """The current state, one line per profile, while a step waits: a terminal redraws them in
 place; elsewhere they are dropped (progress lines say what happened)."""
@@ -71,6 +75,24 @@ class LiveConfig:
 
     config: str | None
     applied: str | None
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """What ``logs`` shows of each gateway's log (``docker compose logs``' options)."""
+
+    tail: str = "200"
+    """Lines from the end of each log: a number, or ``all``."""
+    follow: bool = False
+    since: str | None = None
+    """A time (``2026-12-04T17:00:00``) or a duration ago (``10m``)."""
+    timestamps: bool = False
+
+    def args(self) -> list[str]:
+        """These options as the docker CLI's ``logs`` commands take them."""
+        args = ["--tail", self.tail] + ["--follow"] * self.follow
+        args += ["--timestamps"] * self.timestamps
+        return args + (["--since", self.since] if self.since else [])
 
 
 @dataclass(frozen=True)
@@ -161,10 +183,19 @@ class Runtime(Protocol):
         the other gateways are not touched."""
         ...
 
-    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+    def await_gateway(
+        self,
+        spec: Spec,
+        profile: str,
+        timeout: float,
+        *,
+        steady: int,
+        watch: WatchFn | None = None,
+    ) -> str | None:
         """Wait until the profile's gateway runs the image ``spec`` gives it and its
         ``/startupz`` answered 200 ``steady`` times in a row (one a second); None, or why it
-        will not (an exit code 78, a crash loop, the target's own roll back, the timeout)."""
+        will not (an exit code 78, a crash loop, the target's own roll back, the timeout).
+        ``watch`` gets the gateway's state after each look."""
         ...
 
     def doctor(self, spec: Spec, profile: str) -> tuple[int, str]:
@@ -173,6 +204,33 @@ class Runtime(Protocol):
 
     def last_logs(self, spec: Spec, profile: str) -> str:
         """The last log lines of the profile's gateway."""
+        ...
+
+    def running(self, spec: Spec, profile: str) -> str | None:
+        """The container (swarm: the task) of the profile's gateway while it runs, else None."""
+        ...
+
+    # What a user runs on the gateways: logs, cli.
+
+    def logs(
+        self,
+        spec: Spec,
+        directory: Path,
+        profiles: Sequence[str],
+        options: LogOptions,
+        line: LineFn,
+    ) -> int:
+        """The logs of ``profiles`` (none: every one) of the project in ``directory``, each
+        line handed to ``line`` as it comes, after the name of its container (swarm: its task);
+        the exit code of the command that read them."""
+        ...
+
+    def run_cli(
+        self, spec: Spec, directory: Path, profile: str, args: Sequence[str], *, tty: bool
+    ) -> int:
+        """``openclaw ARGS`` in the profile's running gateway, through the image's entrypoint
+        (the gateway's token and secrets in its environment), attached to this terminal (a
+        pseudo-terminal with ``tty``); its exit code."""
         ...
 
     # Converging a running gateway's config (runtime/converge.py).

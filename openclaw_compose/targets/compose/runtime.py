@@ -4,7 +4,6 @@ host's containers for state and logs. A profile's trees are reached through this
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from openclaw_compose.core.contract import (
     CRASH_LOOP,
+    EXEC_ENTRYPOINT,
     EXIT_MIGRATION,
     backup_command,
     backup_file,
@@ -27,7 +27,7 @@ from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import DockerError, OutputError
 from openclaw_compose.host.images import VERSION_LABEL
 from openclaw_compose.host.preflight import taken_ports
-from openclaw_compose.host.probes import PROBES, connect_host, probe
+from openclaw_compose.host.probes import PROBES, connect_host, probe, steadily
 from openclaw_compose.host.volumes import (
     empty_trees,
     profile_trees,
@@ -35,26 +35,24 @@ from openclaw_compose.host.volumes import (
     tail_lines,
     write_tree,
 )
-from openclaw_compose.runtime.liveconfig import apply_live, read_live
+from openclaw_compose.polling import rounds
 from openclaw_compose.targets.base import (
     Distribution,
     GatewayStatus,
+    LineFn,
     LiveConfig,
+    LogOptions,
     Preflight,
     ProgressFn,
+    WatchFn,
 )
 from openclaw_compose.targets.compose.network import profile_services
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
+from openclaw_compose.targets.liveconfig import apply_live, read_live
 
 
 def base_url(spec: Spec, fp: Footprint) -> str:
     return f"http://{connect_host(str(spec.publish_address))}:{fp.base}"
-
-
-def dashboard_url(base: str, token: str) -> str:
-    """The Control UI with the token in the URL fragment, which the browser never sends to the
-    server and the UI reads to sign in: the URL is a credential."""
-    return f"{base}/#token={token}"
 
 
 def crash_reason(container: ContainerState) -> str | None:
@@ -210,26 +208,56 @@ class ComposeRuntime:
         services = profile_services(spec, profile)
         self._engine.compose.run(directory, "up", "--detach", "--no-deps", *services)
 
-    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+    def await_gateway(
+        self,
+        spec: Spec,
+        profile: str,
+        timeout: float,
+        *,
+        steady: int,
+        watch: WatchFn | None = None,
+    ) -> str | None:
         footprint = plan_ports(spec).footprint(profile)
         url = base_url(spec, footprint)
-        deadline = time.monotonic() + timeout
-        answered = 0
-        while True:
+        answered, status = 0, "missing"
+        for _ in rounds(timeout):
             container = self._container(spec, profile)
             if container is None:
                 return "its container is gone"
             if reason := crash_reason(container):
                 return reason
-            answered = answered + 1 if probe(url, "startupz") == 200 else 0
-            if container.status == "running" and answered >= steady:
+            answer = probe(url, "startupz")
+            answered = answered + 1 if answer == 200 else 0
+            status = container.status
+            if status == "running" and answered >= steady:
                 return None
-            if time.monotonic() > deadline:
-                return (
-                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container "
-                    f"{container.status})"
-                )
-            time.sleep(1)
+            if watch is not None:
+                watch(f"container {status}, {steadily(answer, answered, steady)}")
+        return f"no {steady} /startupz 200 in a row within {timeout:.0f} s (container {status})"
+
+    def running(self, spec: Spec, profile: str) -> str | None:
+        container = self._container(spec, profile)
+        return container.name if container is not None and container.status == "running" else None
+
+    def logs(
+        self,
+        spec: Spec,
+        directory: Path,
+        profiles: Sequence[str],
+        options: LogOptions,
+        line: LineFn,
+    ) -> int:
+        """``docker compose logs`` of the project in ``directory``."""
+        del spec  # compose reads the project from the directory
+        return self._engine.compose.stream(directory, "logs", *options.args(), *profiles, line=line)
+
+    def run_cli(
+        self, spec: Spec, directory: Path, profile: str, args: Sequence[str], *, tty: bool
+    ) -> int:
+        """``docker compose exec`` (``-T`` without a terminal) in the profile's container."""
+        del spec  # compose reads the project from the directory
+        command = ["exec", *([] if tty else ["-T"]), profile, *EXEC_ENTRYPOINT, *args]
+        return self._engine.compose.passthrough(directory, *command)
 
     def crashed(self, spec: Spec, profile: str) -> str | None:
         container = self._container(spec, profile)

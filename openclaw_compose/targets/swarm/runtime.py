@@ -24,7 +24,7 @@ longer referenced are removed after deploying.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -46,18 +46,22 @@ from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.records import ServiceState, SwarmNode, SwarmState, TaskState
-from openclaw_compose.errors import DockerError, NotFound, Refused, plural
+from openclaw_compose.errors import DockerError, NotFound, Refused, UsageError, plural
 from openclaw_compose.host.images import image_version
 from openclaw_compose.host.preflight import taken_stack_ports
-from openclaw_compose.host.probes import PROBES, probe
-from openclaw_compose.runtime.liveconfig import apply_live, read_live
+from openclaw_compose.host.probes import PROBES, probe, steadily
+from openclaw_compose.polling import rounds, wait_until
 from openclaw_compose.targets.base import (
     Distribution,
     GatewayStatus,
+    LineFn,
     LiveConfig,
+    LogOptions,
     Preflight,
     ProgressFn,
+    WatchFn,
 )
+from openclaw_compose.targets.liveconfig import apply_live, read_live
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
@@ -276,7 +280,7 @@ class SwarmRuntime:
             progress(f"docker stack rm: {line}")
         label = stack_label(spec.project)
         timeout = 120
-        if not _wait_until(
+        if not wait_until(
             lambda: (
                 not containers.stack_containers(spec.project) and not containers.networks(label)
             ),
@@ -325,6 +329,48 @@ class SwarmRuntime:
         with suppress(NotFound):
             return self._engine.swarm.service_logs(spec.scoped(profile), tail=20).rstrip()
         return "(no service)"
+
+    def running(self, spec: Spec, profile: str) -> str | None:
+        """Its current task's container while the task runs, on whichever node."""
+        task = current_tasks(self._service_tasks(spec, profile)).get(spec.scoped(profile))
+        if task is None or task.state not in STARTED:
+            return None
+        return task.container or spec.scoped(profile)
+
+    def logs(
+        self,
+        spec: Spec,
+        directory: Path,
+        profiles: Sequence[str],
+        options: LogOptions,
+        line: LineFn,
+    ) -> int:
+        """``docker service logs`` of each profile's service in turn (through the manager, from
+        whichever node its tasks ran on); it follows one service at a time."""
+        del directory  # a service is named by the stack
+        self._manager()
+        names = list(profiles or spec.profiles)
+        if options.follow and len(names) > 1:
+            raise UsageError(
+                f"--follow on swarm follows one profile (docker service logs follows one "
+                f"service): name one of {', '.join(names)}"
+            )
+        code = 0
+        for name in names:
+            code = self._engine.swarm.stream_logs(spec.scoped(name), *options.args(), line=line)
+            if code != 0:
+                break
+        return code
+
+    def run_cli(
+        self, spec: Spec, directory: Path, profile: str, args: Sequence[str], *, tty: bool
+    ) -> int:
+        del spec, directory, args, tty
+        raise UsageError(
+            f"cli runs in a container of this host (the compose target): on swarm, run 'docker "
+            f"exec -it CONTAINER openclaw-compose-entrypoint --exec ...' on the node of "
+            f"{profile!r}'s task (see 'openclaw-compose status --target swarm')"
+        )
 
     def _local_task(self, spec: Spec, profile: str) -> str | None:
         """The running container of the profile's task when it runs on this engine's node (a
@@ -375,7 +421,7 @@ class SwarmRuntime:
         running = self._running(spec, profile)
         self._engine.swarm.scale(service, 0)
         timeout = 120
-        if not _wait_until(lambda: not self._running(spec, profile), timeout):
+        if not wait_until(lambda: not self._running(spec, profile), timeout):
             raise DockerError(f"service {service} still has a running task after {timeout} s")
         return running
 
@@ -394,7 +440,15 @@ class SwarmRuntime:
         del profile  # the stack file says what changed
         self.start(spec, directory, lambda _: None)
 
-    def await_gateway(self, spec: Spec, profile: str, timeout: float, *, steady: int) -> str | None:
+    def await_gateway(
+        self,
+        spec: Spec,
+        profile: str,
+        timeout: float,
+        *,
+        steady: int,
+        watch: WatchFn | None = None,
+    ) -> str | None:
         """Until swarm's update is complete (past its monitor window), its current task runs the
         spec's image, no earlier task still runs, and the gateway answers on its node's
         address; a roll back by swarm's own update monitor
@@ -402,9 +456,8 @@ class SwarmRuntime:
         wait at once."""
         service, expected = spec.scoped(profile), spec.profiles[profile].image_ref(spec)
         plan = plan_ports(spec)
-        deadline = time.monotonic() + timeout
-        answered = 0
-        while True:
+        answered, current = 0, None
+        for _ in rounds(timeout):
             record = self._engine.swarm.stack_services(spec.project).get(service)
             if record is None:
                 return "its service is gone"
@@ -420,15 +473,19 @@ class SwarmRuntime:
                 and not any(t.desired != "running" and t.state in STARTED for t in tasks)
             )
             url = self._task_url(plan, profile, current)
-            answered = answered + 1 if ready and probe(url, "startupz") == 200 else 0
+            answer = probe(url, "startupz") if ready else None
+            answered = answered + 1 if answer == 200 else 0
             if answered >= steady:
                 return None
-            if time.monotonic() > deadline:
-                return (
-                    f"no {steady} /startupz 200 in a row within {timeout:.0f} s (task "
-                    f"{_task_state(current)})"
-                )
-            time.sleep(1)
+            if watch is not None:
+                updating = record.update_state not in UPDATE_DONE
+                waiting = f"update {record.update_state}" if updating else "not ready yet"
+                state = steadily(answer, answered, steady) if ready else waiting
+                watch(f"task {_task_state(current)}, {state}")
+        return (
+            f"no {steady} /startupz 200 in a row within {timeout:.0f} s (task "
+            f"{_task_state(current)})"
+        )
 
     def _task_url(self, plan: PortPlan, profile: str, task: TaskState | None) -> str:
         """Where the profile's gateway answers: on the node of ``task``."""
@@ -478,13 +535,3 @@ def _task_state(task: TaskState | None) -> str:
     if task is None:
         return "missing"
     return task.state + (f": {task.error}" if task.error else "")
-
-
-def _wait_until(done: Callable[[], bool], timeout: float) -> bool:
-    """Poll ``done`` every second; False if it is still not done after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(1)
-    return True
