@@ -73,7 +73,7 @@ def plan(checked: CheckedSpec, directory: Path, engine: Engine) -> list[ProfileP
             volume
             for role in MOUNTS
             if role not in profile.host_paths()
-            and not engine.containers.volume_exists(volume := f"{spec.project}_{name}-{role}")
+            and not engine.containers.volume_exists(volume := spec.volume(name, role))
         )
         result.append(ProfilePlan(name, containers.get(name, "create"), configs[name], volumes))
     result += [

@@ -223,6 +223,23 @@ def test_redeploy_changes_nothing(engine: Engine, stack: Deployed) -> None:
     assert after == before
 
 
+def test_logs_and_cli_go_through_the_swarm_target(stack: Deployed) -> None:
+    where = ("-f", str(stack.spec_file), "-o", str(stack.directory))
+    logs = run_cli(*where, "logs", "--target", "swarm", "--tail", "20")
+    assert logs.exit_code == 0, logs.output
+    for (
+        profile
+    ) in PROFILES:  # docker service logs names each line's task: PROJECT_PROFILE.N.ID@NODE
+        assert f"{stack.project}_{profile}." in logs.stdout, logs.stdout[-2000:]
+    assert "\x1b" not in logs.stdout
+    follow_both = run_cli(*where, "logs", "--target", "swarm", "--follow")
+    assert follow_both.exit_code == ExitCode.USAGE, follow_both.output
+    assert "follows one profile" in follow_both.stderr
+    cli = run_cli(*where, "cli", "--target", "swarm", "main", "--", "--version")
+    assert cli.exit_code == ExitCode.USAGE, cli.output
+    assert "docker exec" in cli.stderr
+
+
 def test_taken_ports_are_refused_before_anything_is_deployed(
     engine: Engine, stack: Deployed, tmp_path: Path, free_bases: list[int]
 ) -> None:

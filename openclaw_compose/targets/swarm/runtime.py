@@ -428,7 +428,7 @@ class SwarmRuntime:
     def restart_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
         """``docker service update --force``: a new task, the service's settings unchanged."""
         del directory  # a service is updated by name
-        service = f"{spec.project}_{profile}"
+        service = spec.scoped(profile)
         if service not in self._engine.swarm.stack_services(spec.project):
             raise NotFound(f"no service {service}; deploy the stack first")
         self._engine.swarm.force_update(service)
