@@ -123,7 +123,24 @@ def bridge_address() -> str:
     """The host's address on Docker's default bridge (docker0): a test server listening there
     is reachable from every profile's own bridge network (as any host service on a
     non-loopback address is, with ``egress: all``), while the host's loopback is not."""
-    return str(_sdk().networks.get("bridge").attrs["IPAM"]["Config"][0]["Gateway"])
+    return host_address("bridge")
+
+
+def host_address(network: str) -> str:
+    """The host's address on a bridge network: IPAM's gateway or, where Docker does not record
+    it (the default bridge of a newly started engine), the address of the network's interface."""
+    attrs = _sdk().networks.get(network).attrs
+    gateway = attrs["IPAM"]["Config"][0].get("Gateway")
+    if gateway:
+        return str(gateway)
+    interface = attrs["Options"]["com.docker.network.bridge.name"]
+    shown = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "dev", interface],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return shown.split()[3].partition("/")[0]
 
 
 def gwbridge_address() -> str:
@@ -131,11 +148,10 @@ def gwbridge_address() -> str:
     task has needed it yet: a test server must listen there before a stack is deployed."""
     client = _sdk()
     try:
-        network = client.networks.get(GWBRIDGE)
+        client.networks.get(GWBRIDGE)
     except docker.errors.NotFound:
-        network = client.networks.create(GWBRIDGE, driver="bridge", options=_GWBRIDGE_OPTIONS)
-        network.reload()
-    return str(network.attrs["IPAM"]["Config"][0]["Gateway"])
+        client.networks.create(GWBRIDGE, driver="bridge", options=_GWBRIDGE_OPTIONS)
+    return host_address(GWBRIDGE)
 
 
 _GET = """

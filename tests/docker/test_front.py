@@ -90,8 +90,7 @@ def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     run_docker(["network", "create", network], cwd=None)
     laptop = f"{network}-laptop"
     try:
-        inspected = run_docker(["network", "inspect", network], cwd=None).stdout
-        address = json.loads(inspected)[0]["IPAM"]["Config"][0]["Gateway"]
+        address = dockerkit.host_address(network)
         port = free_base(address)  # a whole free block: no profile is moved onto it
         try:
             with (
