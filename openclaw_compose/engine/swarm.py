@@ -140,12 +140,14 @@ class Swarm:
             self._wait_removed(service)
 
     def _wait_removed(self, service: str, timeout: float = 30) -> None:
-        """Until no container of ``service`` is left on this engine's node."""
+        """Until no container of ``service`` is left on this engine's node. The API's list, not
+        the SDK's: that one inspects each container it lists, and a container swarm removes in
+        between fails it with 404 (seen on a loaded machine)."""
         label = {"label": f"com.docker.swarm.service.id={service}"}
         wait_until(
             lambda: (
                 not self._client.call(
-                    lambda: self._client.sdk.containers.list(all=True, filters=label)
+                    lambda: self._client.sdk.api.containers(all=True, filters=label)
                 )
             ),
             timeout,
