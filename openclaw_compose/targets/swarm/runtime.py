@@ -79,7 +79,8 @@ UPDATE_DONE = frozenset({None, "completed"})
 """No update of the service in progress (none ever, or the last one past its monitor)."""
 TASK_HEALTH = {"starting": "starting", "running": "healthy"}
 """A swarm task with a healthcheck is ``starting`` until the check passes, then ``running``
-(an unhealthy one is replaced): its health, on any node, without asking that node."""
+(an unhealthy one is replaced): its health, on any node, without asking that node. Its
+container runs in both, so the gateway's state is ``running`` in both, as compose shows it."""
 NODE_PREFLIGHT_TIMEOUT = 300.0
 """A probe job may first pull the image (850 MB) from the registry."""
 
@@ -243,7 +244,7 @@ class SwarmRuntime:
                     profile=fp.profile,
                     url=url,
                     container=task.container if task else None,
-                    state=_task_state(task),
+                    state="running" if running else _task_state(task),
                     health=TASK_HEALTH.get(task.state) if task else None,
                     probes={name: probe(url, name) if running else None for name in PROBES},
                     ports=fp.to_json(),
