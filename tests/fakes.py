@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
+    FRONT_RELAY_LABEL,
+    FRONT_RELAY_VARIABLE,
     HOST_SERVICES_LABEL,
     HOST_SERVICES_VARIABLE,
     SECRETS_LABEL,
@@ -249,7 +251,11 @@ class FakeEngine:
 
     def with_images(self, *tags: str) -> FakeEngine:
         """Images built from the current images/gateway/ (they carry its labels)."""
-        labels = {SECRETS_LABEL: SECRETS_VARIABLE, HOST_SERVICES_LABEL: HOST_SERVICES_VARIABLE}
+        labels = {
+            SECRETS_LABEL: SECRETS_VARIABLE,
+            HOST_SERVICES_LABEL: HOST_SERVICES_VARIABLE,
+            FRONT_RELAY_LABEL: FRONT_RELAY_VARIABLE,
+        }
         self.containers.images |= {tag: dict(labels) for tag in tags}
         return self
 

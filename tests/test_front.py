@@ -27,6 +27,7 @@ from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import SpecError
 from openclaw_compose.host.preflight import front_port_taken
 from openclaw_compose.project import check_spec, generate
+from openclaw_compose.targets.compose.network import published_ports
 from tests.fakes import FakeEngine
 from tests.helpers import run_cli
 
@@ -120,15 +121,36 @@ def test_the_users_origins_and_proxies_are_kept() -> None:
     assert seed["gateway"]["trustedProxies"] == ["10.0.0.1", "127.0.0.1", "::1"]
 
 
-def test_haproxy_sends_each_name_to_its_base_port_only() -> None:
-    spec = Spec.model_validate(spec_data())
-    config = haproxy_config(spec, plan_ports(spec).footprints, "127.0.0.1")
-    servers = [line.split()[-1] for line in config.splitlines() if "    server " in line]
-    assert servers == ["127.0.0.1:18789", "127.0.0.1:19789"]
+@pytest.mark.parametrize(
+    ("network", "servers"),
+    [
+        ("bridge", ["127.0.0.1:18790", "127.0.0.1:19790"]),  # B+1, relayed to loopback B
+        ("host", ["127.0.0.1:18789", "127.0.0.1:19789"]),
+    ],
+)
+def test_haproxy_sends_each_name_to_its_gateway_only(network: str, servers: list[str]) -> None:
+    spec = Spec.model_validate(spec_data() | {"network": network})
+    config = haproxy_config(spec, plan_ports(spec).footprints)
+    assert [line.split()[-1] for line in config.splitlines() if "    server " in line] == servers
     assert "bind 0.0.0.0:26443 ssl crt /etc/openclaw-compose/front/server.crt" in config
     assert "use_backend gateway-main if { var(txn.host) -m str main.example.org }" in config
     assert "http-request return status 421" in config
     assert "http-request del-header x-forwarded-for" in config
+
+
+def test_the_fronts_way_in_is_published_on_loopback_only() -> None:
+    """Whatever reaches B+1 is a local client to the gateway: never on publish_address."""
+    spec = Spec.model_validate(spec_data() | {"publish_address": "0.0.0.0"})
+    main = plan_ports(spec).footprints[0]
+    assert published_ports(spec, main) == [
+        "0.0.0.0:18789:18789",
+        "0.0.0.0:18791:18791",
+        "0.0.0.0:18800-18899:18800-18899",
+        "127.0.0.1:18790:18790",
+    ]
+    assert (18790, 18790) in main.host_ports("bridge")  # the preflight checks it
+    unserved = Spec.model_validate(spec_data() | {"front": None})
+    assert all(not fp.loopback_published() for fp in plan_ports(unserved).footprints)
 
 
 def test_generate_writes_the_front_and_keeps_its_ca(tmp_path: Path) -> None:

@@ -208,16 +208,28 @@ def test_an_image_with_the_old_entrypoint_is_refused(
     assert snapshot(tmp_path / "out") == {}
 
 
-def test_an_image_without_host_services_is_refused_for_a_grant(
-    tmp_path: Path, fake: FakeEngine, base: int
+@pytest.mark.parametrize(
+    ("extra", "refusal"),
+    [
+        (
+            "    host_services: {models: 11434}\n",
+            "cannot reach the host services its profiles are granted (profiles solo;",
+        ),
+        (
+            "    hostname: solo.example.org\nfront: {port: 26443}\n",
+            "cannot carry the HTTPS front's connections to its gateway on a bridge network "
+            "(profiles solo; it has no openclaw-compose.front-relay label",
+        ),
+    ],
+    ids=["host-services", "front"],
+)
+def test_an_image_without_what_its_profiles_need_is_refused(
+    tmp_path: Path, fake: FakeEngine, base: int, extra: str, refusal: str
 ) -> None:
     fake.containers.images[DEFAULT_IMAGE] = {"openclaw-compose.secrets": "x"}
-    granted = _spec(tmp_path, base, "    host_services: {models: 11434}\n")
-    result = run_cli("up", "-f", granted, "-o", tmp_path / "out")
-    assert result.exit_code == ExitCode.DOCKER
-    assert "cannot reach the host services its profiles are granted (profiles solo;" in (
-        result.stderr
-    )
+    result = run_cli("up", "-f", _spec(tmp_path, base, extra), "-o", tmp_path / "out")
+    assert result.exit_code == ExitCode.DOCKER, result.output
+    assert refusal in result.stderr
     assert snapshot(tmp_path / "out") == {}
     assert fake.compose.calls == []
 

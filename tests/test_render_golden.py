@@ -71,6 +71,7 @@ CASES = {
           rescue:
             port: 19789
             hostname: rescue.example.org
+            egress: none
             openclaw:
               gateway:
                 controlUi: {allowedOrigins: ["https://ops.example.org"]}

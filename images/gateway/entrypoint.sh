@@ -91,6 +91,13 @@ fi
 # connection to the Unix socket $HOST_SERVICES_DIR/PORT.sock, which the
 # profile's host link (a container on the host's network) connects to
 # 127.0.0.1:PORT on the host: the services the profiles file grants.
+#
+# Front relay. With OPENCLAW_COMPOSE_FRONT_RELAY=LISTEN:PORT (B+1:B, for a
+# profile behind the HTTPS front on a bridge network), the same haproxy
+# listens on LISTEN on every non-loopback IPv4 address of the container and
+# forwards each connection to the gateway on 127.0.0.1:PORT: the gateway sees
+# the front on loopback, its trusted proxy. openclaw-compose publishes LISTEN
+# on the host's loopback only.
 RELAY_CONFIG="${TMPDIR:-/tmp}/openclaw-compose-relay.cfg"
 HOST_SERVICES_DIR=/run/openclaw-compose/host-services
 
@@ -152,6 +159,22 @@ relay_sections() {
     echo "openclaw-compose: relaying ports $ports of $(printf '%s' "$addrs" | tr '\n' ' ') to 127.0.0.1 (haproxy)" >&2
 }
 
+# The front relay's listen section (stdout).
+front_relay_section() {
+    relay="$(printf '%s' "$OPENCLAW_COMPOSE_FRONT_RELAY" | tr -d ' \t')"
+    listen="${relay%%:*}" port="${relay#*:}"
+    valid_port "$listen" && valid_port "$port" ||
+        die "OPENCLAW_COMPOSE_FRONT_RELAY: '$relay' is not LISTEN:PORT"
+    addrs="$(container_ipv4)" || true
+    [ -n "$addrs" ] || die "the front relay needs a non-loopback IPv4 address, and the container has none"
+    printf 'listen front-relay\n'
+    for addr in $addrs; do
+        printf '    bind %s:%s\n' "$addr" "$listen"
+    done
+    printf '    server gateway 127.0.0.1:%s\n\n' "$port"
+    echo "openclaw-compose: relaying the front's port $listen to the gateway on 127.0.0.1:$port (haproxy)" >&2
+}
+
 # One listen section per granted host service (stdout).
 host_services_sections() {
     old_ifs="$IFS"
@@ -167,9 +190,11 @@ host_services_sections() {
 }
 
 # Without the relay the gateway still works from the host (base port); without
-# a granted host service it would not do what the profiles file says: fatal.
+# a granted host service or the front's way in it would not do what the
+# profiles file says: fatal.
 relay_failed() {
     [ -z "${OPENCLAW_COMPOSE_HOST_SERVICES:-}" ] || die "$*: the granted host services would be unreachable"
+    [ -z "${OPENCLAW_COMPOSE_FRONT_RELAY:-}" ] || die "$*: the HTTPS front could not reach the gateway"
     relay_warn "$*"
 }
 
@@ -186,6 +211,10 @@ start_relay() {
         sections="$sections
 $(host_services_sections)" || exit 1
     fi
+    if [ -n "${OPENCLAW_COMPOSE_FRONT_RELAY:-}" ]; then
+        sections="$sections
+$(front_relay_section)" || exit 1
+    fi
     # mode tcp: WebSockets (CDP) and streamed answers pass through untouched,
     # and long idle timeouts keep quiet CDP sessions open. No log lines:
     # haproxy logs nothing.
@@ -193,6 +222,7 @@ $(host_services_sections)" || exit 1
 # Written by openclaw-compose-entrypoint from
 # OPENCLAW_COMPOSE_RELAY_PORTS=${OPENCLAW_COMPOSE_RELAY_PORTS:-}
 # OPENCLAW_COMPOSE_HOST_SERVICES=${OPENCLAW_COMPOSE_HOST_SERVICES:-}
+# OPENCLAW_COMPOSE_FRONT_RELAY=${OPENCLAW_COMPOSE_FRONT_RELAY:-}
 global
     maxconn 1024
     nbthread 1
@@ -213,7 +243,7 @@ EOF
     haproxy -D -f "$RELAY_CONFIG" || relay_failed "haproxy failed to start (config: $RELAY_CONFIG)"
 }
 
-if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}${OPENCLAW_COMPOSE_HOST_SERVICES:-}" ]; then
+if [ -n "${OPENCLAW_COMPOSE_RELAY_PORTS:-}${OPENCLAW_COMPOSE_HOST_SERVICES:-}${OPENCLAW_COMPOSE_FRONT_RELAY:-}" ]; then
     start_relay
 fi
 

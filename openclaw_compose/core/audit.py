@@ -26,6 +26,7 @@ from openclaw_compose.core.contract import (
     TOKEN_NAME,
     container_limits,
 )
+from openclaw_compose.core.front import FRONT_RELAY_ADDRESS
 from openclaw_compose.core.ports import Footprint
 from openclaw_compose.core.resources import Limits, format_size, size_bytes
 from openclaw_compose.core.spec import Spec
@@ -68,7 +69,7 @@ def expected(spec: Spec, fp: Footprint, target: str) -> Expected:
     address = str(spec.publish_address)
     ports = frozenset(
         (address, port) for low, high in fp.published() for port in range(low, high + 1)
-    )
+    ) | {(FRONT_RELAY_ADDRESS, low) for low, _ in fp.loopback_published()}
     granted = frozenset(spec.profiles[fp.profile].host_services.values())
     return Expected(fp.profile, limits, False, ports, granted)
 

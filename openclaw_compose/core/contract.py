@@ -73,6 +73,12 @@ HOST_SERVICES_DIR = "/run/openclaw-compose/host-services"
 volume; the image creates the directory owned by uid 1000, so the volume comes up that way)."""
 HOST_SERVICES_LABEL = "openclaw-compose.host-services"
 """Set by images/gateway/Dockerfile when its entrypoint reads :data:`HOST_SERVICES_VARIABLE`."""
+FRONT_RELAY_VARIABLE = "OPENCLAW_COMPOSE_FRONT_RELAY"
+"""Bridge network, behind the HTTPS front: ``B+1:B``; the image's relay listens on B+1 on the
+container's address and forwards to the gateway on 127.0.0.1:B, so that the gateway sees the
+front on loopback (its trusted proxy), as with ``network: host``."""
+FRONT_RELAY_LABEL = "openclaw-compose.front-relay"
+"""Set by images/gateway/Dockerfile when its entrypoint reads :data:`FRONT_RELAY_VARIABLE`."""
 MOUNTS = {"state": STATE_DIR, "config": CONFIG_DIR, "workspace": WORKSPACE_DIR}
 PROFILE_LABEL = "io.openclaw-compose.profile"
 BASE_PORT_LABEL = "io.openclaw-compose.base-port"
@@ -311,6 +317,11 @@ def gateway_environment(spec: Spec, fp: Footprint) -> dict[str, str]:
 def relay_ports(fp: Footprint) -> str:
     """The value of :data:`RELAY_PORTS_VARIABLE` when the loopback ports are published."""
     return ",".join(format_range(*ports) for ports in fp.relayed())
+
+
+def front_relay(fp: Footprint) -> str:
+    """The value of :data:`FRONT_RELAY_VARIABLE`."""
+    return f"{fp.front_relay}:{fp.base}"
 
 
 def tmpfs_mounts() -> list[dict[str, Any]]:

@@ -34,8 +34,15 @@ FRONT_MOUNT = "/etc/openclaw-compose/front"
 USER_TLS_MOUNT = "/run/openclaw-compose/tls"
 """Where a user's certificate and key are mounted (read-only)."""
 TRUSTED_PROXIES = ("127.0.0.1", "::1")
-"""The front connects to the gateways' published base ports on this host: the gateways see
-it on loopback (the image's relay, too, carries connections to loopback)."""
+"""The gateways see the front on loopback: with ``network: host`` it connects to their base
+ports there; on a bridge network to B+1 published on the host's loopback, which the image's
+relay carries to 127.0.0.1:B in the container (``OPENCLAW_COMPOSE_FRONT_RELAY``). A direct
+connection to a published base port comes from the bridge's address instead, so a client that
+bypasses the front is never taken for the front."""
+FRONT_RELAY_ADDRESS = "127.0.0.1"
+"""Where B+1 is published: only the host itself (the front, on the host's network) reaches it;
+whatever reaches it is seen by the gateway as a local client, so it must never be published on
+another address."""
 FRONT_DIGEST_VARIABLE = "OPENCLAW_FRONT_DIGEST"
 """``.env``: a digest of the front's files; a changed file changes the front's service config,
 so ``up`` recreates the front (a file mounted into a container is read when it starts)."""
@@ -122,8 +129,16 @@ def certificate_path(front: FrontSpec) -> str | None:
     return f"{USER_TLS_MOUNT}/server.crt"
 
 
-def haproxy_config(spec: Spec, footprints: tuple[Footprint, ...], upstream: str) -> str:
-    """``front/haproxy.cfg``: one backend per served profile, its base port on ``upstream``."""
+def upstream(spec: Spec, fp: Footprint) -> str:
+    """Where the front (on the host's network) reaches ``fp``'s gateway: its base port with
+    ``network: host``, else its front relay B+1 on the host's loopback."""
+    if spec.network == "host":
+        return f"{upstream_address(spec)}:{fp.base}"
+    return f"{FRONT_RELAY_ADDRESS}:{fp.front_relay}"
+
+
+def haproxy_config(spec: Spec, footprints: tuple[Footprint, ...]) -> str:
+    """``front/haproxy.cfg``: one backend per served profile (:func:`upstream`)."""
     front = spec.front
     assert front is not None
     names = hostnames(spec)
@@ -173,7 +188,7 @@ def haproxy_config(spec: Spec, footprints: tuple[Footprint, ...], upstream: str)
         lines += [
             "",
             f"backend {_backend(profile)}",
-            f"    server {profile} {upstream}:{by_profile[profile].base}",
+            f"    server {profile} {upstream(spec, by_profile[profile])}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -3,8 +3,9 @@
 From the gateway's sources and upstream's ``docs/tools/browser/configuration.md``: with base
 port B, the gateway (HTTP, WebSocket, canvas) listens on B, the browser control service on B+2,
 extension relay profiles on B+3..B+10 and auto-assigned CDP ports on B+11..B+110. One instance
-therefore occupies B..B+110 (B+1 is reserved with it), plus every explicit
-``browser.profiles.<name>.cdpPort``.
+therefore occupies B..B+110, plus every explicit ``browser.profiles.<name>.cdpPort``. B+1,
+reserved with it, is where the HTTPS front reaches a gateway on a bridge network: the image's
+relay carries it to the gateway's loopback.
 
 Ports are per node: profiles placed on different swarm nodes (``node:``) may use the same ports.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from openclaw_compose.core.spec import Spec
 
+FRONT_RELAY_OFFSET = 1
 BROWSER_CONTROL_OFFSET = 2
 RELAY_OFFSETS = (3, 10)
 CDP_OFFSETS = (11, 110)
@@ -40,6 +42,12 @@ class Footprint:
     """Explicit CDP ports by browser profile name, in name order."""
     node: str | None = None
     """The swarm node the instance is placed on; None: the node of every profile without one."""
+    fronted: bool = False
+    """The HTTPS front serves it (``front:`` and a ``hostname``)."""
+
+    @property
+    def front_relay(self) -> int:
+        return self.base + FRONT_RELAY_OFFSET
 
     @property
     def browser_control(self) -> int:
@@ -68,6 +76,11 @@ class Footprint:
         (a swarm stack publishes them only when the spec opts in)."""
         return [(self.base, self.base), *(self.relayed() if browser else [])]
 
+    def loopback_published(self) -> list[PortRange]:
+        """What a container on a bridge network publishes on the host's loopback only: the
+        front's way in (B+1), for a profile the front serves."""
+        return [(self.front_relay, self.front_relay)] if self.fronted else []
+
     def relayed(self) -> list[PortRange]:
         """The ports that listen on the container's loopback: browser control and CDP."""
         extras = sorted(set(self.extra_cdp_ports().values()))
@@ -79,7 +92,7 @@ class Footprint:
     def host_ports(self, network: str) -> list[PortRange]:
         """The host ports the instance binds: published ones, or (host network) all of them."""
         if network == "bridge":
-            return self.published()
+            return self.published() + self.loopback_published()
         extras = sorted(set(self.extra_cdp_ports().values()))
         return [self.span, *((port, port) for port in extras)]
 
@@ -127,6 +140,7 @@ def plan_ports(spec: Spec) -> PortPlan:
                     if fragment.cdpPort is not None
                 },
                 node=profile.node,
+                fronted=spec.front is not None and profile.hostname is not None,
             )
             for name, profile in spec.profiles.items()
         )

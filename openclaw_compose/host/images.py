@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.contract import HOST_SERVICES_LABEL, SECRETS_LABEL
+from openclaw_compose.core.contract import FRONT_RELAY_LABEL, HOST_SERVICES_LABEL, SECRETS_LABEL
+from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import OPENCLAW_VERSION, Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import DockerError, ImageMissing
@@ -104,30 +105,38 @@ def missing_images(spec: Spec, engine: Engine) -> dict[str, Recipe | None]:
 def require_images(spec: Spec, engine: Engine) -> None:
     """Every image any profile runs is on the engine; else :class:`ImageMissing` naming each
     missing image, its profiles and exactly how to build it (nothing is pulled: no registry is
-    assumed). An image whose entrypoint does not export the token and secrets from their files
-    (built from an older images/gateway/) would start a gateway without its token: refused too."""
+    assumed). An image built from an older images/gateway/, whose entrypoint cannot do what its
+    profiles need (export the token and secrets from their files, reach granted host services,
+    carry the front's connections), is refused too: its label for that is missing."""
     images = spec.images()
     users = {
         image: [n for n, p in spec.profiles.items() if p.image_ref(spec) == image]
         for image in images
     }
     labels = {image: engine.containers.image_labels(image) for image in sorted(images)}
-    granted = {
-        image: [n for n in users[image] if spec.profiles[n].host_services] for image in images
-    }
+    fronted = {fp.profile for fp in plan_ports(spec).footprints if fp.fronted}
+    features = (  # (label, the profiles that need it, what an image without it cannot do)
+        (SECRETS_LABEL, set(spec.profiles), "read its token and secrets from files"),
+        (
+            HOST_SERVICES_LABEL,
+            {n for n, p in spec.profiles.items() if p.host_services},
+            "reach the host services its profiles are granted",
+        ),
+        (
+            FRONT_RELAY_LABEL,
+            fronted if spec.network == "bridge" else set(),
+            "carry the HTTPS front's connections to its gateway on a bridge network",
+        ),
+    )
     for image, found in labels.items():
-        if found is not None and SECRETS_LABEL not in found:
-            raise DockerError(
-                f"image {image} cannot read its token and secrets from files (it has no "
-                f"{SECRETS_LABEL} label: built from an older images/gateway/): "
-                + _how_to_get(images[image])
-            )
-        if found is not None and granted[image] and HOST_SERVICES_LABEL not in found:
-            raise DockerError(
-                f"image {image} cannot reach the host services its profiles are granted "
-                f"(profiles {', '.join(granted[image])}; it has no {HOST_SERVICES_LABEL} label: "
-                "built from an older images/gateway/): " + _how_to_get(images[image])
-            )
+        for label, needing, ability in features:
+            those = [n for n in users[image] if n in needing]
+            if found is not None and those and label not in found:
+                raise DockerError(
+                    f"image {image} cannot {ability} (profiles {', '.join(those)}; it has no "
+                    f"{label} label: built from an older images/gateway/): "
+                    + _how_to_get(images[image])
+                )
     missing = {image: images[image] for image, found in labels.items() if found is None}
     if missing:
         raise ImageMissing(

@@ -128,7 +128,7 @@ def projected_overhead(checked: CheckedSpec, proxy: UserlandProxy) -> str:
     spec, footprints = checked.loaded.spec, checked.plan.footprints
     if spec.network == "host":
         return "none: with 'network: host' every gateway binds its own ports on the host"
-    ports = sum(high - low + 1 for fp in footprints for low, high in fp.published())
+    ports = sum(high - low + 1 for fp in footprints for low, high in fp.host_ports("bridge"))
     proxies = ports if proxy.enabled else 0
     relays = len(footprints) + sum(p.egress == "none" for p in spec.profiles.values())
     processes = proxies + relays

@@ -5,13 +5,16 @@ network's gateway, where the front listens), and from there:
 - node (``https`` with ``ca: front/ca.crt``, as ``curl --cacert``) reaches each name over TLS,
   and fails to without the CA; a name the front does not serve gets 421; a chat through the
   stand-in provider completes with the profile's token and is refused with the other's; the
-  gateways' own ports (base, base+2, CDP) do not answer on that address;
+  gateways' own ports (base, base+1, base+2, CDP) do not answer on that address;
 - headless Chromium, trusting the local CA through Chromium's managed ``CACertificates``
   policy (an administrator's trust anchor, as a company laptop has; not an ignore-errors
   switch), opens each profile's Control UI: the gateway sees the laptop's address (the front is
   a trusted proxy), accepts the token and asks for device pairing, which the owner approves
   with ``openclaw-compose cli PROFILE -- devices approve ID``; then the UI connects. Another
   profile's token is refused. (That TLS is trusted only through the CA is node's check above.)
+
+Both network designs: the gateways on their own bridge networks (the default), and on the
+host's network.
 """
 
 from __future__ import annotations
@@ -58,13 +61,16 @@ class Front:
     """The container playing the remote machine."""
     address: str
     port: int
+    network: str
 
     def where(self) -> list[str]:
         directory = self.project.directory
         return ["-f", str(directory / "openclaw-compose.yaml"), "-o", str(directory)]
 
 
-def front_spec(address: str, port: int, providers: dict[str, StandinProvider]) -> dict[str, Any]:
+def front_spec(
+    network: str, address: str, port: int, providers: dict[str, StandinProvider]
+) -> dict[str, Any]:
     profiles = {
         name: {
             "port": 18789 + 1000 * i,
@@ -74,17 +80,19 @@ def front_spec(address: str, port: int, providers: dict[str, StandinProvider]) -
         }
         for i, name in enumerate(NAMES)
     }
-    # network: host: on their own bridge networks the gateways see the front's connections from
-    # the network's gateway address, which trustedProxies does not list yet (README: the limits)
     return {
-        "network": "host",
+        "network": network,
         "front": {"address": address, "port": port, "tls": "local"},
         "profiles": profiles,
     }
 
 
-@pytest.fixture(scope="module")
-def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+@pytest.fixture(scope="module", params=["bridge", "host"])
+def front(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Front]:
+    """The gateways on their own bridge networks (the default: the front reaches each on B+1,
+    which the image's relay carries to its loopback), or on the host's network."""
     del engine  # the session's check that there is an engine and an image
     network = f"octest-front-{token_hex(4)}"
     run_docker(["network", "create", network], cwd=None)
@@ -99,11 +107,11 @@ def front(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             ):
                 providers = {"main": main, "rescue": rescue}
                 secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}
-                spec = front_spec(address, port, providers)
+                spec = front_spec(request.param, address, port, providers)
                 with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
                     policies = tmp_path_factory.mktemp("policies")
                     _laptop(laptop, network, address, project.directory / CA_CERT, policies)
-                    yield Front(project, providers, laptop, address, port)
+                    yield Front(project, providers, laptop, address, port, request.param)
         finally:
             release_base(port)
     finally:
@@ -148,8 +156,12 @@ def _containers(engine: Engine, front: Front) -> dict[str, str]:
 
 def test_each_name_over_tls_and_nothing_else(front: Front) -> None:
     gateways = front.project.gateways
-    closed = sorted(
-        {p for g in gateways.values() for p in (g.port, g.browser_control_port, g.cdp_ports[0])}
+    closed = sorted(  # and B+1, the front's own way in on a bridge network
+        {
+            p
+            for g in gateways.values()
+            for p in (g.port, g.port + 1, g.browser_control_port, g.cdp_ports[0])
+        }
     )
     env = {
         "FRONT_ADDRESS": front.address,
@@ -173,7 +185,8 @@ def test_each_name_over_tls_and_nothing_else(front: Front) -> None:
     config = (front.project.directory / "front/haproxy.cfg").read_text()
     lines = [line.split() for line in config.splitlines()]
     servers = sorted(int(line[2].rsplit(":", 1)[1]) for line in lines if line[:1] == ["server"])
-    assert servers == sorted(g.port for g in gateways.values())
+    relayed = front.network == "bridge"
+    assert servers == sorted(g.port + relayed for g in gateways.values())
 
 
 @contextmanager

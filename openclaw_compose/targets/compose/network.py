@@ -5,7 +5,8 @@ gateway joins only that one: Docker keeps bridge networks apart, so no profile o
 connection to another profile's container, and a container's loopback is its own, so no
 profile reaches a service on the host's loopback. B, B+2 and the CDP ports are published on
 ``publish_address`` (the image's relay carries B+2 and CDP from the container's address to its
-loopback).
+loopback). Behind the HTTPS front, B+1 is published on the host's loopback only, and the relay
+carries it to the gateway's base port on its loopback (see :mod:`openclaw_compose.core.front`).
 
 ``egress: none`` puts the gateway on an ``internal`` network instead, whose bridge has no
 address on the host (``inhibit_ipv4``): an internal network alone drops forwarded traffic, but
@@ -40,6 +41,7 @@ from openclaw_compose.core.contract import (
     NO_NEW_PRIVILEGES,
     literal,
 )
+from openclaw_compose.core.front import FRONT_RELAY_ADDRESS
 from openclaw_compose.core.ports import Footprint, format_range
 from openclaw_compose.core.spec import Spec
 
@@ -142,10 +144,14 @@ def grant_host_services(
 
 
 def published_ports(spec: Spec, fp: Footprint) -> list[str]:
-    """Short-syntax port mappings, same number inside and out (ranges need the short form)."""
+    """Short-syntax port mappings, same number inside and out (ranges need the short form):
+    on ``publish_address``, and the front's way in on the host's loopback only."""
     address = spec.publish_address
     host = f"[{address}]" if address.version == 6 else str(address)
-    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()]
+    return [f"{host}:{format_range(*r)}:{format_range(*r)}" for r in fp.published()] + [
+        f"{FRONT_RELAY_ADDRESS}:{format_range(*r)}:{format_range(*r)}"
+        for r in fp.loopback_published()
+    ]
 
 
 _HAPROXY_HEAD = (
@@ -166,7 +172,8 @@ _HAPROXY_HEAD = (
 
 def carrier_config(fp: Footprint) -> str:
     """HAProxy's configuration: every published port, to the gateway on the same port."""
-    binds = "".join(f"    bind :{format_range(*ports)}\n" for ports in fp.published())
+    carried = fp.published() + fp.loopback_published()
+    binds = "".join(f"    bind :{format_range(*ports)}\n" for ports in carried)
     return (
         _HAPROXY_HEAD + "resolvers docker\n"
         f"    nameserver dns {DOCKER_DNS}\n"

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import (
+    FRONT_RELAY_VARIABLE,
     NO_NEW_PRIVILEGES,
     RELAY_PORTS_VARIABLE,
     RenderedProject,
     container_limits,
+    front_relay,
     gateway_environment,
     gateway_mounts,
     hardening,
@@ -49,7 +51,6 @@ from openclaw_compose.core.front import (
     USER_TLS_MOUNT,
     haproxy_config,
     hostnames,
-    upstream_address,
 )
 from openclaw_compose.core.frontcerts import (
     CA_CERT,
@@ -135,6 +136,8 @@ def _service(
         service |= {"network_mode": "host", "command": ["gateway", "--bind", bind]}
     else:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
+        if fp.fronted:
+            environment[FRONT_RELAY_VARIABLE] = front_relay(fp)
         mounts = mounts + grant_host_services(spec, fp.profile, environment, volumes)
         service |= {"command": ["gateway"]} | gateway_attachment(spec, fp)
     return service | {
@@ -186,7 +189,7 @@ def with_front(project: RenderedProject, spec: Spec, plan: PortPlan) -> Rendered
     local CA and the certificate it signs (made by the writer from what the directory holds)."""
     if spec.front is None:
         return project
-    config = haproxy_config(spec, plan.footprints, upstream_address(spec))
+    config = haproxy_config(spec, plan.footprints)
     files = dict(project.files) | {FRONT_CONFIG: config}
     watched: tuple[str, ...] = (FRONT_CONFIG,)
     derived = None
