@@ -1,10 +1,13 @@
 """Day 2 on a swarm stack, against the in-memory engine: ``up PROFILE`` (and ``start``,
 ``restore``, ``upgrade``: ``start_gateway``) deploys that profile's service alone, whatever the
-written stack says of the others."""
+written stack says of the others; the wait for readiness looks at the profiles started only
+(another one may be stopped: scaled to 0), and a crash loop, which never settles, ends it at
+once."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +16,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from openclaw_compose.core.loading import load_spec
-from openclaw_compose.core.spec import Spec
+from openclaw_compose.core.spec import DEFAULT_IMAGE, Spec
 from openclaw_compose.engine.records import SwarmState, TaskState
-from openclaw_compose.errors import DockerError
+from openclaw_compose.errors import DockerError, NotReadyError
+from openclaw_compose.project import check_loaded
+from openclaw_compose.runtime.pipeline import wait_ready
+from openclaw_compose.targets.base import Preflight
 from openclaw_compose.targets.swarm.render import STACK_FILE
 from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
@@ -106,3 +112,38 @@ def test_start_of_a_profile_the_stack_file_lacks_says_deploy_first(tmp_path: Pat
     with pytest.raises(DockerError, match="deploy the stack first"):
         runtime.start_gateway(spec, tmp_path, "alice")
     assert engine.swarm.parts == []
+
+
+def _task(profile: str, state: str, desired: str = "running", code: int | None = None) -> TaskState:
+    return TaskState(f"fleet_{profile}", state, desired, None, "node-1", None, DEFAULT_IMAGE, code)
+
+
+def test_settled_looks_at_the_profiles_started_only(tmp_path: Path) -> None:
+    spec = _write(tmp_path, {"alice": 100, "bob": 100})
+    engine = FakeEngine()
+    engine.swarm = Manager(tasks=[_task("alice", "running"), _task("bob", "shutdown", "shutdown")])
+    runtime = SwarmRuntime(engine)
+    assert runtime.settled(spec, ["alice"])  # bob is stopped (scaled to 0): up alice waits not
+    assert not runtime.settled(spec, ["alice", "bob"])
+    engine.swarm.tasks.append(_task("alice", "running", "shutdown"))  # a replaced one runs on
+    assert not runtime.settled(spec, ["alice"])
+    assert runtime.settled(spec, [])
+
+
+def test_a_crash_loop_that_never_settles_ends_the_wait_at_once(tmp_path: Path) -> None:
+    _write(tmp_path, {"alice": 100, "bob": 100})
+    engine = FakeEngine()
+    engine.swarm = Manager(
+        tasks=[
+            _task("bob", "running"),
+            _task("alice", "failed", "shutdown", 78),
+            _task("alice", "pending"),  # swarm's next attempt: the stack never settles
+        ]
+    )
+    checked = check_loaded(load_spec(tmp_path / "openclaw-compose.yaml"), target="swarm")
+    found = Preflight((), {"alice": "http://127.0.0.1:9", "bob": "http://127.0.0.1:9"})
+    start = time.monotonic()
+    with pytest.raises(NotReadyError) as raised:
+        wait_ready(checked, engine, found, timeout=60, progress=lambda _: None)
+    assert time.monotonic() - start < 10
+    assert "alice will not start: the gateway exited with code 78" in raised.value.message

@@ -217,12 +217,13 @@ class SwarmRuntime:
             with suppress(Refused):  # likewise
                 swarm.remove_config(name)
 
-    def settled(self, spec: Spec) -> bool:
-        """Every service's current task started and no task it replaces still running: until
-        then, a probe could be answered by the gateway of the previous deploy."""
-        tasks = self._engine.swarm.stack_tasks(spec.project)
+    def settled(self, spec: Spec, profiles: Sequence[str]) -> bool:
+        """The current task of each profile's service started and no task it replaces still
+        running: until then, a probe could be answered by the gateway of the previous deploy.
+        The other services (a profile not started, or stopped: scaled to 0) do not count."""
+        services = {spec.scoped(profile) for profile in profiles}
+        tasks = [t for t in self._engine.swarm.stack_tasks(spec.project) if t.service in services]
         current = current_tasks(tasks)
-        services = [spec.scoped(profile) for profile in spec.profiles]
         return all(
             service in current and current[service].state in STARTED for service in services
         ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
