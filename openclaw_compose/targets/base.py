@@ -75,6 +75,10 @@ class LiveConfig:
 
     config: str | None
     applied: str | None
+    recorded: bool = True
+    """``applied`` is the record of the last run; False: there is none, and ``applied`` is the
+    seed the running container was made with (on swarm, a changed seed is a new task: then
+    the new seed, not the one its config came from, so the record must exist by then)."""
 
 
 @dataclass(frozen=True)
