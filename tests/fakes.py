@@ -179,6 +179,8 @@ class FakeSwarm:
     """The services ``force_update`` was asked of."""
     streamed: list[tuple[str, ...]] = field(default_factory=list)
     """(service, args...) of every ``stream_logs``."""
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    """(stack, stack file text) of every ``stack_deploy_part``."""
 
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
@@ -213,6 +215,10 @@ class FakeSwarm:
 
     def stack_deploy(self, directory: Path, stack_file: str, stack: str) -> str:
         raise CommandFailed("fake: no swarm")
+
+    def stack_deploy_part(self, directory: Path, text: str, stack: str) -> str:
+        self.parts.append((stack, text))
+        return ""
 
     def stack_rm(self, stack: str) -> str:
         raise CommandFailed("fake: no swarm")

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from openclaw_compose.cli import common
-from openclaw_compose.core.contract import APPLIED_PATH, CONFIG_PATH, PATCH_PATH, seed_config
+from openclaw_compose.core.contract import (
+    APPLIED_PATH,
+    CONFIG_PATH,
+    PATCH_PATH,
+    SEED_TARGET,
+    seed_config,
+)
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
 from openclaw_compose.engine.records import ContainerState
@@ -99,6 +105,32 @@ def test_only_the_changed_profile_is_patched_and_both_recorded(
     assert json.loads(files[("conv-other-1", APPLIED_PATH)]) == other
     patched = [c for c, command in engine.commands if "patch" in command]
     assert patched == ["conv-main-1"]
+
+
+def test_a_gateway_as_seeded_gets_its_record_before_its_seed_can_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to patch and no record yet (the first up): the record is written all the same.
+    Without it, the next up reads "applied" from the seed mounted in the container, and a swarm
+    task made for a changed fragment mounts the new seed: a key removed from the file looked
+    never applied, and was kept (seen on the one-node swarm, ``test_swarm_day2.py``)."""
+    write_tree(tmp_path, {"spec.yaml": SPEC})
+    spec = load_spec(tmp_path / "spec.yaml").spec
+    seeds = {name: json.dumps(seed_config(spec.profiles[name])) for name in ("main", "other")}
+    engine = _Gateways(
+        {
+            (f"conv-{name}-1", path): seed
+            for name, seed in seeds.items()
+            for path in (CONFIG_PATH, SEED_TARGET)
+        }
+    )
+    monkeypatch.setattr("openclaw_compose.runtime.converge.wait_started", lambda *_, **__: [])
+    assert _converge(engine, tmp_path) == []  # nothing patched
+    for name, seed in seeds.items():
+        assert json.loads(engine.containers.files[(f"conv-{name}-1", APPLIED_PATH)]) == json.loads(
+            seed
+        )
+    assert not [c for c, command in engine.commands if "patch" in command]
 
 
 def test_a_refused_patch_is_a_docker_error_naming_the_profile(tmp_path: Path) -> None:

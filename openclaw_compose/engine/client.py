@@ -88,13 +88,16 @@ def docker_cli() -> list[str]:
     return [found]
 
 
-def run_docker(args: list[str], cwd: Path | None) -> subprocess.CompletedProcess[str]:
-    """Run ``docker ARGS``; its output, or :class:`CommandFailed` with its last lines."""
+def run_docker(
+    args: list[str], cwd: Path | None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``docker ARGS`` (``stdin`` on its standard input); its output, or
+    :class:`CommandFailed` with its last lines."""
     command = [*docker_cli(), *args]
     env = {**os.environ, "COMPOSE_ANSI": "never", "COMPOSE_PROGRESS": "plain"}
     try:
         completed = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+            command, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, check=False
         )
     except OSError as exc:
         raise CommandFailed(f"cannot run the docker CLI: {exc.strerror}") from None

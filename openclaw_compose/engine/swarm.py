@@ -221,6 +221,15 @@ class Swarm:
         completed = run_docker([*args, "--compose-file", stack_file, stack], cwd=directory)
         return completed.stdout + completed.stderr
 
+    def stack_deploy_part(self, directory: Path, text: str, stack: str) -> str:
+        """``docker stack deploy`` of ``text``, a stack file holding some of the stack's
+        services, read from standard input in ``directory`` (its relative paths, the seeds',
+        are resolved there); without ``--prune``: the stack's services not in it are left
+        exactly as they are."""
+        args = ["stack", "deploy", "--resolve-image", "never", "--detach=true"]
+        completed = run_docker([*args, "--compose-file", "-", stack], cwd=directory, stdin=text)
+        return completed.stdout + completed.stderr
+
     def stack_rm(self, stack: str) -> str:
         """``docker stack rm``, waiting until its tasks are shut down."""
         completed = run_docker(["stack", "rm", "--detach=false", stack], cwd=None)

@@ -73,7 +73,7 @@ def converge(
         applied = parse_config(live.applied)
         change = diff(desired, parse_config(live.config), applied)
         if not change:
-            if applied != desired:
+            if applied != desired or not live.recorded:
                 runtime.apply_config(spec, profile, {}, desired)
             continue
         progress(f"{profile}: config: {change.describe()}")

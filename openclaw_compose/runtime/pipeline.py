@@ -154,9 +154,10 @@ def wait_ready(
             waited = time.monotonic() - start
             live([live_line(name, answer_state(code), waited) for name, code in answers.items()])
 
+    profiles = list(found.urls)
     for _ in rounds(timeout):
-        if runtime.settled(spec):
-            break
+        if runtime.settled(spec, profiles) or any(runtime.crashed(spec, p) for p in profiles):
+            break  # a crash loop never settles: the wait below says so at once
         show(dict.fromkeys(found.urls, -1))
     remaining = timeout - (time.monotonic() - start)
     wait_gateways(

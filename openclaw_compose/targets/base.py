@@ -75,6 +75,10 @@ class LiveConfig:
 
     config: str | None
     applied: str | None
+    recorded: bool = True
+    """``applied`` is the record of the last run; False: there is none, and ``applied`` is the
+    seed the running container was made with (on swarm, a changed seed is a new task: then
+    the new seed, not the one its config came from, so the record must exist by then)."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +136,10 @@ class Runtime(Protocol):
         """Start (or update) every gateway of the written project, without waiting for them."""
         ...
 
-    def settled(self, spec: Spec) -> bool:
-        """True once no gateway of an earlier start can still answer a probe in a new one's
-        place (swarm: replaced tasks gone); the wait for readiness starts then."""
+    def settled(self, spec: Spec, profiles: Sequence[str]) -> bool:
+        """True once no gateway of ``profiles`` from an earlier start can still answer a probe
+        in a new one's place (swarm: replaced tasks gone); the wait for readiness starts then.
+        The other profiles' gateways (``up PROFILE``: not started, maybe stopped) do not count."""
         ...
 
     def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:

@@ -32,8 +32,10 @@ def read_live(engine: Engine, container: str) -> LiveConfig:
     record (a gateway no ``up`` of this version converged yet), the seed mounted in the
     container, which its config was made from."""
     config = _read(engine, container, CONFIG_PATH)
-    applied = _read(engine, container, APPLIED_PATH) or _read(engine, container, SEED_TARGET)
-    return LiveConfig(config, applied)
+    record = _read(engine, container, APPLIED_PATH)
+    if record:
+        return LiveConfig(config, record)
+    return LiveConfig(config, _read(engine, container, SEED_TARGET), recorded=False)
 
 
 def _read(engine: Engine, container: str, path: str) -> str | None:

@@ -91,8 +91,8 @@ class ComposeRuntime:
         self._engine.containers.remove_leftovers(spec.project)
         self._engine.compose.run(directory, "up", "--detach", "--remove-orphans")
 
-    def settled(self, spec: Spec) -> bool:
-        del spec  # compose replaces a container before it returns
+    def settled(self, spec: Spec, profiles: Sequence[str]) -> bool:
+        del spec, profiles  # compose replaces a container before it returns
         return True
 
     def gateways(self, spec: Spec, plan: PortPlan) -> list[GatewayStatus]:

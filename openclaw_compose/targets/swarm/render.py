@@ -28,6 +28,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
 from openclaw_compose.core.contract import (
     RELAY_PORTS_VARIABLE,
     RenderedProject,
@@ -144,6 +146,30 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
     document["configs"] = configs
     document["secrets"] = secrets
     return document
+
+
+def stack_part(stack_text: str, profile: str) -> str:
+    """The stack file cut down to ``profile``'s service and what it names (its network, named
+    volumes, seed config and secrets), as written: deployed without ``--prune`` it updates that
+    service alone, whatever the file says of the others (see ``SwarmRuntime.start_gateway``)."""
+    document = YAML(typ="safe").load(stack_text)
+    service = document["services"][profile]
+    named = {
+        "networks": set(service.get("networks", [])),
+        "volumes": {
+            mount.partition(":")[0]
+            for mount in service.get("volumes", [])
+            if isinstance(mount, str)
+        },
+        "configs": {config["source"] for config in service.get("configs", [])},
+        "secrets": {secret["source"] for secret in service.get("secrets", [])},
+    }
+    part: dict[str, Any] = {"version": document["version"], "services": {profile: service}}
+    for key, names in named.items():
+        kept = {name: value for name, value in (document.get(key) or {}).items() if name in names}
+        if kept:
+            part[key] = kept
+    return emit(part)
 
 
 def _limits(spec: Spec, fp: Footprint) -> dict[str, Any]:

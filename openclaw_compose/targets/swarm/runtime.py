@@ -65,7 +65,12 @@ from openclaw_compose.targets.liveconfig import apply_live, read_live
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
-from openclaw_compose.targets.swarm.render import STACK_FILE, seed_config_name, swarm_secret
+from openclaw_compose.targets.swarm.render import (
+    STACK_FILE,
+    seed_config_name,
+    stack_part,
+    swarm_secret,
+)
 from openclaw_compose.targets.swarm.trees import NodeTrees
 
 DIGEST_LABEL = "io.openclaw-compose.value-digest"
@@ -155,13 +160,22 @@ class SwarmRuntime:
             progress(f"docker stack deploy: {line}")
         self._remove_unused(spec)
 
-    def _secrets(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
-        """Every profile's token and secrets as swarm secrets, from their values in ``.env``."""
+    def _secrets(
+        self,
+        spec: Spec,
+        directory: Path,
+        progress: ProgressFn,
+        profiles: Sequence[str] | None = None,
+    ) -> None:
+        """Every profile's (or ``profiles``') token and secrets as swarm secrets, from their
+        values in ``.env``."""
         swarm = self._engine.swarm
         values = stored_values(directory)
         existing = swarm.stack_secrets(spec.project)
         services = swarm.stack_services(spec.project)
         for profile_name, profile in spec.profiles.items():
+            if profiles is not None and profile_name not in profiles:
+                continue
             refs = profile_secrets(profile_name, profile)
             key = values[refs[0].variable]
             for ref in refs:
@@ -203,12 +217,13 @@ class SwarmRuntime:
             with suppress(Refused):  # likewise
                 swarm.remove_config(name)
 
-    def settled(self, spec: Spec) -> bool:
-        """Every service's current task started and no task it replaces still running: until
-        then, a probe could be answered by the gateway of the previous deploy."""
-        tasks = self._engine.swarm.stack_tasks(spec.project)
+    def settled(self, spec: Spec, profiles: Sequence[str]) -> bool:
+        """The current task of each profile's service started and no task it replaces still
+        running: until then, a probe could be answered by the gateway of the previous deploy.
+        The other services (a profile not started, or stopped: scaled to 0) do not count."""
+        services = {spec.scoped(profile) for profile in profiles}
+        tasks = [t for t in self._engine.swarm.stack_tasks(spec.project) if t.service in services]
         current = current_tasks(tasks)
-        services = [spec.scoped(profile) for profile in spec.profiles]
         return all(
             service in current and current[service].state in STARTED for service in services
         ) and not any(task.desired != "running" and task.state in STARTED for task in tasks)
@@ -435,11 +450,24 @@ class SwarmRuntime:
         self._engine.swarm.force_update(service)
 
     def start_gateway(self, spec: Spec, directory: Path, profile: str) -> None:
-        """``docker stack deploy`` of the written stack: only services whose settings changed
-        are updated (swarm's rolling update, ``update_config`` in ``stack.yaml``), and a
-        service scaled to 0 runs again."""
-        del profile  # the stack file says what changed
-        self.start(spec, directory, lambda _: None)
+        """``docker stack deploy`` of the written stack cut down to this profile's service and
+        what it names (:func:`.render.stack_part`), without ``--prune``: its service is updated
+        when its settings changed (swarm's rolling update, ``update_config`` in
+        ``stack.yaml``), a service scaled to 0 runs again, and the other profiles' services
+        are not touched, whatever the file now says of them (``up PROFILE`` writes the whole
+        file, as compose's ``up --no-deps PROFILE`` does)."""
+        path = directory / STACK_FILE
+        try:
+            text = stack_part(path.read_text(encoding="utf-8"), profile)
+        except FileNotFoundError:
+            raise DockerError(f"no {path}: deploy the stack first") from None
+        except KeyError:
+            raise DockerError(
+                f"{path} has no service {profile!r}: deploy the stack first"
+            ) from None
+        self._secrets(spec, directory, lambda _: None, profiles=[profile])
+        self._engine.swarm.stack_deploy_part(directory, text, spec.project)
+        self._remove_unused(spec)
 
     def await_gateway(
         self,
