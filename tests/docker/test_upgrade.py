@@ -109,7 +109,11 @@ def project(
     directory = tmp_path_factory.mktemp("upgrade")
     bases: list[int] = []
     spec_file = spec_with_free_ports(directory, bases, *PROFILES)
-    chat = f"    secrets: [PROVIDER_KEY]\n    openclaw: {json.dumps(provider_fragment(provider))}\n"
+    fragment = provider_fragment(provider)
+    # No scheduled heartbeat: its turn adds an agent:main:cron: session whenever its tick falls
+    # inside the module (seen in CI), and the sessions must stay exactly the recorded ones.
+    fragment["agents"]["defaults"]["heartbeat"] = {"every": "0m"}
+    chat = f"    secrets: [PROVIDER_KEY]\n    openclaw: {json.dumps(fragment)}\n"
     text = spec_file.read_text().replace(
         "profiles:", f'openclaw_version: "{PREVIOUS_VERSION}"\nprofiles:'
     )
