@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 PREVIOUS_OPENCLAW := 2026.9.5
 # Extra options for `make up`, e.g. UP_FLAGS=--adopt (.ci/run).
 UP_FLAGS ?=
+# pytest-xdist workers for `make test`: the Docker tests mostly wait on gateways, so two workers
+# overlap them on a 2-core machine (each Docker module runs whole on one worker).
+TEST_WORKERS ?= 2
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -48,7 +51,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/mypy
 
 test: setup image browser-image previous-image node-image lint ## Set everything up, lint, and run all tests (Docker ones included)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
 	$(BIN)/python -m benchmarks.bench_core

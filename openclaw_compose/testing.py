@@ -228,7 +228,7 @@ def free_base(address: str = "127.0.0.1") -> int:
     """A base port whose whole footprint is free, reserved for this process until released.
     The footprints of the user's native gateways are not free even when nothing is bound
     there (the checks would refuse them: ``native-overlap``)."""
-    low, high = _port_window()
+    low, high = port_window()
     natives = set().union(*(native.ports() for native in discover(default_home(), host_view())))
     span = high - low
     start = low + randbelow(max(1, span // RECOMMENDED_SPACING)) * RECOMMENDED_SPACING
@@ -245,7 +245,7 @@ def free_base(address: str = "127.0.0.1") -> int:
     raise RuntimeError(f"no free block of {FOOTPRINT_SPAN + 1} ports on {address} in {low}-{high}")
 
 
-def _port_window() -> tuple[int, int]:
+def port_window() -> tuple[int, int]:
     """Read when called, not at import, so that tests and users can set it at any time."""
     value = os.environ.get(PORTS_VARIABLE, "").strip()
     if not value:
