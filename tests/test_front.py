@@ -27,6 +27,7 @@ from openclaw_compose.engine.records import ContainerState
 from openclaw_compose.errors import SpecError
 from openclaw_compose.host.preflight import front_port_taken
 from openclaw_compose.project import check_spec, generate
+from openclaw_compose.targets.compose.front import compose_layout
 from openclaw_compose.targets.compose.network import published_ports
 from tests.fakes import FakeEngine
 from tests.helpers import run_cli
@@ -130,7 +131,7 @@ def test_the_users_origins_and_proxies_are_kept() -> None:
 )
 def test_haproxy_sends_each_name_to_its_gateway_only(network: str, servers: list[str]) -> None:
     spec = Spec.model_validate(spec_data() | {"network": network})
-    config = haproxy_config(spec, plan_ports(spec).footprints)
+    config = haproxy_config(spec, compose_layout(spec, plan_ports(spec).footprints))
     assert [line.split()[-1] for line in config.splitlines() if "    server " in line] == servers
     assert "bind 0.0.0.0:26443 ssl crt /etc/openclaw-compose/front/server.crt" in config
     assert "use_backend gateway-main if { var(txn.host) -m str main.example.org }" in config

@@ -11,8 +11,6 @@ owner's lease back at once only under the same one.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,30 +38,13 @@ from openclaw_compose.core.contract import (
     service_hostname,
     tmpfs_options,
 )
-from openclaw_compose.core.front import (
-    FRONT_CONFIG,
-    FRONT_DIGEST_LABEL,
-    FRONT_DIGEST_VARIABLE,
-    FRONT_DIR,
-    FRONT_IMAGE,
-    FRONT_MOUNT,
-    FRONT_SERVICE,
-    USER_TLS_MOUNT,
-    haproxy_config,
-    hostnames,
-)
-from openclaw_compose.core.frontcerts import (
-    CA_CERT,
-    PRIVATE,
-    SERVER_CERT,
-    SERVER_KEY,
-    Reader,
-    local_material,
-)
+from openclaw_compose.core.front import FRONT_SERVICE, haproxy_config
+from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
-from openclaw_compose.core.spec import FrontCertificate, FrontSpec, Spec, digest_variable
+from openclaw_compose.core.spec import Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
+from openclaw_compose.targets.compose.front import MISSING_DIGEST, compose_layout, front_service
 from openclaw_compose.targets.compose.network import (
     carriers,
     gateway_attachment,
@@ -81,7 +62,6 @@ SECRET_MODE = 0o444
 """Compose writes a secret from .env into the container as a root-owned file: the gateway
 (uid 1000) reads it only with the read bit for all; the container runs nothing but the gateway.
 (Compose's uid/gid for such files fail on engine 20.10: 'getent unable to find entry'.)"""
-_MISSING_DIGEST = "missing in .env: run openclaw-compose generate"
 
 
 def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
@@ -90,7 +70,10 @@ def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> Rendere
         compose_document(loaded.spec, plan, out_dir)
     )
     project = project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec))
-    return with_front(project, loaded.spec, plan)
+    if loaded.spec.front is None:
+        return project
+    layout = compose_layout(loaded.spec, plan.footprints)
+    return with_front(project, loaded.spec, haproxy_config(loaded.spec, layout))
 
 
 _COMPOSE_NOTES = (
@@ -110,7 +93,7 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
             secrets[ref.key] = {"environment": ref.variable}
         services[fp.profile] = _service(spec, fp, mounts, volumes)
     if spec.front is not None:
-        services[FRONT_SERVICE] = _front_service(spec.front)
+        services[FRONT_SERVICE] = front_service(spec.front)
     document: dict[str, Any] = {"name": spec.project, "services": services}
     if spec.network == "bridge":
         services |= carriers(spec, plan.footprints) | host_links(spec, plan.footprints)
@@ -147,7 +130,7 @@ def _service(
         "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
         "healthcheck": healthcheck(fp),
         "labels": labels(fp)
-        | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{_MISSING_DIGEST}}}"},
+        | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{MISSING_DIGEST}}}"},
         **_hardened(spec, fp),
     }
 
@@ -163,48 +146,3 @@ def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:
         "cpus": limits.cpus_text(),
         "pids_limit": limits.pids,
     }
-
-
-def _front_service(front: FrontSpec) -> dict[str, Any]:
-    """HAProxy on the host's network: it reaches every gateway's published base port whatever
-    the gateways' networks, and listens on the front's address itself."""
-    volumes = [f"./{FRONT_DIR}:{FRONT_MOUNT}:ro"]
-    if isinstance(front.tls, FrontCertificate):
-        volumes += [
-            f"{literal(str(front.tls.cert))}:{USER_TLS_MOUNT}/server.crt:ro",
-            f"{literal(str(front.tls.key))}:{USER_TLS_MOUNT}/server.crt.key:ro",
-        ]
-    return {
-        "image": FRONT_IMAGE,
-        "restart": "unless-stopped",
-        "network_mode": "host",
-        "command": ["haproxy", "-W", "-db", "-f", f"{FRONT_MOUNT}/haproxy.cfg"],
-        "volumes": volumes,
-        "labels": {FRONT_DIGEST_LABEL: f"${{{FRONT_DIGEST_VARIABLE}:?{_MISSING_DIGEST}}}"},
-    }
-
-
-def with_front(project: RenderedProject, spec: Spec, plan: PortPlan) -> RenderedProject:
-    """The project with the front's files: its HAProxy config and, with ``tls: local``, the
-    local CA and the certificate it signs (made by the writer from what the directory holds)."""
-    if spec.front is None:
-        return project
-    config = haproxy_config(spec, plan.footprints)
-    files = dict(project.files) | {FRONT_CONFIG: config}
-    watched: tuple[str, ...] = (FRONT_CONFIG,)
-    derived = None
-    if spec.front.tls == "local":
-        names = sorted(set(hostnames(spec).values()))
-        watched += (CA_CERT, SERVER_CERT, SERVER_KEY)
-        derived = partial(_local_tls, names, spec.project)
-    return replace(
-        project,
-        files=files,
-        derived=derived,
-        private=PRIVATE,
-        watched={FRONT_DIGEST_VARIABLE: watched},
-    )
-
-
-def _local_tls(names: list[str], project: str, current: Reader) -> dict[str, str]:
-    return {name: data.decode() for name, data in local_material(names, current, project).items()}
