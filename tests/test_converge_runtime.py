@@ -18,6 +18,7 @@ from openclaw_compose.core.contract import (
     PATCH_PATH,
     SEED_TARGET,
     seed_config,
+    seed_text,
 )
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import DEFAULT_IMAGE
@@ -131,6 +132,33 @@ def test_a_gateway_as_seeded_gets_its_record_before_its_seed_can_change(
             seed
         )
     assert not [c for c, command in engine.commands if "patch" in command]
+
+
+FRONTED = SPEC.replace("project: conv\n", "project: conv\nfront: {tls: local}\n").replace(
+    "    port: 18789\n", "    port: 18789\n    hostname: main.example.org\n"
+)
+
+
+def test_the_fronts_keys_are_the_files_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gateway seeded behind the front keeps the front's allowed origin and trusted proxies
+    (the first converge on swarm unset them: they were in the seed, not in what converge
+    wanted); once the front leaves the file, they are unset."""
+    monkeypatch.setattr("openclaw_compose.runtime.converge.wait_started", lambda *_, **__: [])
+    write_tree(tmp_path, {"spec.yaml": FRONTED})
+    seed = seed_text(load_spec(tmp_path / "spec.yaml").spec, "main")
+    assert '"trustedProxies"' in seed
+    files = {("conv-main-1", path): seed for path in (CONFIG_PATH, SEED_TARGET)}
+    engine = _Gateways(files)
+    urls = {"main": "http://127.0.0.1:1"}
+    spec = load_spec(tmp_path / "spec.yaml").spec
+    assert converge(spec, ComposeRuntime(engine), urls, timeout=0.1, progress=print) == []
+    assert json.loads(engine.containers.files[("conv-main-1", APPLIED_PATH)]) == json.loads(seed)
+    write_tree(tmp_path, {"spec.yaml": SPEC})
+    engine = _Gateways(files | {("conv-main-1", APPLIED_PATH): seed})
+    spec = load_spec(tmp_path / "spec.yaml").spec
+    assert converge(spec, ComposeRuntime(engine), urls, timeout=0.1, progress=print) == ["main"]
+    patch = json.loads(engine.containers.files[("conv-main-1", PATCH_PATH)])
+    assert patch["gateway"] == {"controlUi": {"allowedOrigins": None}, "trustedProxies": None}
 
 
 def test_a_refused_patch_is_a_docker_error_naming_the_profile(tmp_path: Path) -> None:

@@ -240,9 +240,14 @@ def seed_file(profile: str) -> str:
 
 
 def seed_text(spec: Spec, name: str) -> str:
+    return json.dumps(profile_config(spec, name), indent=2) + "\n"
+
+
+def profile_config(spec: Spec, name: str) -> dict[str, Any]:
+    """What the profiles file says of profile ``name``'s config: its seed, and the keys every
+    ``up`` converges (the front's included: adding or removing the front changes them)."""
     profile = spec.profiles[name]
-    config = seed_config(profile, seed_additions(spec, name, profile.port))
-    return json.dumps(config, indent=2) + "\n"
+    return seed_config(profile, seed_additions(spec, name, profile.port))
 
 
 def seed_config(profile: ProfileSpec, front: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from openclaw_compose.core.contract import RESTART_HINT, seed_config
+from openclaw_compose.core.contract import RESTART_HINT, profile_config
 from openclaw_compose.core.converge import ConfigChange, diff, parse_config, patch_document
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.errors import NotReadyError
@@ -44,7 +44,7 @@ def planned(spec: Spec, runtime: Runtime) -> list[Planned]:
         live = runtime.read_config(spec, profile)
         change = None
         if live is not None and live.config is not None:
-            desired = seed_config(spec.profiles[profile])
+            desired = profile_config(spec, profile)
             change = diff(desired, parse_config(live.config), parse_config(live.applied))
         result.append(Planned(profile, change))
     return result
@@ -69,7 +69,7 @@ def converge(
         if live.config is None:  # the entrypoint seeds it before the gateway starts
             progress(f"{profile}: its container has no config file; its config is not converged")
             continue
-        desired = seed_config(spec.profiles[profile])
+        desired = profile_config(spec, profile)
         applied = parse_config(live.applied)
         change = diff(desired, parse_config(live.config), applied)
         if not change:
