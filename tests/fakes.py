@@ -234,6 +234,9 @@ class FakeSwarm:
     def scale(self, service: str, replicas: int) -> None:
         raise CommandFailed("fake: no swarm")
 
+    def remove_service(self, service: str) -> None:
+        raise CommandFailed("fake: no swarm")
+
     def force_update(self, service: str) -> None:
         self.forced.append(service)
 

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from ruamel.yaml import YAML
 
 from openclaw_compose.cli import common
 from openclaw_compose.core.checks import CheckCode, HostFacts
@@ -309,3 +310,45 @@ def test_the_fronts_port_must_be_free_unless_it_is_ours() -> None:
     assert [p.code for p in front_port_taken(elsewhere, running=())] == [
         CheckCode.FRONT_ADDRESS_UNAVAILABLE
     ]
+
+
+def test_on_swarm_the_front_is_a_service_on_the_manager_reaching_b_plus_1(tmp_path: Path) -> None:
+    """Published in mode host on the manager, on each served profile's own network, reaching
+    each gateway by its service name on B+1 (not published) through Docker's DNS; its
+    certificate and key a swarm secret that deploy creates, never in the stack file."""
+    out = tmp_path / "out"
+    generate(check_spec(write_spec(tmp_path, spec_data()), HostFacts(), "swarm"), out)
+    stack = YAML(typ="safe").load((out / "stack.yaml").read_text())
+    front = stack["services"]["front"]
+    assert front["ports"] == [{"target": 8443, "published": 26443, "mode": "host"}]
+    assert front["networks"] == ["main-net", "rescue-net"]  # not quiet's: it is not served
+    assert front["deploy"]["placement"]["constraints"] == ["node.role == manager"]
+    assert front["cap_drop"] == ["ALL"]
+    assert front["read_only"] is True
+    assert stack["secrets"]["front-tls"] == {"name": "fronttest_front-tls", "external": True}
+    for profile, relay in (("main", "18790:18789"), ("rescue", "19790:19789")):
+        environment = stack["services"][profile]["environment"]
+        assert environment["OPENCLAW_COMPOSE_FRONT_RELAY"] == relay
+        assert all(
+            port["published"] != int(relay[:5]) for port in stack["services"][profile]["ports"]
+        )
+    assert "OPENCLAW_COMPOSE_FRONT_RELAY" not in stack["services"]["quiet"]["environment"]
+    config = (out / "front/haproxy.cfg").read_text()
+    assert "    server main main:18790 resolvers names" in config
+    assert "nameserver dns 127.0.0.11:53" in config
+    assert "bind :8443 ssl crt /run/secrets/front-tls.pem" in config
+    assert "user haproxy" not in config  # runs as the image's user, nothing to drop
+    assert "PRIVATE KEY" not in (out / "stack.yaml").read_text()
+
+
+def test_swarm_checks_of_the_front(tmp_path: Path) -> None:
+    def swarm_codes(data: dict[str, Any]) -> dict[CheckCode, str]:
+        checked = check_spec(write_spec(tmp_path, data), HostFacts(), "swarm")
+        return {p.code: p.severity for p in checked.report.problems}
+
+    assert CheckCode.SWARM_FRONT not in swarm_codes(spec_data())  # 0.0.0.0: what swarm does
+    assert swarm_codes(spec_data(address="127.0.0.1"))[CheckCode.SWARM_FRONT] == "warning"
+    # Every address of the manager: TLS is not optional there.
+    assert swarm_codes(spec_data(address="127.0.0.1", tls="none"))[CheckCode.SWARM_FRONT] == (
+        "error"
+    )

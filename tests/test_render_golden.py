@@ -81,6 +81,21 @@ CASES = {
 }
 SWARM_CASES = {
     "swarm-default": None,
+    "swarm-front": """
+        project: edge
+        front:
+          address: 0.0.0.0
+          tls: local
+        profiles:
+          main:
+            port: 18789
+            hostname: main.example.org
+          rescue:
+            port: 19789
+            hostname: rescue.example.org
+          quiet:
+            port: 20789
+        """,
     "swarm-nodes": """
         project: fleet
         swarm:

@@ -167,6 +167,10 @@ class Swarm:
         """Set a replicated service's number of tasks (0: stop it, keeping its spec)."""
         self._client.call(lambda: self._client.sdk.services.get(service).scale(replicas))
 
+    def remove_service(self, service: str) -> None:
+        """``docker service rm``: its tasks are shut down, its secrets and configs released."""
+        self._client.call(lambda: self._client.sdk.services.get(service).remove())
+
     def force_update(self, service: str) -> None:
         """``docker service update --force``: replace the service's tasks, settings unchanged."""
         self._client.call(lambda: self._client.sdk.services.get(service).force_update())

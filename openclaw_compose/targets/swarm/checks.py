@@ -13,14 +13,7 @@ from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec
 def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
     """Swarm publishes on every address of a node: token auth everywhere, browser opt-in."""
     if spec.front is not None:
-        yield Problem(
-            CheckCode.SWARM_FRONT,
-            "error",
-            tuple(spec.profiles),
-            "'front:' is not yet rendered for the swarm target (the front runs with "
-            "'openclaw-compose up'); remove it from this file for 'deploy', or reach the "
-            "gateways with 'openclaw-compose tunnel PROFILE'",
-        )
+        yield from _front(spec)
     yield Problem(
         CheckCode.SWARM_PUBLISH_ADDRESS,
         "warning",
@@ -106,4 +99,30 @@ def _browser_exposure(spec: Spec, fp: Footprint) -> Iterator[Problem]:
             "container; set swarm.publish_browser_ports: true to publish them anyway",
             ports=ports,
             nodes=(fp.node,),
+        )
+
+
+def _front(spec: Spec) -> Iterator[Problem]:
+    """The swarm front listens on every address of the manager, as a published port does."""
+    front = spec.front
+    assert front is not None
+    served = tuple(name for name, profile in spec.profiles.items() if profile.hostname)
+    if front.tls == "none":
+        yield Problem(
+            CheckCode.SWARM_FRONT,
+            "error",
+            served,
+            "front.tls is 'none', but a swarm front listens on every address of the manager: "
+            "tokens would cross the network in clear; use 'tls: local' or a certificate of "
+            "your own",
+            ports=(front.port,),
+        )
+    elif not front.address.is_unspecified:
+        yield Problem(
+            CheckCode.SWARM_FRONT,
+            "warning",
+            served,
+            f"swarm publishes the front on every address of the manager (port {front.port}), "
+            f"not on front.address {front.address} only: point the names at the manager",
+            ports=(front.port,),
         )

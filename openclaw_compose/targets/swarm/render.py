@@ -31,10 +31,12 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from openclaw_compose.core.contract import (
+    FRONT_RELAY_VARIABLE,
     RELAY_PORTS_VARIABLE,
     RenderedProject,
     SecretRef,
     container_limits,
+    front_relay,
     gateway_environment,
     gateway_mounts,
     hardening,
@@ -52,10 +54,13 @@ from openclaw_compose.core.contract import (
     service_hostname,
     tmpfs_mounts,
 )
+from openclaw_compose.core.front import FRONT_SERVICE, haproxy_config
+from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec, node_label
 from openclaw_compose.core.yamlout import emit
+from openclaw_compose.targets.swarm import front
 
 STACK_FILE = "stack.yaml"
 STACK_VERSION = "3.9"
@@ -97,11 +102,15 @@ _NOTES = (
 
 
 def render_stack(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
-    """The swarm target: ``stack.yaml`` and the same seeds as the Compose project."""
+    """The swarm target: ``stack.yaml``, the same seeds as the Compose project, and the
+    front's files."""
+    spec = loaded.spec
+    config = haproxy_config(spec, front.layout(spec, plan.footprints)) if spec.front else None
     text = header(loaded, out_dir, "generate --target swarm", _NOTES) + emit(
-        stack_document(loaded.spec, plan, out_dir)
+        stack_document(spec, plan, out_dir, config)
     )
-    return project_files(loaded.spec, STACK_FILE, text)
+    project = project_files(spec, STACK_FILE, text)
+    return project if config is None else with_front(project, spec, config)
 
 
 def swarm_secret(project: str, ref: SecretRef) -> str:
@@ -122,7 +131,10 @@ def placement_constraint(node: str | None) -> str:
     return f"node.labels.{label[0]} == {label[1]}" if label else f"node.hostname == {node}"
 
 
-def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
+def stack_document(
+    spec: Spec, plan: PortPlan, out_dir: Path, front_config: str | None = None
+) -> dict[str, Any]:
+    """The stack; with ``front_config`` (the front's HAProxy config), the front too."""
     services: dict[str, Any] = {}
     networks: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
@@ -131,7 +143,7 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
     for fp in plan.footprints:
         profile = spec.profiles[fp.profile]
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
-        networks[_network(fp)] = {"driver": "overlay"}
+        networks[front.network(fp.profile)] = {"driver": "overlay"}
         configs[f"{fp.profile}-seed"] = {
             "name": seed_config_name(spec.project, fp.profile, seed_text(spec, fp.profile)),
             "file": f"./{seed_file(fp.profile)}",
@@ -139,6 +151,13 @@ def stack_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any]:
         for ref in profile_secrets(fp.profile, profile):
             secrets[ref.key] = {"name": swarm_secret(spec.project, ref), "external": True}
         services[fp.profile] = _service(spec, fp, mounts)
+    if front_config is not None:
+        service, front_configs, front_secrets = front.stack_objects(
+            spec, plan, front_config, CONTAINER_USER, SECRET_MODE
+        )
+        services[FRONT_SERVICE] = service | {"deploy": _deploy(front.LIMITS)}
+        configs |= front_configs
+        secrets |= front_secrets
     document: dict[str, Any] = {"version": STACK_VERSION, "services": services}
     document["networks"] = networks
     if volumes:
@@ -178,15 +197,13 @@ def _limits(spec: Spec, fp: Footprint) -> dict[str, Any]:
     return {"cpus": limits.cpus_text(), "memory": limits.memory_text(), "pids": limits.pids}
 
 
-def _network(fp: Footprint) -> str:
-    return f"{fp.profile}-net"
-
-
 def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
     browser_ports = spec.swarm.publish_browser_ports
     environment = gateway_environment(spec, fp)
     if browser_ports:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
+    if fp.fronted:
+        environment[FRONT_RELAY_VARIABLE] = front_relay(fp)
     ports = [
         {"target": port, "published": port, "mode": "host"}
         for low, high in fp.published(browser=browser_ports)
@@ -203,17 +220,21 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "secrets": secret_mounts(
             spec, fp, uid=CONTAINER_USER, gid=CONTAINER_USER, mode=SECRET_MODE
         ),
-        "networks": [_network(fp)],
+        "networks": [front.network(fp.profile)],
         "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
         **hardening(),
         "read_only": True,
-        "deploy": {
-            "resources": {"limits": _limits(spec, fp)},
-            "replicas": 1,
-            "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
-            "update_config": UPDATE_CONFIG,
-            "rollback_config": ROLLBACK_CONFIG,
-            "placement": {"constraints": [placement_constraint(fp.node)]},
-        },
+        "deploy": _deploy(_limits(spec, fp), fp.node)
+        | {"update_config": UPDATE_CONFIG, "rollback_config": ROLLBACK_CONFIG},
+    }
+
+
+def _deploy(limits: dict[str, Any], node: str | None = None) -> dict[str, Any]:
+    """One task with ``limits``, always restarted, on ``node`` (None: the manager)."""
+    return {
+        "resources": {"limits": limits},
+        "replicas": 1,
+        "restart_policy": {"condition": "any", "delay": RESTART_DELAY},
+        "placement": {"constraints": [placement_constraint(node)]},
     }

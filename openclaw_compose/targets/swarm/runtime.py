@@ -23,6 +23,7 @@ longer referenced are removed after deploying.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
@@ -40,9 +41,11 @@ from openclaw_compose.core.contract import (
     token_ref,
 )
 from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.front import FRONT_CONFIG, FRONT_SERVICE
+from openclaw_compose.core.frontcerts import SERVER_CERT, SERVER_KEY
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.secretstore import keyed_digest, stored_values
-from openclaw_compose.core.spec import Spec
+from openclaw_compose.core.spec import FrontCertificate, Spec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.records import ServiceState, SwarmNode, SwarmState, TaskState
@@ -62,6 +65,7 @@ from openclaw_compose.targets.base import (
     WatchFn,
 )
 from openclaw_compose.targets.liveconfig import apply_live, read_live
+from openclaw_compose.targets.swarm import front
 from openclaw_compose.targets.swarm.images import push_images
 from openclaw_compose.targets.swarm.nodecheck import node_problems
 from openclaw_compose.targets.swarm.placement import resolve_nodes
@@ -155,10 +159,33 @@ class SwarmRuntime:
     def start(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
         """The secrets, ``docker stack deploy``, then the configs no seed uses."""
         self._secrets(spec, directory, progress)
+        self._front_tls(spec, directory, progress)
         output = self._engine.swarm.stack_deploy(directory, STACK_FILE, spec.project)
         for line in output.splitlines():
             progress(f"docker stack deploy: {line}")
-        self._remove_unused(spec)
+        self._remove_unused(spec, directory)
+
+    def _front_tls(self, spec: Spec, directory: Path, progress: ProgressFn) -> None:
+        """The front's certificate and key as one swarm secret, from their files. A changed
+        pair (new names, a certificate of your own renewed) replaces it, and the front's
+        service with it, which the deploy that follows creates again: a secret cannot change
+        while a service uses it."""
+        pem = front_pem(spec, directory)
+        if pem is None:
+            return
+        swarm = self._engine.swarm
+        name = front.tls_secret(spec.project)
+        digest = hashlib.sha256(pem).hexdigest()
+        existing = swarm.stack_secrets(spec.project)
+        if name in existing:
+            if existing[name].get(DIGEST_LABEL) == digest:
+                return
+            if spec.scoped(FRONT_SERVICE) in swarm.stack_services(spec.project):
+                swarm.remove_service(spec.scoped(FRONT_SERVICE))
+                progress("the front's certificate changed: its service is replaced")
+            swarm.remove_secret(name)
+        swarm.create_secret(name, pem, {STACK_LABEL: spec.project, DIGEST_LABEL: digest})
+        progress(f"created swarm secret {name} from the front's certificate and key")
 
     def _secrets(
         self,
@@ -198,22 +225,26 @@ class SwarmRuntime:
                 swarm.create_secret(name, value, labels | {DIGEST_LABEL: digest})
                 progress(f"created swarm secret {name} from {ENV_FILE} ({ref.variable})")
 
-    def _remove_unused(self, spec: Spec) -> None:
+    def _remove_unused(self, spec: Spec, directory: Path) -> None:
         """After deploying: secrets of removed profiles (their services are pruned), and seeds
-        of earlier deploys (configs are named after their content)."""
+        and front configs of earlier deploys (configs are named after their content)."""
         swarm = self._engine.swarm
         secrets = {
             swarm_secret(spec.project, ref)
             for name, profile in spec.profiles.items()
             for ref in profile_secrets(name, profile)
         }
+        configs = {
+            seed_config_name(spec.project, name, seed_text(spec, name)) for name in spec.profiles
+        }
+        if spec.front is not None:
+            secrets.add(front.tls_secret(spec.project))
+            config = (directory / FRONT_CONFIG).read_text()
+            configs.add(front.config_name(spec.project, config))
         for name in set(swarm.stack_secrets(spec.project)) - secrets:
             with suppress(Refused):  # still held by a task shutting down: goes with the stack
                 swarm.remove_secret(name)
-        seeds = {
-            seed_config_name(spec.project, name, seed_text(spec, name)) for name in spec.profiles
-        }
-        for name in set(swarm.stack_configs(spec.project)) - seeds:
+        for name in set(swarm.stack_configs(spec.project)) - configs:
             with suppress(Refused):  # likewise
                 swarm.remove_config(name)
 
@@ -467,7 +498,7 @@ class SwarmRuntime:
             ) from None
         self._secrets(spec, directory, lambda _: None, profiles=[profile])
         self._engine.swarm.stack_deploy_part(directory, text, spec.project)
-        self._remove_unused(spec)
+        self._remove_unused(spec, directory)
 
     def await_gateway(
         self,
@@ -564,3 +595,17 @@ def _task_state(task: TaskState | None) -> str:
     if task is None:
         return "missing"
     return task.state + (f": {task.error}" if task.error else "")
+
+
+def front_pem(spec: Spec, directory: Path) -> bytes | None:
+    """The front's certificate (chain) and its key, one PEM as HAProxy loads it; None: no
+    TLS. The files were checked (a certificate of your own) or written (the local CA's) just
+    before."""
+    tls = spec.front.tls if spec.front is not None else "none"
+    if tls == "none":
+        return None
+    if isinstance(tls, FrontCertificate):
+        cert, key = tls.cert, tls.key
+    else:
+        cert, key = directory / SERVER_CERT, directory / SERVER_KEY
+    return cert.read_bytes().rstrip(b"\n") + b"\n" + key.read_bytes()
