@@ -334,7 +334,7 @@ def test_on_swarm_the_front_is_a_service_on_the_manager_reaching_b_plus_1(tmp_pa
         )
     assert "OPENCLAW_COMPOSE_FRONT_RELAY" not in stack["services"]["quiet"]["environment"]
     config = (out / "front/haproxy.cfg").read_text()
-    assert "    server main main:18790 resolvers names" in config
+    assert "    server main tasks.main:18790 resolvers names" in config
     assert "nameserver dns 127.0.0.11:53" in config
     assert "bind :8443 ssl crt /run/secrets/front-tls.pem" in config
     assert "user haproxy" not in config  # runs as the image's user, nothing to drop

@@ -5,8 +5,10 @@ publish it on every node, and it would hide each client's address behind the mes
 gateways would log the mesh instead of the laptop. The names' DNS records point at one known
 node: the manager, where profiles without ``node:`` run too.
 
-It joins each served profile's own overlay network and reaches that gateway there by its service
-name, on B+1, which the image's relay carries to the gateway's loopback B. So the gateway sees
+It joins each served profile's own overlay network and reaches that gateway there by the address
+of its task (``tasks.PROFILE``: the service's virtual address answered EHOSTUNREACH on B+1, a port
+the service does not publish), on B+1, which the image's relay carries to the gateway's loopback
+B. So the gateway sees
 its trusted proxy on loopback, as on Compose. B+1 is not published: only the members of that
 profile's network reach it, which are its gateway and the front. HAProxy resolves the names
 through Docker's DNS while it runs, so a gateway that is not up yet leaves its backend down, not
@@ -49,7 +51,9 @@ def layout(spec: Spec, footprints: tuple[Footprint, ...]) -> FrontLayout:
     return FrontLayout(
         bind=f":{LISTEN_PORT}",
         certificate=None if front.tls == "none" else f"/run/secrets/{TLS_FILE}",
-        servers={fp.profile: f"{fp.profile}:{fp.front_relay}" for fp in footprints if fp.fronted},
+        servers={
+            fp.profile: f"tasks.{fp.profile}:{fp.front_relay}" for fp in footprints if fp.fronted
+        },
         resolver=DOCKER_DNS,
         switch_user=False,
     )
