@@ -285,6 +285,16 @@ def test_dashboard_and_tunnel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert json.loads(served.stdout)["url"].startswith("https://main.example.org:26443/#token=")
     direct = run_cli("dashboard", "quiet", "-f", path, "-o", out, "--json")
     assert json.loads(direct.stdout)["url"].startswith("http://127.0.0.1:20789/#token=")
+    status = run_cli("status", "-f", path)  # where the front serves whom, after the table
+    assert status.stdout.splitlines()[-2:] == [
+        "front: https://main.example.org:26443 -> main",
+        "front: https://rescue.example.org:26443 -> rescue",
+    ]
+    front = json.loads(run_cli("status", "-f", path, "--json").stdout)["front"]
+    assert front == {
+        "main": "https://main.example.org:26443",
+        "rescue": "https://rescue.example.org:26443",
+    }
     tunnel = run_cli("tunnel", "rescue", "-f", path, "--host", "me@server")
     assert tunnel.exit_code == 0, tunnel.output
     assert tunnel.stdout == "ssh -N -L 19789:127.0.0.1:19789 me@server\n"

@@ -38,6 +38,7 @@ from openclaw_compose.targets import DEFAULT_TARGET
 if TYPE_CHECKING:
     from openclaw_compose.core.checks import HostFacts
     from openclaw_compose.core.loading import LoadedSpec
+    from openclaw_compose.core.spec import Spec
     from openclaw_compose.targets.base import GatewayStatus
 
 
@@ -69,7 +70,7 @@ def _start(
         profiles=chosen,
         adopt=adopt,
     )
-    typer.echo(_status_table(gateways))
+    typer.echo(_status_table(gateways, checked.loaded.spec))
 
 
 ProfilesToStart = Annotated[
@@ -196,7 +197,10 @@ def undeploy(
     _stop(file, output, volumes, yes, "swarm")
 
 
-def _status_table(gateways: list[GatewayStatus]) -> str:
+def _status_table(gateways: list[GatewayStatus], spec: Spec) -> str:
+    """The gateways, one row each; then, with a front, where it serves each of them."""
+    from openclaw_compose.core.front import front_urls
+
     placed = any(gw.node for gw in gateways)
     rows: list[tuple[str, ...]] = [
         (
@@ -216,7 +220,8 @@ def _status_table(gateways: list[GatewayStatus]) -> str:
         state = gw.state + (f" ({gw.health})" if gw.health else "")
         node = (f"{gw.node} ({gw.address})" if gw.node else "-",) if placed else ()
         rows.append((gw.profile, *node, gw.version or "-", gw.url, state, *probes, gw.token))
-    return table(rows)
+    served = "".join(f"\nfront: {url} -> {profile}" for profile, url in front_urls(spec).items())
+    return table(rows) + served
 
 
 @app.command()
@@ -233,10 +238,13 @@ def status(
     chosen = get_target(target)
     spec = load_spec(file).spec
     gateways = pipeline.status(spec, plan_ports(spec), common.connect(), chosen)
+    from openclaw_compose.core.front import front_urls
+
     if as_json:
-        print_json({"project": spec.project, "profiles": [gw.to_json() for gw in gateways]})
+        profiles = [gw.to_json() for gw in gateways]
+        print_json({"project": spec.project, "profiles": profiles, "front": front_urls(spec)})
     else:
-        typer.echo(_status_table(gateways))
+        typer.echo(_status_table(gateways, spec))
     _fail_unless_healthy(gateways)
 
 

@@ -75,6 +75,11 @@ def front_url(spec: Spec, profile: str) -> str | None:
     return origin(spec.front, name) if spec.front is not None and name is not None else None
 
 
+def front_urls(spec: Spec) -> dict[str, str]:
+    """Profile -> where the front serves its gateway, for every profile it serves."""
+    return {profile: url for profile in spec.profiles if (url := front_url(spec, profile))}
+
+
 def seed_additions(spec: Spec, profile: str, base: int) -> dict[str, Any]:
     """What the profile's seed config needs behind the front: its origin (and the gateway's
     own loopback ones, which it no longer adds itself once the list is set) and the front as

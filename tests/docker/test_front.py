@@ -14,7 +14,7 @@ network's gateway, where the front listens), and from there:
   profile's token is refused. (That TLS is trusted only through the CA is node's check above.)
 
 Both network designs: the gateways on their own bridge networks (the default), and on the
-host's network.
+host's network; ``test_swarm_front.py`` runs the same tests on the one-node swarm.
 """
 
 from __future__ import annotations
@@ -62,10 +62,41 @@ class Front:
     address: str
     port: int
     network: str
+    """``bridge`` or ``host`` (compose), or ``swarm``."""
+    client: str | None = None
+    """The laptop's address as the front sees it; None: the laptop's own (on swarm, Docker
+    masquerades the laptop's network into the front's, so its bridge's address)."""
 
     def where(self) -> list[str]:
         directory = self.project.directory
-        return ["-f", str(directory / "openclaw-compose.yaml"), "-o", str(directory)]
+        target = ["--target", "swarm"] if self.network == "swarm" else []
+        return ["-f", str(directory / "openclaw-compose.yaml"), "-o", str(directory), *target]
+
+    def closed(self) -> list[int]:
+        """What the laptop must not reach on the front's address: B+1 (the front's own way in)
+        and the browser's ports, and B itself but on swarm (published on every address)."""
+        gateways = self.project.gateways.values()
+        base = [] if self.network == "swarm" else [g.port for g in gateways]
+        ports = [p for g in gateways for p in (g.port + 1, g.browser_control_port, g.cdp_ports[0])]
+        return sorted({*base, *ports})
+
+    def containers(self, engine: Engine) -> dict[str, str]:
+        if self.network == "swarm":
+            running = engine.containers.stack_containers(self.project.project)
+        else:
+            running = engine.containers.project_containers(self.project.project)
+        return {profile: running[profile].name for profile in NAMES}
+
+    def approve(self, engine: Engine, profile: str, request: str) -> None:
+        """As the owner does: ``cli PROFILE -- devices approve ID`` (on swarm, which has no
+        ``cli``, the same command in the task's container)."""
+        if self.network == "swarm":
+            command = ["openclaw", "devices", "approve", request]
+            code, output = engine.containers.exec(self.containers(engine)[profile], command)
+            assert code == 0, output
+            return
+        approved = run_cli("cli", profile, *self.where(), "--", "devices", "approve", request)
+        assert approved.exit_code == 0, approved.output
 
 
 def front_spec(
@@ -87,6 +118,35 @@ def front_spec(
     }
 
 
+@dataclass(frozen=True)
+class Network:
+    """The laptop's own Docker network: the laptop's container name, the host's address there
+    (where the front listens), and the front's port (a whole free block there)."""
+
+    name: str
+    laptop: str
+    address: str
+    port: int
+
+
+@contextmanager
+def laptop_network() -> Iterator[Network]:
+    """A network of its own for the laptop, removed at the end with the laptop."""
+    name = f"octest-front-{token_hex(4)}"
+    run_docker(["network", "create", name], cwd=None)
+    laptop = f"{name}-laptop"
+    try:
+        address = dockerkit.host_address(name)
+        port = free_base(address)  # a whole free block: no profile is moved onto it
+        try:
+            yield Network(name, laptop, address, port)
+        finally:
+            release_base(port)
+    finally:
+        subprocess.run(["docker", "rm", "-f", laptop], capture_output=True, check=False)
+        run_docker(["network", "rm", name], cwd=None)
+
+
 @pytest.fixture(scope="module", params=["bridge", "host"])
 def front(
     engine: Engine, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
@@ -94,43 +154,33 @@ def front(
     """The gateways on their own bridge networks (the default: the front reaches each on B+1,
     which the image's relay carries to its loopback), or on the host's network."""
     del engine  # the session's check that there is an engine and an image
-    network = f"octest-front-{token_hex(4)}"
-    run_docker(["network", "create", network], cwd=None)
-    laptop = f"{network}-laptop"
-    try:
-        address = dockerkit.host_address(network)
-        port = free_base(address)  # a whole free block: no profile is moved onto it
-        try:
-            with (
-                standin_provider("MARKER-front-main", dockerkit.bridge_address()) as main,
-                standin_provider("MARKER-front-rescue", dockerkit.bridge_address()) as rescue,
-            ):
-                providers = {"main": main, "rescue": rescue}
-                secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}
-                spec = front_spec(request.param, address, port, providers)
-                with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
-                    policies = tmp_path_factory.mktemp("policies")
-                    _laptop(laptop, network, address, project.directory / CA_CERT, policies)
-                    yield Front(project, providers, laptop, address, port, request.param)
-        finally:
-            release_base(port)
-    finally:
-        subprocess.run(["docker", "rm", "-f", laptop], capture_output=True, check=False)
-        run_docker(["network", "rm", network], cwd=None)
+    with (
+        laptop_network() as net,
+        standin_provider("MARKER-front-main", dockerkit.bridge_address()) as main,
+        standin_provider("MARKER-front-rescue", dockerkit.bridge_address()) as rescue,
+    ):
+        providers = {"main": main, "rescue": rescue}
+        secrets = {name: {"PROVIDER_KEY": KEYS[name]} for name in NAMES}
+        spec = front_spec(request.param, net.address, net.port, providers)
+        with openclaw_gateways(spec, secrets=secrets, timeout=600) as project:
+            policies = tmp_path_factory.mktemp("policies")
+            start_laptop(net, project.directory / CA_CERT, policies)
+            yield Front(project, providers, net.laptop, net.address, net.port, request.param)
 
 
-def _laptop(name: str, network: str, address: str, ca: Path, policies: Path) -> None:
-    """The browser image, idle, on ``network``; the CA trusted by Chromium's managed policy in
-    ``policies`` (the file is written now; a run without it renames it away)."""
+def start_laptop(network: Network, ca: Path, policies: Path) -> None:
+    """The browser image, idle, on ``network``, the profiles' names resolving to the front; the
+    CA trusted by Chromium's managed policy in ``policies`` (the file is written now; a run
+    without it renames it away)."""
     der = x509.load_pem_x509_certificate(ca.read_bytes()).public_bytes(serialization.Encoding.DER)
     policy = {"CACertificates": [base64.b64encode(der).decode()]}
     (policies / "front.json").write_text(json.dumps(policy))
     policies.chmod(0o755)  # Chromium runs as the image's user (uid 1000), and pytest's are 0700
     (policies / "front.json").chmod(0o644)
-    hosts = [arg for host in NAMES.values() for arg in ("--add-host", f"{host}:{address}")]
+    hosts = [f"--add-host={host}:{network.address}" for host in NAMES.values()]
     run_docker(
         [
-            "run", "--detach", "--name", name, "--network", network, *hosts,
+            "run", "--detach", "--name", network.laptop, "--network", network.name, *hosts,
             "--volume", f"{policies}:/etc/chromium/policies/managed:ro",
             "--volume", f"{ca}:/ca.crt:ro",
             "--volume", f"{PROBE}:/probe.mjs:ro",
@@ -149,26 +199,14 @@ def _refused(container: str, since: int) -> bool:
     return "token mismatch" in log or "unauthorized" in log
 
 
-def _containers(engine: Engine, front: Front) -> dict[str, str]:
-    containers = engine.containers.project_containers(front.project.project)
-    return {profile: containers[profile].name for profile in NAMES}
-
-
 def test_each_name_over_tls_and_nothing_else(front: Front) -> None:
     gateways = front.project.gateways
-    closed = sorted(  # and B+1, the front's own way in on a bridge network
-        {
-            p
-            for g in gateways.values()
-            for p in (g.port, g.port + 1, g.browser_control_port, g.cdp_ports[0])
-        }
-    )
     env = {
         "FRONT_ADDRESS": front.address,
         "FRONT_PORT": str(front.port),
         "NAMES": json.dumps(NAMES),
         "TOKENS": json.dumps({name: gateways[name].token for name in NAMES}),
-        "CLOSED_PORTS": json.dumps(closed),
+        "CLOSED_PORTS": json.dumps(front.closed()),
     }
     flags = [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
     output = run_docker(["exec", *flags, front.laptop, "node", "/probe.mjs"], cwd=None).stdout
@@ -185,7 +223,7 @@ def test_each_name_over_tls_and_nothing_else(front: Front) -> None:
     config = (front.project.directory / "front/haproxy.cfg").read_text()
     lines = [line.split() for line in config.splitlines()]
     servers = sorted(int(line[2].rsplit(":", 1)[1]) for line in lines if line[:1] == ["server"])
-    relayed = front.network == "bridge"
+    relayed = front.network != "host"
     assert servers == sorted(g.port + relayed for g in gateways.values())
 
 
@@ -231,9 +269,9 @@ def test_control_ui_through_the_front(engine: Engine, front: Front) -> None:
         assert result.exit_code == 0, result.output
         urls[profile] = json.loads(result.stdout)["url"]
         assert urls[profile].startswith(f"https://{name}:{front.port}/#token=")
-    containers = _containers(engine, front)
+    containers = front.containers(engine)
     laptop = dockerkit.inspect_container(front.laptop)["NetworkSettings"]["Networks"]
-    laptop_address = next(iter(laptop.values()))["IPAddress"]
+    laptop_address = front.client or next(iter(laptop.values()))["IPAddress"]
     since = int(time.time())
     with _browsers(front, urls):
         _await(lambda: all(_logged(c, since, "reason=not-paired") for c in containers.values()))
@@ -247,8 +285,7 @@ def test_control_ui_through_the_front(engine: Engine, front: Front) -> None:
             requests[profile] = pending[-1]
         approved_at = int(time.time())
         for profile, request in requests.items():
-            approved = run_cli("cli", profile, *front.where(), "--", "devices", "approve", request)
-            assert approved.exit_code == 0, approved.output
+            front.approve(engine, profile, request)
         _await(
             lambda: all(_logged(c, approved_at, "webchat connected") for c in containers.values())
         )
