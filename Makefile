@@ -51,7 +51,7 @@ lint: setup ## ruff + mypy (strict)
 	$(BIN)/mypy
 
 test: setup image browser-image previous-image node-image lint ## Set everything up, lint, and run all tests (Docker ones included)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: setup ## Benchmark check + generate (benchmarks/bench_core.py)
 	$(BIN)/python -m benchmarks.bench_core

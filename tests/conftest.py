@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
 from openclaw_compose.core.native import HostView
 from openclaw_compose.host import system as host
@@ -56,14 +58,53 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[PORTS_VARIABLE] = f"{first}-{first + size}"
 
 
-@pytest.hookimpl(tryfirst=True)
+SHARED_SCOPES = {
+    "tests/docker/test_build_failure.py": "native",
+    "tests/docker/test_native.py": "native",
+}
+"""Modules that run on one pytest-xdist worker together, in collection order: build_failure
+checks what a failed build leaves in the native install's cache, which test_native then uses.
+Every ``tests/docker/test_swarm*.py`` shares the engine's one swarm (its session fixture holds
+a file lock for the worker's whole session): scope ``swarm``."""
+LONGEST_FIRST = ("swarm", "tests/docker/test_multinode.py")
+"""The longest scopes (minutes each), handed out first so that no worker starts one last."""
+
+
+def worker_scope(nodeid: str) -> str:
+    """What runs whole on one worker: a test module, or the shared scope it belongs to."""
+    module = nodeid.split("::", maxsplit=1)[0]
+    if module.startswith("tests/docker/test_swarm"):
+        return "swarm"
+    return SHARED_SCOPES.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs two workers (``-n 2``): each module whole on one worker, so that its
+    module fixtures (gateways, a stack, a three-node cluster) are set up once, and the shared
+    scopes of :func:`worker_scope`. (xdist's own ``loadgroup`` did not group here: its marker
+    hook is not called under this pytest.)"""
+    return ModuleScheduling(config, log)
+
+
+class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+    """xdist's scheduling by scope, with :func:`worker_scope` as the scope."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return worker_scope(nodeid)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the Docker engine is marked ``docker`` (``-m 'not docker'``) and,
-    unless its module names a group of its own, runs in its module's pytest-xdist group: one
-    worker sets a module's fixtures up once and runs its tests in order. (tryfirst: xdist reads
-    the groups in its own hook.)"""
+    """Every test that uses the Docker engine is marked ``docker`` (``-m 'not docker'``); the
+    :data:`LONGEST_FIRST` scopes are collected first (stable: modules and tests keep their
+    order), the unit tests last."""
     for item in items:
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.docker)
-            if item.get_closest_marker("xdist_group") is None:
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+    def rank(item: pytest.Item) -> int:
+        scope = worker_scope(item.nodeid)
+        if scope in LONGEST_FIRST:
+            return LONGEST_FIRST.index(scope)
+        return len(LONGEST_FIRST) + (item.get_closest_marker("docker") is None)
+
+    items.sort(key=rank)

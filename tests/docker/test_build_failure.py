@@ -12,18 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from openclaw_compose.core.spec import OPENCLAW_VERSION
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import ExitCode
 from openclaw_compose.host.images import cache_dir, native_openclaw
 from openclaw_compose.testing import free_base, release_base
 from tests.helpers import run_cli
-
-# pytest-xdist: this module and test_native.py share the native install's cache and run in
-# this order on one worker (this module checks what a failed build leaves there).
-pytestmark = pytest.mark.xdist_group("native")
 
 UNPUBLISHED = "2026.0.0-unpublished"
 """A version npm does not have: a typo, or a release not published yet."""

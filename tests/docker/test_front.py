@@ -119,14 +119,41 @@ def front_spec(
 
 
 @dataclass(frozen=True)
+class Link:
+    """A veth pair from the host into the laptop's network namespace, which is then no Docker
+    network. Docker isolates its bridges from one another, so a laptop on a bridge of its own
+    cannot reach a port that swarm publishes on ``docker_gwbridge``; a real laptop arrives on an
+    interface of the host, as this one does."""
+
+    host_side: str
+    laptop_side: str
+    host_address: str
+    laptop_address: str
+
+    def attach(self, container: str) -> None:
+        """Move the laptop's end into ``container`` and route it through the host's end."""
+        pid = str(dockerkit.inspect_container(container)["State"]["Pid"])
+        inside = ["nsenter", "-t", pid, "-n", "ip"]
+        for command in (
+            ["ip", "link", "set", self.laptop_side, "netns", pid],
+            [*inside, "addr", "add", f"{self.laptop_address}/30", "dev", self.laptop_side],
+            [*inside, "link", "set", self.laptop_side, "up"],
+            [*inside, "route", "add", "default", "via", self.host_address],
+        ):
+            subprocess.run(command, check=True, capture_output=True)
+
+
+@dataclass(frozen=True)
 class Network:
-    """The laptop's own Docker network: the laptop's container name, the host's address there
-    (where the front listens), and the front's port (a whole free block there)."""
+    """The laptop's own network: its Docker network (``none`` with a :class:`Link`), the
+    laptop's container name, the host's address there (where the front listens), and the
+    front's port (a whole free block there)."""
 
     name: str
     laptop: str
     address: str
     port: int
+    link: Link | None = None
 
 
 @contextmanager
@@ -188,6 +215,8 @@ def start_laptop(network: Network, ca: Path, policies: Path) -> None:
         ],
         cwd=None,
     )  # fmt: skip
+    if network.link is not None:
+        network.link.attach(network.laptop)
 
 
 def _logged(container: str, since: int, text: str) -> bool:

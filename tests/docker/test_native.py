@@ -36,9 +36,6 @@ from tests.docker import dockerkit
 from tests.helpers import run_cli
 from tests.standin_provider import standin_provider
 
-# pytest-xdist: runs after test_build_failure.py on the same worker (the native install's cache).
-pytestmark = pytest.mark.xdist_group("native")
-
 SIDE = 120
 """The container's base port above the native's: upstream's recommended spacing."""
 MARKER = "native-marker-3f1c"

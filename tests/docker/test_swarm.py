@@ -38,9 +38,6 @@ from .conftest import (
     started_after,
 )
 
-# pytest-xdist: the swarm modules share the engine's one swarm, so one worker runs them all.
-pytestmark = pytest.mark.xdist_group("swarm")
-
 PROFILES = ("main", "rescue")
 
 

@@ -47,9 +47,6 @@ from .test_converge import CHAT_ON
 from .test_secrets import KEYS, provider_fragment
 from .test_swarm_upgrade import Stack
 
-# pytest-xdist: the swarm modules share the engine's one swarm, so one worker runs them all.
-pytestmark = pytest.mark.xdist_group("swarm")
-
 PROFILES = ("main", "rescue")
 USER_KEY = ("agents.defaults.heartbeat.every", "2h")
 """Set inside each gateway with ``openclaw config set``: no profiles file names it."""

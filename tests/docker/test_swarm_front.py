@@ -1,19 +1,22 @@
 """The HTTPS front on the one-node swarm (the ``swarm`` fixture): the tests of
 ``test_front.py``, the same laptop, names and checks, with the front a service of the stack.
 
-The front is published on the manager (this machine) in mode host, so the laptop reaches it on
-the host's address on its own network, as with compose. What differs: Docker masquerades the
-laptop's network into the front's (``docker_gwbridge``), so the gateways see the laptop at that
-bridge's address (through ``X-Forwarded-For``, from their trusted proxy on loopback); and the
-gateways' base ports are published on every address of the node, as swarm does, so the laptop
-reaches those (with their tokens) but not B+1, browser control or CDP. There is no ``cli`` on
-swarm: the owner approves the device in the task's container.
+The front is published on the manager (this machine) in mode host. The laptop is a network
+namespace linked to the host by a veth pair (:class:`.test_front.Link`), not a Docker network:
+Docker drops traffic from one of its bridges to another, ``docker_gwbridge`` included, where a
+real laptop's traffic arrives on an interface of the host. So the gateways see the laptop's own
+address (through ``X-Forwarded-For``, from their trusted proxy on loopback). The gateways' base
+ports are published on every address of the node, as swarm does: the laptop reaches those (with
+their tokens) but not B+1, browser control or CDP. There is no ``cli`` on swarm: the owner
+approves the device in the task's container.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from secrets import token_hex
 
 import pytest
@@ -32,17 +35,41 @@ from .test_front import (
     KEYS,
     NAMES,
     Front,
+    Link,
+    Network,
     front_spec,
-    laptop_network,
     start_laptop,
     test_control_ui_through_the_front,
     test_each_name_over_tls_and_nothing_else,
 )
 
-# pytest-xdist: the swarm modules share the engine's one swarm, so one worker runs them all.
-pytestmark = pytest.mark.xdist_group("swarm")
-
 __all__ = ["test_control_ui_through_the_front", "test_each_name_over_tls_and_nothing_else"]
+
+
+@contextmanager
+def routed_laptop() -> Iterator[Network]:
+    """The laptop's network namespace, linked to the host by a veth pair on a /30 of
+    10.254.0.0/16 that no interface of the host is on; removed at the end with the laptop."""
+    suffix = token_hex(3)
+    used = subprocess.run(["ip", "-4", "-o", "addr"], check=True, capture_output=True, text=True)
+    octet = next(n for n in range(1, 255) if f" 10.254.{n}." not in used.stdout)
+    link = Link(f"och{suffix}", f"ocl{suffix}", f"10.254.{octet}.1", f"10.254.{octet}.2")
+    laptop = f"octest-front-{suffix}-laptop"
+    for command in (
+        ["ip", "link", "add", link.host_side, "type", "veth", "peer", "name", link.laptop_side],
+        ["ip", "addr", "add", f"{link.host_address}/30", "dev", link.host_side],
+        ["ip", "link", "set", link.host_side, "up"],
+    ):
+        subprocess.run(command, check=True, capture_output=True)
+    try:
+        port = free_base(link.host_address)
+        try:
+            yield Network("none", laptop, link.host_address, port, link)
+        finally:
+            release_base(port)
+    finally:
+        subprocess.run(["docker", "rm", "-f", laptop], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", link.host_side], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +84,7 @@ def front(
     host = dockerkit.gwbridge_address()
     try:
         with (
-            laptop_network() as net,
+            routed_laptop() as net,
             standin_provider("MARKER-swarm-front-main", host) as main,
             standin_provider("MARKER-swarm-front-rescue", host) as rescue,
         ):
@@ -79,7 +106,8 @@ def front(
                 endpoints = gateway_endpoints(load_spec(spec_file).spec, directory)
                 project = GatewayProject(data["project"], directory, endpoints)
                 start_laptop(net, directory / CA_CERT, tmp_path_factory.mktemp("policies"))
-                yield Front(project, providers, net.laptop, net.address, net.port, "swarm", host)
+                client = net.link.laptop_address if net.link else None
+                yield Front(project, providers, net.laptop, net.address, net.port, "swarm", client)
             finally:
                 removed = run_cli("undeploy", *where, "--volumes", "--yes")
                 assert removed.exit_code == 0, removed.output

@@ -25,9 +25,6 @@ from tests.standin_provider import StandinProvider, standin_provider
 from . import dockerkit
 from .test_secrets import KEYS, PROFILES, provider_fragment
 
-# pytest-xdist: the swarm modules share the engine's one swarm, so one worker runs them all.
-pytestmark = pytest.mark.xdist_group("swarm")
-
 
 @dataclass(frozen=True)
 class Stack:

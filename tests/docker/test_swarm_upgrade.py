@@ -35,9 +35,6 @@ from tests.helpers import run_cli
 from . import dockerkit
 from .conftest import PREVIOUS_VERSION, Sampler, upgrade_sampled
 
-# pytest-xdist: the swarm modules share the engine's one swarm, so one worker runs them all.
-pytestmark = pytest.mark.xdist_group("swarm")
-
 MARKER = f"{STATE_DIR}/upgrade-marker.txt"
 PROFILES = ("main", "rescue")
 
