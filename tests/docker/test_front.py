@@ -35,6 +35,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from openclaw_compose.core.contract import EXEC_ENTRYPOINT
 from openclaw_compose.core.frontcerts import CA_CERT
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE
 from openclaw_compose.engine import Engine
@@ -90,8 +91,8 @@ class Front:
     def approve(self, engine: Engine, profile: str, request: str) -> None:
         """As the owner does: ``cli PROFILE -- devices approve ID`` (on swarm, which has no
         ``cli``, the same command in the task's container)."""
-        if self.network == "swarm":
-            command = ["openclaw", "devices", "approve", request]
+        if self.network == "swarm":  # the image's entrypoint runs openclaw with the token
+            command = [*EXEC_ENTRYPOINT, "devices", "approve", request]
             code, output = engine.containers.exec(self.containers(engine)[profile], command)
             assert code == 0, output
             return
