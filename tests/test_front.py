@@ -316,10 +316,17 @@ def test_the_fronts_port_must_be_free_unless_it_is_ours() -> None:
         taken = front_port_taken(spec, running=())
         assert [(p.code, p.ports) for p in taken] == [(CheckCode.PORT_IN_USE, (port,))]
         assert front_port_taken(spec, running=("front",)) == []
+        swarm = front_port_taken(spec, running=(), swarm=True)  # every address of the manager
+        assert [(p.code, p.ports) for p in swarm] == [(CheckCode.PORT_IN_USE, (port,))]
     elsewhere = Spec.model_validate(spec_data(address="192.0.2.1"))
     assert [p.code for p in front_port_taken(elsewhere, running=())] == [
         CheckCode.FRONT_ADDRESS_UNAVAILABLE
     ]
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        free = probe.getsockname()[1]  # an ephemeral port: outside every test's port window
+    unheld = Spec.model_validate(spec_data(address="192.0.2.1", port=free))
+    assert front_port_taken(unheld, running=(), swarm=True) == []  # swarm cannot honour it
 
 
 def test_on_swarm_the_front_is_a_service_on_the_manager_reaching_b_plus_1(tmp_path: Path) -> None:

@@ -63,13 +63,14 @@ def taken_ports(spec: Spec, plan: PortPlan, engine: Engine) -> list[Problem]:
     return taken + front_port_taken(spec, running) + foreign_listeners(spec, plan, containers)
 
 
-def front_port_taken(spec: Spec, running: Collection[str]) -> list[Problem]:
-    """The front's port, free on its address unless the project's own front holds it."""
+def front_port_taken(spec: Spec, running: Collection[str], *, swarm: bool = False) -> list[Problem]:
+    """The front's port, free on its address unless the project's own front holds it; with
+    ``swarm``, free on every address (swarm publishes it there, on the manager)."""
     front = spec.front
     if front is None or FRONT_SERVICE in running:
         return []
-    address = str(front.address)
-    if not address_available(address):
+    address = SWARM_ADDRESS if swarm else str(front.address)
+    if not swarm and not address_available(address):
         return [
             Problem(
                 CheckCode.FRONT_ADDRESS_UNAVAILABLE,

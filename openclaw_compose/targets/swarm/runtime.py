@@ -51,7 +51,7 @@ from openclaw_compose.engine.containers import STACK_LABEL, stack_label
 from openclaw_compose.engine.records import ServiceState, SwarmNode, SwarmState, TaskState
 from openclaw_compose.errors import DockerError, NotFound, Refused, UsageError, plural
 from openclaw_compose.host.images import image_version
-from openclaw_compose.host.preflight import taken_stack_ports
+from openclaw_compose.host.preflight import front_port_taken, taken_stack_ports
 from openclaw_compose.host.probes import PROBES, probe, steadily
 from openclaw_compose.polling import rounds, wait_until
 from openclaw_compose.targets.base import (
@@ -114,6 +114,9 @@ class SwarmRuntime:
         swarm = self._manager()
         placed, problems = resolve_nodes(plan, self._engine.swarm.nodes())
         problems += taken_stack_ports(spec, plan, self._engine, self._here(placed, swarm))
+        if self._engine.local:  # a manager here: the front's node (the only manager)
+            running = self._engine.containers.stack_containers(spec.project)
+            problems += front_port_taken(spec, running, swarm=True)
         urls = {name: self._url(node, swarm, plan, name) for name, node in placed.items()}
         return Preflight(tuple(problems), urls)
 
