@@ -47,6 +47,9 @@ FRONT_DIGEST_VARIABLE = "OPENCLAW_FRONT_DIGEST"
 """``.env``: a digest of the front's files; a changed file changes the front's service config,
 so ``up`` recreates the front (a file mounted into a container is read when it starts)."""
 FRONT_DIGEST_LABEL = "io.openclaw-compose.front-digest"
+FRONT_LIMITS = {"cpus": "0.50", "memory": "256M", "pids": 256}
+"""A proxy's share on both targets: whatever it is sent, it cannot take the gateways' CPU or
+memory."""
 TIMEOUT_SERVER = "300s"
 """One chat turn through ``/v1/chat/completions`` answers only when the model has finished."""
 

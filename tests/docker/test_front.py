@@ -88,6 +88,22 @@ class Front:
             running = engine.containers.project_containers(self.project.project)
         return {profile: running[profile].name for profile in NAMES}
 
+    def explain(self, engine: Engine) -> str:
+        """For a failure: the gateways' containers (on swarm, every task of each service: a
+        replaced one has a new container) and the front's last log lines (its access log)."""
+        project = self.project.project
+        if self.network == "swarm":
+            tasks = [
+                run_docker(["service", "ps", "--no-trunc", f"{project}_{name}"], None).stdout
+                for name in (*NAMES, "front")
+            ]
+            front = run_docker(["service", "logs", "--tail", "30", f"{project}_front"], None)
+            return "\n".join(tasks) + front.stdout + front.stderr
+        running = engine.containers.project_containers(project)
+        return (
+            f"{self.containers(engine)}\n" + dockerkit.logs_since(running["front"].name, 0)[-3000:]
+        )
+
     def approve(self, engine: Engine, profile: str, request: str) -> None:
         """As the owner does: ``cli PROFILE -- devices approve ID`` (on swarm, which has no
         ``cli``, the same command in the task's container)."""
@@ -299,32 +315,49 @@ def test_control_ui_through_the_front(engine: Engine, front: Front) -> None:
         assert result.exit_code == 0, result.output
         urls[profile] = json.loads(result.stdout)["url"]
         assert urls[profile].startswith(f"https://{name}:{front.port}/#token=")
-    containers = front.containers(engine)
     laptop = dockerkit.inspect_container(front.laptop)["NetworkSettings"]["Networks"]
     laptop_address = front.client or next(iter(laptop.values()))["IPAddress"]
+
+    def logged(since: int, text: str) -> bool:
+        """``text`` in every gateway's log since ``since``, its container looked up each time
+        (swarm replaces a task whose healthcheck times out on a loaded machine)."""
+        return all(_logged(c, since, text) for c in front.containers(engine).values())
+
     since = int(time.time())
     with _browsers(front, urls):
-        _await(lambda: all(_logged(c, since, "reason=not-paired") for c in containers.values()))
+        _await(lambda: logged(since, "reason=not-paired"))
         requests = {}
-        for profile, container in containers.items():
+        for profile, container in front.containers(engine).items():
             log = dockerkit.logs_since(container, since)
             pending = re.findall(r"requestId=(\S+) reason=not-paired", log)
-            assert pending, log[-3000:]
+            assert pending, f"{profile}: {log[-3000:]}\n{front.explain(engine)}"
             assert "phase=auth_validated" in log  # the token was accepted, then pairing asked
             assert f"fwd={laptop_address} origin=https://{NAMES[profile]}:{front.port}" in log
             requests[profile] = pending[-1]
         approved_at = int(time.time())
         for profile, request in requests.items():
             front.approve(engine, profile, request)
-        _await(
-            lambda: all(_logged(c, approved_at, "webchat connected") for c in containers.values())
-        )
-    for container in containers.values():
+        _await(lambda: logged(approved_at, "webchat connected"))
+    for container in front.containers(engine).values():
         log = dockerkit.logs_since(container, approved_at)
-        assert "webchat connected" in log, log[-3000:]
+        assert "webchat connected" in log, f"{log[-3000:]}\n{front.explain(engine)}"
     since = int(time.time())
     wrong = urls["main"].split("#")[0] + "#" + urls["rescue"].split("#")[1]
     with _browsers(front, {"wrong": wrong}):
-        _await(lambda: _refused(containers["main"], since))
-    main_log = dockerkit.logs_since(containers["main"], since)
-    assert _refused(containers["main"], since), main_log[-3000:]
+        _await(lambda: _refused(front.containers(engine)["main"], since))
+    main = front.containers(engine)["main"]
+    assert _refused(main, since), dockerkit.logs_since(main, since)[-3000:]
+
+
+def test_the_front_is_hardened_and_limited(engine: Engine, front: Front) -> None:
+    """No capability but the four HAProxy needs, no new privileges, a read-only root, limits;
+    and it still serves (the tests above), its key read after the drop."""
+    container = engine.containers.project_containers(front.project.project)["front"].name
+    host = dockerkit.inspect_container(container)["HostConfig"]
+    assert host["CapDrop"] == ["ALL"]
+    assert sorted(host["CapAdd"]) == ["DAC_READ_SEARCH", "NET_BIND_SERVICE", "SETGID", "SETUID"]
+    assert host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["ReadonlyRootfs"] is True
+    assert host["Memory"] == 256 * 2**20
+    assert host["PidsLimit"] == 256
+    assert host["NanoCpus"] == 500_000_000

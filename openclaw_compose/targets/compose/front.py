@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from openclaw_compose.core.contract import literal
+from openclaw_compose.core.contract import NO_NEW_PRIVILEGES, hardening, literal
 from openclaw_compose.core.front import (
     FRONT_DIGEST_LABEL,
     FRONT_DIGEST_VARIABLE,
     FRONT_DIR,
     FRONT_IMAGE,
+    FRONT_LIMITS,
     FRONT_MOUNT,
     FRONT_RELAY_ADDRESS,
     USER_TLS_MOUNT,
@@ -58,9 +59,16 @@ def compose_layout(spec: Spec, footprints: tuple[Footprint, ...]) -> FrontLayout
     )
 
 
+FRONT_CAPABILITIES = ("NET_BIND_SERVICE", "SETUID", "SETGID", "DAC_READ_SEARCH")
+"""What HAProxy, started as root, still needs: bind a port below 1024, drop to its own user, and
+read the key whoever owns it on the host (a 0600 file of the user who ran the tool); no other
+capability."""
+
+
 def front_service(front: FrontSpec) -> dict[str, Any]:
     """HAProxy on the host's network: it reaches every gateway's published base port whatever
-    the gateways' networks, and listens on the front's address itself."""
+    the gateways' networks, and listens on the front's address itself. Hardened as a gateway
+    is, with the few capabilities it needs, a read-only root, and limits."""
     volumes = [f"./{FRONT_DIR}:{FRONT_MOUNT}:ro"]
     if isinstance(front.tls, FrontCertificate):
         volumes += [
@@ -74,4 +82,12 @@ def front_service(front: FrontSpec) -> dict[str, Any]:
         "command": ["haproxy", "-W", "-db", "-f", f"{FRONT_MOUNT}/haproxy.cfg"],
         "volumes": volumes,
         "labels": {FRONT_DIGEST_LABEL: f"${{{FRONT_DIGEST_VARIABLE}:?{MISSING_DIGEST}}}"},
+        **hardening(),
+        "cap_add": list(FRONT_CAPABILITIES),
+        "security_opt": [NO_NEW_PRIVILEGES],
+        "read_only": True,
+        "mem_limit": FRONT_LIMITS["memory"],
+        "memswap_limit": FRONT_LIMITS["memory"],
+        "cpus": FRONT_LIMITS["cpus"],
+        "pids_limit": FRONT_LIMITS["pids"],
     }

@@ -36,8 +36,6 @@ LISTEN_PORT = 8443
 TLS_FILE = "front-tls.pem"
 """The certificate and its key, one PEM, in ``/run/secrets``."""
 DOCKER_DNS = "127.0.0.11:53"
-LIMITS = {"cpus": "0.50", "memory": "256M", "pids": 256}
-"""A proxy's share: whatever it is sent, it cannot take the gateways' CPU or memory."""
 
 
 def network(profile: str) -> str:

@@ -54,7 +54,7 @@ from openclaw_compose.core.contract import (
     service_hostname,
     tmpfs_mounts,
 )
-from openclaw_compose.core.front import FRONT_SERVICE, haproxy_config
+from openclaw_compose.core.front import FRONT_LIMITS, FRONT_SERVICE, haproxy_config
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
@@ -155,7 +155,7 @@ def stack_document(
         service, front_configs, front_secrets = front.stack_objects(
             spec, plan, front_config, CONTAINER_USER, SECRET_MODE
         )
-        services[FRONT_SERVICE] = service | {"deploy": _deploy(front.LIMITS)}
+        services[FRONT_SERVICE] = service | {"deploy": _deploy(dict(FRONT_LIMITS))}
         configs |= front_configs
         secrets |= front_secrets
     document: dict[str, Any] = {"version": STACK_VERSION, "services": services}
