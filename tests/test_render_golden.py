@@ -22,6 +22,23 @@ from .helpers import snapshot, write_tree
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
+FRONT = """
+        project: edge
+        front:
+          address: 0.0.0.0
+          tls: local
+        profiles:
+          main:
+            port: 18789
+            hostname: main.example.org
+          rescue:
+            port: 19789
+            hostname: rescue.example.org
+          quiet:
+            port: 20789
+        """
+"""The front on both targets; the compose case adds a rescue without egress that brings its own
+allowed origin (swarm refuses ``egress: none``)."""
 CASES = {
     "default": None,
     "host": """
@@ -59,43 +76,19 @@ CASES = {
             config_dir: ./data/rescue/config
             workspace_dir: ./data/rescue/workspace
         """,
-    "front": """
-        project: edge
-        front:
-          address: 0.0.0.0
-          tls: local
-        profiles:
-          main:
-            port: 18789
-            hostname: main.example.org
-          rescue:
-            port: 19789
-            hostname: rescue.example.org
+    "front": FRONT.replace(
+        "hostname: rescue.example.org\n",
+        """hostname: rescue.example.org
             egress: none
             openclaw:
               gateway:
                 controlUi: {allowedOrigins: ["https://ops.example.org"]}
-          quiet:
-            port: 20789
-        """,
+""",
+    ),
 }
 SWARM_CASES = {
     "swarm-default": None,
-    "swarm-front": """
-        project: edge
-        front:
-          address: 0.0.0.0
-          tls: local
-        profiles:
-          main:
-            port: 18789
-            hostname: main.example.org
-          rescue:
-            port: 19789
-            hostname: rescue.example.org
-          quiet:
-            port: 20789
-        """,
+    "swarm-front": FRONT,
     "swarm-nodes": """
         project: fleet
         swarm:

@@ -5,14 +5,13 @@ publish it on every node, and it would hide each client's address behind the mes
 gateways would log the mesh instead of the laptop. The names' DNS records point at one known
 node: the manager, where profiles without ``node:`` run too.
 
-It joins each served profile's own overlay network and reaches that gateway there by the address
-of its task (``tasks.PROFILE``: the service's virtual address answered EHOSTUNREACH on B+1, a port
-the service does not publish), on B+1, which the image's relay carries to the gateway's loopback
-B. So the gateway sees
-its trusted proxy on loopback, as on Compose. B+1 is not published: only the members of that
-profile's network reach it, which are its gateway and the front. HAProxy resolves the names
-through Docker's DNS while it runs, so a gateway that is not up yet leaves its backend down, not
-the front.
+It joins each served profile's own overlay network and reaches that gateway there at its task's
+address (``tasks.PROFILE``; the service's virtual address answered EHOSTUNREACH on B+1, seen on
+the one-node swarm), on B+1, which the image's relay carries to the gateway's loopback B. So the
+gateway sees its trusted proxy on loopback, as on Compose. B+1 is not published: only the
+members of that profile's network reach it, which are its gateway and the front. HAProxy
+resolves the names through Docker's DNS while it runs, so a gateway that is not up yet leaves
+its backend down, not the front.
 
 It runs the first profile's gateway image, which is on every node already (or in the registry),
 with HAProxy as its entrypoint, as the image's user, with no capability and a read-only root. It
