@@ -24,6 +24,7 @@ import pytest
 from openclaw_compose.core.frontcerts import CA_CERT
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.engine import Engine
+from openclaw_compose.engine.client import run_docker
 from openclaw_compose.engine.records import SwarmState
 from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.testing import GatewayProject, free_base, gateway_endpoints, release_base
@@ -72,6 +73,44 @@ def routed_laptop() -> Iterator[Network]:
         subprocess.run(["ip", "link", "del", link.host_side], capture_output=True, check=False)
 
 
+READY = """
+const https = require("https");
+const get = (host) => new Promise((done) => {
+  const ca = require("fs").readFileSync("/ca.crt");
+  const options = {host, port: +process.env.PORT, path: "/healthz", ca, timeout: 5000};
+  https.get(options, (r) => { r.resume(); done(r.statusCode); })
+    .on("error", () => done(0))
+    .on("timeout", () => done(0));
+});
+(async () => {
+  for (let round = 0; round < 120; round++) {
+    const codes = await Promise.all(process.argv.slice(1).map(get));
+    if (codes.every((code) => code === 200)) return console.log("ready");
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log("not ready");
+})();
+"""
+
+
+def _await_front(net: Network) -> None:
+    """Until the front serves every name to the laptop: ``deploy`` waits for the gateways, not
+    for the front's task, and HAProxy resolves each gateway's task through Docker's DNS after it
+    starts (a CI run's Chromium got 503 from a front that had not yet)."""
+    command = [
+        "exec",
+        "--env",
+        f"PORT={net.port}",
+        net.laptop,
+        "node",
+        "-e",
+        READY,
+        *NAMES.values(),
+    ]
+    output = run_docker(command, cwd=None).stdout
+    assert output.strip() == "ready", output
+
+
 @pytest.fixture(scope="module")
 def front(
     engine: Engine, swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory
@@ -106,6 +145,7 @@ def front(
                 endpoints = gateway_endpoints(load_spec(spec_file).spec, directory)
                 project = GatewayProject(data["project"], directory, endpoints)
                 start_laptop(net, directory / CA_CERT, tmp_path_factory.mktemp("policies"))
+                _await_front(net)
                 client = net.link.laptop_address if net.link else None
                 yield Front(project, providers, net.laptop, net.address, net.port, "swarm", client)
             finally:
