@@ -10,6 +10,9 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from openclaw_compose.cli import app
+from openclaw_compose.core.contract import SECRETS_DIR
+from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.secretstore import secret_files
 
 ISSUE_EXAMPLE = """\
 project: openclaw
@@ -63,3 +66,16 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for path in sorted(directory.rglob("*"))
         if path.is_file()
     }
+
+
+def generated(directory: Path) -> dict[str, bytes]:
+    """The files a run wrote under ``directory``, but those that hold token values (``.env``
+    and the secret files, which must hold exactly ``.env``'s values): two runs draw different
+    tokens."""
+    files = snapshot(directory)
+    env = files.pop(ENV_FILE, None)
+    values = {name: files.pop(name) for name in list(files) if name.startswith(f"{SECRETS_DIR}/")}
+    if values:
+        assert env is not None, "secret files without .env"
+        assert values == secret_files(env.decode()), "stale secret files"
+    return files

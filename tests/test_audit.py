@@ -48,7 +48,9 @@ def test_a_container_as_rendered_passes_every_finding() -> None:
     attrs = _load("compose-host.json")
     found = _run(attrs, _expected(attrs), HOST_STAT)
     assert all(f.ok for f in found.values()), found
-    assert found["hardening"].detail == "cap_drop ALL, no-new-privileges, user 1000:1000"
+    assert found["hardening"].detail == (
+        "cap_drop ALL, read-only root, no-new-privileges, user 1000:1000"
+    )
     assert found["limits"].detail == "memory 2g, cpus 2, pids 512"
     assert found["network"].detail.startswith("host network, egress open")
     assert found["token"].detail.startswith("mounted as /run/secrets/OPENCLAW_GATEWAY_TOKEN")

@@ -26,14 +26,14 @@ from openclaw_compose.core.writing import write_project
 from openclaw_compose.project import check_loaded
 from openclaw_compose.targets.compose.render import COMPOSE_FILE, render_project
 
-from .helpers import snapshot
+from .helpers import generated
 
 PROFILES = 100
 KILLS = 300
 BUDGET = 75.0
 """Seconds; on a loaded machine fewer kills happen, but never fewer than MIN_KILLS."""
 MIN_KILLS = 100
-_TOKEN = re.compile(r"\$\{(OPENCLAW_TOKEN_[A-Z0-9_]+):\?")
+_TOKEN = re.compile(r'file: "\./secrets/(OPENCLAW_TOKEN_[A-Z0-9_]+)"')
 _SEED = re.compile(r'file: "\./(seeds/[^"]+)"')
 
 
@@ -68,6 +68,8 @@ def _assert_whole(out: Path, projects: list[RenderedProject], known: dict[str, s
     tokens = _tokens(out)
     for variable in _TOKEN.findall(text):
         assert tokens.get(variable), f"{variable} is named by compose.yaml but not in .env"
+        secret = out / "secrets" / variable
+        assert secret.read_text() == tokens[variable], f"{secret} is not .env's value"
     for seed in _SEED.findall(text):
         assert (out / seed).is_file(), f"{seed} is named by compose.yaml but missing"
     for variable, token in known.items():
@@ -110,7 +112,7 @@ def test_killed_runs_leave_a_whole_project(tmp_path: Path) -> None:
         started = time.perf_counter()
         write_project(directory, project)
         durations.append(time.perf_counter() - started)
-        clean.append({k: v for k, v in snapshot(directory).items() if k != ENV_FILE})
+        clean.append(generated(directory))
     window = max(durations) * 1.5
     rng = random.Random(os.environ.get("CRASH_SEED", "20261125"))
     known: dict[str, str] = {}
@@ -126,7 +128,7 @@ def test_killed_runs_leave_a_whole_project(tmp_path: Path) -> None:
         known = _tokens(out) | known
         if rng.random() < 0.5:  # else the next killed run also recovers this one
             write_project(out, projects[version])
-            files = {k: v for k, v in snapshot(out).items() if k != ENV_FILE}
+            files = generated(out)
             assert files == clean[version], "a completed run differs from a clean run"
             _assert_whole(out, projects, known)
             known = _tokens(out)
@@ -135,6 +137,6 @@ def test_killed_runs_leave_a_whole_project(tmp_path: Path) -> None:
     assert journals >= kills // 20, f"only {journals} of {kills} kills hit the journal window"
     write_project(out, projects[1])
     assert sorted(path.name for path in out.iterdir()) == sorted(
-        [".env", ".openclaw-compose.sums", COMPOSE_FILE, "seeds"]
+        [".env", ".openclaw-compose.sums", COMPOSE_FILE, "seeds", "secrets"]
     ), "a temporary file or the journal was left behind"
-    assert set(snapshot(out)) == set(clean[1]) | {ENV_FILE}
+    assert set(generated(out)) == set(clean[1])

@@ -101,7 +101,7 @@ def test_compose_renders_the_hardened_baseline_and_the_limits() -> None:
     for service in services.values():
         assert service["cap_drop"] == ["ALL"]
         assert service["security_opt"] == ["no-new-privileges:true"]
-        assert "read_only" not in service  # Compose's secrets: see contract.hardening
+        assert service["read_only"] is True
         assert service["restart"] == "unless-stopped"
         assert service["logging"]["options"] == {"max-size": "10m", "max-file": "3"}
         assert [t.split(":")[0] for t in service["tmpfs"]] == ["/tmp", "/home/node/.cache"]

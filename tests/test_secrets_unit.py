@@ -79,7 +79,7 @@ def test_pinned_variables_cover_what_the_container_gets(tmp_path: Path) -> None:
         "OPENCLAW_GATEWAY_TOKEN,ANTHROPIC_API_KEY,TELEGRAM_BOT_TOKEN"
     )
     assert compose["secrets"]["main-ANTHROPIC_API_KEY"] == {
-        "environment": "OPENCLAW_SECRET_MAIN__ANTHROPIC_API_KEY"
+        "file": "./secrets/OPENCLAW_SECRET_MAIN__ANTHROPIC_API_KEY"
     }
     targets = [s["target"] for s in compose["services"]["rescue"]["secrets"]]
     assert targets == ["OPENCLAW_GATEWAY_TOKEN", "ANTHROPIC_API_KEY"]
@@ -175,6 +175,60 @@ def test_a_changed_secret_changes_only_its_profiles_digest(tmp_path: Path) -> No
     assert "k1" not in after["OPENCLAW_SECRETS_DIGEST_RESCUE"]
     assert run_cli("generate", *where).exit_code == 0
     assert read_env(env.read_text()) == after
+
+
+def test_secret_files_follow_env_for_the_compose_target_only(tmp_path: Path) -> None:
+    """Compose mounts the values from secrets/ (its root is read-only): every run that writes
+    .env leaves secrets/ holding exactly its values, readable by the gateway's uid through the
+    bind mount, the folder closed to the host's other users and to git."""
+    where = _project(tmp_path)
+    out = tmp_path / "out"
+    run_cli("secret", "set", "main", "ANTHROPIC_API_KEY", *where, input="k1 $x\n")
+    assert not (out / "secrets").exists()  # no Compose project here yet: nothing to mount
+    assert run_cli("generate", *where).exit_code == 0
+    folder = out / "secrets"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    env = read_env((out / ".env").read_text())
+    files = {path.name: path for path in folder.iterdir()}
+    assert set(files) == {
+        ".gitignore",
+        "OPENCLAW_TOKEN_MAIN",
+        "OPENCLAW_TOKEN_RESCUE",
+        "OPENCLAW_SECRET_MAIN__ANTHROPIC_API_KEY",
+    }
+    assert files[".gitignore"].read_text() == "*\n"
+    for name, path in files.items():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+        if name != ".gitignore":
+            assert path.read_text() == env[name]
+    run_cli("secret", "set", "main", "ANTHROPIC_API_KEY", *where, input="k2")
+    run_cli("secret", "set", "rescue", "ANTHROPIC_API_KEY", *where, input="k3")
+    assert (folder / "OPENCLAW_SECRET_MAIN__ANTHROPIC_API_KEY").read_text() == "k2"
+    assert (folder / "OPENCLAW_SECRET_RESCUE__ANTHROPIC_API_KEY").read_text() == "k3"
+    run_cli("secret", "rm", "main", "ANTHROPIC_API_KEY", *where)
+    assert not (folder / "OPENCLAW_SECRET_MAIN__ANTHROPIC_API_KEY").exists()
+    folder.chmod(0o755)
+    (folder / "OPENCLAW_TOKEN_MAIN").unlink()
+    again = run_cli("generate", *where)
+    assert "was mode 0755; made it 0700" in again.stderr
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert (folder / "OPENCLAW_TOKEN_MAIN").read_text() == env["OPENCLAW_TOKEN_MAIN"]
+    swarm = tmp_path / "swarm"
+    assert run_cli("generate", "-f", where[1], "-o", swarm, "-t", "swarm").exit_code == 0
+    assert not (swarm / "secrets").exists()
+
+
+def test_a_secrets_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    where = _project(tmp_path)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "secrets").symlink_to(elsewhere)
+    for args in (("generate",), ("secret", "set", "main", "ANTHROPIC_API_KEY")):
+        result = run_cli(*args, *where, input="k")
+        assert result.exit_code == ExitCode.OUTPUT, result.output
+        assert "secrets: is a symbolic link" in result.stderr
+    assert not list(elsewhere.iterdir())
 
 
 @pytest.mark.parametrize(

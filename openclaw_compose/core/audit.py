@@ -54,8 +54,7 @@ class Expected:
     limits: Limits
     swarm: bool
     """A stack cannot say no-new-privileges or a swap limit, and it publishes on every
-    address; a Compose project's root file system stays writable (its secrets: see
-    :func:`openclaw_compose.core.contract.hardening`)."""
+    address."""
     ports: frozenset[tuple[str, int]] = frozenset()
     """(host address, port) of every port a Compose service publishes."""
     host_services: frozenset[int] = frozenset()
@@ -120,19 +119,15 @@ def _hardening(want: Expected, attrs: Mapping[str, Any]) -> tuple[bool, str]:
     )
     if not want.swarm and not nnp:
         wrong.append(f"no {NO_NEW_PRIVILEGES} in security_opt")
-    if want.swarm and not host.get("ReadonlyRootfs"):
+    if not host.get("ReadonlyRootfs"):
         wrong.append("the root file system is writable (read_only is off)")
     if host.get("Privileged"):
         wrong.append("privileged")
     user = str(config.get("User") or "root")
     if user.split(":", maxsplit=1)[0] not in (str(CONTAINER_UID), "node"):
         wrong.append(f"runs as user {user!r}, not {CONTAINER_UID}")
-    extra = (
-        "read-only root; no-new-privileges cannot be said in a stack"
-        if want.swarm
-        else "no-new-privileges"
-    )
-    return _verdict(wrong, f"cap_drop ALL, {extra}, user {user}")
+    extra = "no-new-privileges cannot be said in a stack" if want.swarm else "no-new-privileges"
+    return _verdict(wrong, f"cap_drop ALL, read-only root, {extra}, user {user}")
 
 
 def _limits(want: Expected, attrs: Mapping[str, Any]) -> tuple[bool, str]:

@@ -37,8 +37,12 @@ from openclaw_compose.core.spec import (
 )
 
 SEEDS_DIR = "seeds"
-FOLDERS = (SEEDS_DIR, "front", "tls")
-"""The folders openclaw-compose writes into: the seeds, the HTTPS front's files, its CA's key."""
+SECRETS_DIR = "secrets"
+"""The Compose target's copy of the ``.env`` values its gateways mount as secret files (a
+read-only root cannot take Compose's secrets from the environment: see :func:`hardening`)."""
+FOLDERS = (SEEDS_DIR, "front", "tls", SECRETS_DIR)
+"""The folders openclaw-compose writes into: the seeds, the HTTPS front's files, its CA's key,
+the secret files."""
 HOME = "/home/node"
 STATE_DIR = f"{HOME}/.openclaw"
 CONFIG_DIR = f"{HOME}/.openclaw-config"
@@ -163,6 +167,11 @@ class SecretRef:
     """Where the value is kept: the ``.env`` variable."""
 
     @property
+    def file(self) -> str:
+        """Where the Compose target keeps the value as a file: ``secrets/<variable>``."""
+        return f"{SECRETS_DIR}/{self.variable}"
+
+    @property
     def key(self) -> str:
         """The secret's key in compose.yaml and stack.yaml (unique in the project)."""
         return f"{self.profile}-token" if self.name == TOKEN_NAME else f"{self.profile}-{self.name}"
@@ -216,6 +225,10 @@ class RenderedProject:
     a front added again later keeps the CA its users trust)."""
     watched: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per ``.env`` variable, the files whose digest it holds (the front's recreate label)."""
+    secret_files: bool = False
+    """Whether the document mounts the tokens and secrets from :data:`SECRETS_DIR`: the writer
+    then keeps there one file per value ``.env`` holds (see
+    :func:`openclaw_compose.core.secretstore.secret_files`)."""
 
 
 def project_files(
@@ -350,11 +363,11 @@ def tmpfs_options() -> list[str]:
 
 def hardening() -> dict[str, Any]:
     """What every gateway service says the same way on both targets: no capability, rotated
-    logs. (The image's tini is PID 1: no ``init``.) The root file system is read-only on swarm
-    only: Compose copies a secret from the environment into the container's root before it
-    starts, and the engine refuses that copy into a read-only root ("container rootfs is marked
-    read-only"); swarm mounts its secrets."""
-    return {"cap_drop": list(CAP_DROP), "logging": LOGGING}
+    logs, a read-only root file system (what OpenClaw writes outside its volumes goes to
+    :data:`TMPFS`). (The image's tini is PID 1: no ``init``.) Both targets mount the secrets as
+    files: swarm its own secrets, Compose files from :data:`SECRETS_DIR` (Compose refuses a
+    secret from the environment in a read-only service: it would copy it into the root)."""
+    return {"cap_drop": list(CAP_DROP), "logging": LOGGING, "read_only": True}
 
 
 def container_limits(spec: Spec, fp: Footprint) -> Limits:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openclaw_compose.core.envfile import carry_assignments
+from openclaw_compose.core.spec import VALUE_VARIABLE
 from openclaw_compose.errors import OutputError, shown
 from openclaw_compose.polling import wait_until
 
@@ -40,7 +41,8 @@ _LEGACY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
 _OURS = re.compile(
     r"(?:compose\.yaml|stack\.yaml|\.env|\.openclaw-compose\.sums"
     r"|seeds/[a-z0-9][a-z0-9_-]{0,63}\.json"
-    r"|front/(?:haproxy\.cfg|ca\.crt|server\.crt|server\.crt\.key)|tls/ca\.key)"
+    r"|front/(?:haproxy\.cfg|ca\.crt|server\.crt|server\.crt\.key)|tls/ca\.key"
+    rf"|secrets/(?:{VALUE_VARIABLE.pattern}|\.gitignore))"
 )
 
 
@@ -94,7 +96,7 @@ def commit(out_dir: Path, changes: Sequence[Change], removals: Sequence[str]) ->
     """Stage ``changes``, commit the intent, apply it; a run interrupted at any point is
     completed or undone by the next :func:`recover`."""
     journal = out_dir / JOURNAL_DIR
-    journal.mkdir(exist_ok=True)
+    journal.mkdir(mode=0o700, exist_ok=True)  # it stages .env and the secret files
     writes: list[list[str | None]] = []
     committed = False
     try:

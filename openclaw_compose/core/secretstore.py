@@ -1,12 +1,14 @@
 """The private store of secret values: the project's ``.env`` (mode 0600), next to the tokens.
 
-Why ``.env`` and not a directory of files: it is already the one private file of a project (the
-tokens are there, kept across regenerations, never in a generated file), upstream's own Docker
-setup keeps provider keys in its ``.env``, and Compose reads it itself: ``compose.yaml`` names
-each secret by its ``.env`` variable (``secrets: {KEY: {environment: VARIABLE}}``) and Compose
-copies the value into the container as ``/run/secrets/<NAME>`` when it creates it. Files
-bind-mounted from a directory would keep their host owner and mode, and the gateway (uid 1000)
-could read a 0600 file only if it were chowned to uid 1000, which a non-root user cannot do.
+Why ``.env``: it is already the one private file of a project (the tokens are there, kept
+across regenerations, never in a generated file), upstream's own Docker setup keeps provider keys
+in its ``.env``, and Compose reads it itself. The Compose target mounts each value as
+``/run/secrets/<NAME>`` from a file: Compose takes a secret from the environment only by copying
+it into the container's root file system, which is read-only. So every run that writes ``.env``
+also writes :func:`secret_files`, copies of its values in ``secrets/`` (mode 0700, files 0444:
+a bind-mounted file keeps its host owner and mode, and the gateway, uid 1000, reads a 0600 file
+only if it is chowned to uid 1000, which a non-root user cannot do; the directory keeps other
+users of the host out, as ``.env``'s own mode does).
 
 Each value is written in a form Compose reads back byte for byte (single-quoted, or
 double-quoted with escapes; see :mod:`.dotenv`); a value that is not UTF-8, or holds a NUL byte
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openclaw_compose.core.checks import CheckCode, Problem, Severity
-from openclaw_compose.core.contract import SecretRef, secret_digests
+from openclaw_compose.core.contract import SECRETS_DIR, SecretRef, secret_digests
 from openclaw_compose.core.envfile import (
     ENV_FILE,
     decode_env,
@@ -36,7 +38,7 @@ from openclaw_compose.core.envfile import (
     set_variable,
     set_variables,
 )
-from openclaw_compose.core.spec import ProfileSpec, Spec, secret_variable
+from openclaw_compose.core.spec import VALUE_VARIABLE, ProfileSpec, Spec, secret_variable
 from openclaw_compose.errors import UsageError
 
 
@@ -70,6 +72,22 @@ def read_store(directory: Path) -> str | None:
 def stored_values(directory: Path) -> dict[str, str]:
     text = read_store(directory)
     return read_env(text) if text is not None else {}
+
+
+SECRETS_IGNORE = f"{SECRETS_DIR}/.gitignore"
+"""Keeps the secret files out of a git repository that holds the project, as ``.env`` usually
+is by the user's own ignore file."""
+
+
+def secret_files(text: str) -> dict[str, bytes]:
+    """The files of the Compose target's :data:`SECRETS_DIR`: one per token or secret value
+    ``text`` (a ``.env``) holds, named after its variable, holding the value as Compose reads it
+    (an empty value is no value, as :func:`missing_secrets` says), and :data:`SECRETS_IGNORE`."""
+    return {SECRETS_IGNORE: b"*\n"} | {
+        f"{SECRETS_DIR}/{variable}": value.encode()
+        for variable, value in read_env(text).items()
+        if value and VALUE_VARIABLE.fullmatch(variable)
+    }
 
 
 def secret_states(spec: Spec, directory: Path, profile: str | None = None) -> list[SecretState]:

@@ -202,6 +202,11 @@ def _registry(registry: str) -> str:
 Registry = Annotated[str, AfterValidator(_registry)]
 
 
+VALUE_VARIABLE = re.compile(r"OPENCLAW_(?:TOKEN|SECRET)_[A-Z0-9_]+")
+"""The ``.env`` variables that hold a value: a :func:`token_variable` or a :func:`secret_variable`
+(not a :func:`digest_variable`)."""
+
+
 def token_variable(profile: str) -> str:
     """The ``.env`` variable that holds a profile's gateway token."""
     return "OPENCLAW_TOKEN_" + _variable_part(profile)

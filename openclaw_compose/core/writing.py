@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openclaw_compose.core.contract import CONTAINER_UID, FOLDERS, RenderedProject
+from openclaw_compose.core.contract import CONTAINER_UID, FOLDERS, SECRETS_DIR, RenderedProject
 from openclaw_compose.core.envfile import (
     ENV_FILE,
     ENV_MODE,
@@ -40,11 +40,15 @@ from openclaw_compose.core.journal import (
     locked,
     recover,
 )
-from openclaw_compose.core.secretstore import with_digests
+from openclaw_compose.core.secretstore import secret_files, with_digests
 from openclaw_compose.errors import OutputError, shown
 
 SUMS_FILE = ".openclaw-compose.sums"
 PRIVATE_MODE = 0o600
+SECRETS_FOLDER_MODE = 0o700
+SECRET_FILE_MODE = 0o444
+"""Readable by the gateway (uid 1000) through its bind mount whoever owns it on the host; the
+folder's mode keeps the host's other users out."""
 _FOREIGN = b"\0"
 """What a path that is not a regular file reads as: matches no sum."""
 
@@ -159,16 +163,9 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
             + "; move your changes into the spec, or run again with --force to overwrite them"
         )
     env_path = out_dir / ENV_FILE
-    if _foreign(env_path):
-        raise OutputError(
-            f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
-            "openclaw-compose keeps the tokens in a regular file there (nothing was changed)"
-        )
     env_before = _current(env_path)
-    env_tokens = merge_tokens(env_before, project.token_variables, env_path)
-    env_after = _with_watched(
-        with_digests(decode_env(env_tokens, env_path), project.digests), project, files
-    ).encode()
+    env_text = _planned_env(env_path, env_before, project, files)
+    env_after = env_text.encode()
     env_base = digest(env_before) if env_before is not None else ABSENT
     sums = {name: digest(text.encode()) for name, text in files.items()}
     sums |= {
@@ -182,6 +179,11 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     if changes or sums != old_sums:
         changes[SUMS_FILE] = "".join(f"{d}  {name}\n" for name, d in sums.items()).encode()
     removals = [name for name in stale if name not in result.kept and (out_dir / name).exists()]
+    if project.secret_files:
+        result.notes += _secrets_folder(out_dir)
+        secret_changes, secret_removals = _secret_files(out_dir, env_text)
+        changes |= secret_changes
+        removals += secret_removals
     _check_targets(out_dir, changes)
     make_bind_dirs(project.bind_dirs)
     if env_before is not None:
@@ -191,7 +193,7 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
         [
             Change(name, changes[name], ENV_MODE, env_base)
             if name == ENV_FILE
-            else Change(name, changes[name], PRIVATE_MODE if name in project.private else 0o644)
+            else Change(name, changes[name], _mode(name, project.private))
             for name in planned(changes)
         ],
         removals,
@@ -199,6 +201,21 @@ def _write(out_dir: Path, project: RenderedProject, force: bool) -> WriteResult:
     result.written = [name for name in planned(changes) if name != SUMS_FILE]
     result.removed = removals
     return result
+
+
+def _planned_env(
+    env_path: Path, before: bytes | None, project: RenderedProject, files: Mapping[str, str]
+) -> str:
+    """``.env`` as this run leaves it: its tokens, the digests and the watched files' digests."""
+    if _foreign(env_path):
+        raise OutputError(
+            f"{shown(env_path)}: is not a regular file (a symbolic link or a directory); "
+            "openclaw-compose keeps the tokens in a regular file there (nothing was changed)"
+        )
+    tokens = merge_tokens(before, project.token_variables, env_path)
+    return _with_watched(
+        with_digests(decode_env(tokens, env_path), project.digests), project, files
+    )
 
 
 def _check_folders(out_dir: Path) -> None:
@@ -231,10 +248,50 @@ def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:
                 "nothing was changed"
             )
         before = _current(env_path)
-        after = update(decode_env(before, env_path) if before is not None else None).encode()
-        if after != before:
+        text = update(decode_env(before, env_path) if before is not None else None)
+        after = text.encode()
+        _check_folders(out_dir)
+        changes: dict[str, bytes] = {}
+        removals: list[str] = []
+        if (out_dir / SECRETS_DIR).is_dir():  # a Compose project's: kept in step with .env
+            changes, removals = _secret_files(out_dir, text)
+            _secrets_folder(out_dir)
+        if after != before or changes or removals:
             base = digest(before) if before is not None else ABSENT
-            commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base)], [])
+            files = [Change(name, changes[name], SECRET_FILE_MODE) for name in planned(changes)]
+            commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base), *files], removals)
+
+
+def _secret_files(out_dir: Path, env: str) -> tuple[dict[str, bytes], list[str]]:
+    """The changes and removals that make ``secrets/`` hold exactly the :func:`secret_files` of
+    ``env`` (a ``.env`` text)."""
+    wanted = secret_files(env)
+    folder = out_dir / SECRETS_DIR
+    present = (
+        [f"{SECRETS_DIR}/{entry.name}" for entry in folder.iterdir()] if folder.is_dir() else []
+    )
+    changes = {name: data for name, data in wanted.items() if _current(out_dir / name) != data}
+    return changes, [name for name in present if is_ours(name) and name not in wanted]
+
+
+def _secrets_folder(out_dir: Path) -> list[str]:
+    """``secrets/`` made, or made private again: it holds copies of ``.env``'s values."""
+    folder = out_dir / SECRETS_DIR
+    folder.mkdir(mode=SECRETS_FOLDER_MODE, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode == SECRETS_FOLDER_MODE:
+        return []
+    folder.chmod(SECRETS_FOLDER_MODE)
+    return [
+        f"{shown(folder)} was mode {mode:04o}; made it {SECRETS_FOLDER_MODE:04o} (it holds "
+        "the secret files)"
+    ]
+
+
+def _mode(name: str, private: frozenset[str]) -> int:
+    if name.startswith(f"{SECRETS_DIR}/"):
+        return SECRET_FILE_MODE
+    return PRIVATE_MODE if name in private else 0o644
 
 
 def planned(changes: Mapping[str, bytes]) -> list[str]:

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from openclaw_compose.core.contract import SECRETS_DIR
 from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.secretstore import secret_files
 from openclaw_compose.core.spec import DEFAULT_BROWSER_IMAGE
 from openclaw_compose.engine import Engine
 from openclaw_compose.testing import GatewayProject, openclaw_gateways
@@ -80,14 +82,21 @@ def test_each_gateway_answers_with_its_own_provider(running: Running) -> None:
 
 
 def test_keys_are_only_in_the_store(engine: Engine, running: Running) -> None:
+    """In .env and in the files Compose mounts (secrets/, the only other private place), and
+    nowhere else: no other file, not the container's inspect, not its logs."""
     directory = running.project.directory
-    env = directory / ENV_FILE
+    env, folder = directory / ENV_FILE, directory / SECRETS_DIR
     assert oct(env.stat().st_mode & 0o777) == "0o600"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
     for key in KEYS.values():
         assert key in env.read_text()
         for path in directory.rglob("*"):
-            if path.is_file() and path != env:
+            if path.is_file() and path != env and path.parent != folder:
                 assert key not in path.read_text(errors="replace"), path
+    assert {p.name: p.read_text() for p in folder.iterdir()} == {
+        name[len(SECRETS_DIR) + 1 :]: data.decode()
+        for name, data in secret_files(env.read_text()).items()
+    }
     containers = engine.containers.project_containers(running.project.project)
     for profile in PROFILES:
         name = containers[profile].name

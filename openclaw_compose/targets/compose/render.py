@@ -11,6 +11,7 @@ owner's lease back at once only under the same one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,6 @@ DIGEST_LABEL = "io.openclaw-compose.secrets-digest"
 """A keyed digest of the profile's token and secrets, from .env: a changed value changes the
 service's config, so ``docker compose up`` recreates that gateway (and only it); Compose itself
 does not look at the values of secrets."""
-SECRET_MODE = 0o444
-"""Compose writes a secret from .env into the container as a root-owned file: the gateway
-(uid 1000) reads it only with the read bit for all; the container runs nothing but the gateway.
-(Compose's uid/gid for such files fail on engine 20.10: 'getent unable to find entry'.)"""
 
 
 def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> RenderedProject:
@@ -69,7 +66,10 @@ def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> Rendere
     text = header(loaded, out_dir, "generate", _COMPOSE_NOTES) + emit(
         compose_document(loaded.spec, plan, out_dir)
     )
-    project = project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec))
+    project = replace(
+        project_files(loaded.spec, COMPOSE_FILE, text, secret_digests(loaded.spec)),
+        secret_files=True,
+    )
     if loaded.spec.front is None:
         return project
     layout = compose_layout(loaded.spec, plan.footprints)
@@ -77,7 +77,8 @@ def render_project(loaded: LoadedSpec, plan: PortPlan, out_dir: Path) -> Rendere
 
 
 _COMPOSE_NOTES = (
-    "Gateway tokens and secrets are read from .env (mode 0600) and never written here.",
+    "Gateway tokens and secrets are kept in .env (mode 0600) and never written here; each is",
+    "mounted from secrets/ (mode 0700), which openclaw-compose writes from .env.",
 )
 
 
@@ -90,7 +91,7 @@ def compose_document(spec: Spec, plan: PortPlan, out_dir: Path) -> dict[str, Any
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
         configs[f"{fp.profile}-seed"] = {"file": f"./{seed_file(fp.profile)}"}
         for ref in profile_secrets(fp.profile, spec.profiles[fp.profile]):
-            secrets[ref.key] = {"environment": ref.variable}
+            secrets[ref.key] = {"file": f"./{ref.file}"}
         services[fp.profile] = _service(spec, fp, mounts, volumes)
     if spec.front is not None:
         services[FRONT_SERVICE] = front_service(spec.front)
@@ -127,7 +128,7 @@ def _service(
         "environment": environment,
         "volumes": mounts,
         "configs": seed_mount(fp),
-        "secrets": secret_mounts(spec, fp, mode=SECRET_MODE),
+        "secrets": secret_mounts(spec, fp),
         "healthcheck": healthcheck(fp),
         "labels": labels(fp)
         | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{MISSING_DIGEST}}}"},

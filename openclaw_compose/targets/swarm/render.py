@@ -224,7 +224,6 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "healthcheck": healthcheck(fp) | SWARM_HEALTHCHECK,
         "labels": labels(fp),
         **hardening(),
-        "read_only": True,
         "deploy": _deploy(_limits(spec, fp), fp.node)
         | {"update_config": UPDATE_CONFIG, "rollback_config": ROLLBACK_CONFIG},
     }
