@@ -1,5 +1,5 @@
-"""The runtime hooks behind logs, cli, import and the waits' live lines, on the fake engine: what
-each target asks of the engine, and what swarm refuses."""
+"""The runtime hooks behind logs, cli, import, plan and the waits' live lines, on the fake engine:
+what each target asks of the engine, and what swarm refuses."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import pytest
 
 from openclaw_compose.cli import common
 from openclaw_compose.core.loading import LoadedSpec, validate
+from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine.records import ContainerState, SwarmState, TaskState
 from openclaw_compose.errors import ExitCode, UsageError
 from openclaw_compose.runtime.upgrade import _Run
 from openclaw_compose.targets.base import LogOptions, WatchFn
+from openclaw_compose.targets.compose.plan import HASH_LABEL
 from openclaw_compose.targets.compose.runtime import ComposeRuntime
 from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
@@ -166,3 +168,42 @@ def test_upgrade_waits_redraw_the_profiles_line(tmp_path: Path) -> None:
     ]
     quiet = _Run(loaded, tmp_path, engine, Watched(engine), "compose", 5, print)
     assert quiet.wait(_spec(), "bob") is None
+
+
+def test_compose_plans_each_container_by_its_config_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No project yet: every profile created; then Compose's hash of each service, computed
+    on the project as up would write it, against its running container's label."""
+    engine = FakeEngine()
+    engine.containers.containers["fleet"] = {
+        name: ContainerState(f"fleet-{name}-1", name, "running", "healthy", 0, 1, {HASH_LABEL: h})
+        for name, h in (("alice", "a1"), ("bob", "b0"), ("carol", "c1"))
+    }
+    asked: list[tuple[str, ...]] = []
+
+    def config_hash(directory: Path, *args: str) -> str:
+        asked.append(args)
+        assert "name: fleet" in Path(args[1]).read_text()
+        return "alice a1\nbob b1\n"
+
+    monkeypatch.setattr(engine.compose, "run", config_hash)
+    runtime, loaded = ComposeRuntime(engine), LoadedSpec(_spec(), "test", tmp_path)
+    out = tmp_path / "out"
+    planned = runtime.plan_containers(loaded, plan_ports(loaded.spec), out)
+    assert planned == {"alice": "create", "bob": "create", "carol": "remove"}
+    assert asked == []
+    out.mkdir()
+    planned = runtime.plan_containers(loaded, plan_ports(loaded.spec), out)
+    assert planned == {"alice": "keep", "bob": "recreate", "carol": "remove"}
+    (args,) = asked
+    assert (args[0], args[2], args[4:]) == ("-f", "--env-file", ("config", "--hash", "*"))
+    assert not Path(args[1]).exists()  # its temporary directory is gone
+    assert list(out.iterdir()) == []  # plan writes nothing
+
+
+def test_swarm_cannot_tell_what_deploy_does_to_a_task(tmp_path: Path) -> None:
+    engine = FakeEngine(swarm=ManagerSwarm())
+    loaded = LoadedSpec(_spec(), "test", tmp_path)
+    planned = SwarmRuntime(engine).plan_containers(loaded, plan_ports(loaded.spec), tmp_path)
+    assert planned == {"alice": "unknown", "bob": "unknown"}

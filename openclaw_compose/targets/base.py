@@ -258,6 +258,16 @@ class Runtime(Protocol):
         while it may still."""
         ...
 
+    # What plan shows (runtime/plan.py).
+
+    def plan_containers(
+        self, loaded: LoadedSpec, plan: PortPlan, directory: Path
+    ) -> Mapping[str, str]:
+        """Profile -> what ``up`` into ``directory`` would do to its gateway's container:
+        create, recreate, keep, remove (a container whose profile is gone), or unknown (the
+        target cannot tell); writes and starts nothing."""
+        ...
+
 
 @dataclass(frozen=True)
 class Target:

@@ -43,6 +43,7 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.front import FRONT_CONFIG, FRONT_SERVICE
 from openclaw_compose.core.frontcerts import SERVER_CERT, SERVER_KEY
+from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.secretstore import keyed_digest, stored_values
 from openclaw_compose.core.spec import FrontCertificate, Spec
@@ -452,6 +453,13 @@ class SwarmRuntime:
         if len(failed) >= CRASH_LOOP:
             return f"crash loop: {len(failed)} tasks failed, last exit code {failed[-1].exit_code}"
         return None
+
+    def plan_containers(
+        self, loaded: LoadedSpec, plan: PortPlan, directory: Path
+    ) -> Mapping[str, str]:
+        """Unknown: no command tells ahead of ``docker stack deploy`` which services it updates."""
+        del plan, directory
+        return dict.fromkeys(loaded.spec.profiles, "unknown")
 
     def _service_tasks(self, spec: Spec, profile: str) -> list[TaskState]:
         service = spec.scoped(profile)
