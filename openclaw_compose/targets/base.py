@@ -215,6 +215,12 @@ class Runtime(Protocol):
         """The container (swarm: the task) of the profile's gateway while it runs, else None."""
         ...
 
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
+        """The container of the profile's gateway while it runs on this engine's host, which
+        ``docker inspect`` and ``docker exec`` reach; else None (swarm: a task on another
+        node)."""
+        ...
+
     # What a user runs on the gateways: logs, cli.
 
     def logs(
@@ -284,6 +290,9 @@ class Target:
     """What this target adds to the core checks."""
     runtime: Callable[[Engine], Runtime]
     """Its hooks on an engine (imported on first use: only commands that run need Docker)."""
+    here: str
+    """Where :meth:`Runtime.local_gateway` looks, for messages: ``in this project``, ``on this
+    node``."""
     local: bool = False
     """Its gateways run on the host that runs the command, next to that host's native
     gateways, which the checks then count (compose: yes; swarm: they run on its nodes)."""

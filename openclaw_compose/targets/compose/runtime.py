@@ -241,6 +241,10 @@ class ComposeRuntime:
         container = self._container(spec, profile)
         return container.name if container is not None and container.status == "running" else None
 
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
+        """Every gateway runs on this host: :meth:`running`."""
+        return self.running(spec, profile)
+
     def logs(
         self,
         spec: Spec,

@@ -423,20 +423,21 @@ class SwarmRuntime:
             f"{profile!r}'s task (see 'openclaw-compose status --target swarm')"
         )
 
-    def _local_task(self, spec: Spec, profile: str) -> str | None:
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
         """The running container of the profile's task when it runs on this engine's node (a
-        gateway on another node is out of reach: its config converges when it runs here)."""
+        gateway on another node is out of reach: doctor does not audit it, and its config
+        converges when it runs here)."""
         container = self._engine.containers.stack_containers(spec.project).get(profile)
         return container.name if container is not None and container.status == "running" else None
 
     def read_config(self, spec: Spec, profile: str) -> LiveConfig | None:
-        container = self._local_task(spec, profile)
+        container = self.local_gateway(spec, profile)
         return None if container is None else read_live(self._engine, container)
 
     def apply_config(
         self, spec: Spec, profile: str, patch: Mapping[str, Any], applied: Mapping[str, Any]
     ) -> str:
-        container = self._local_task(spec, profile)
+        container = self.local_gateway(spec, profile)
         if container is None:
             raise DockerError(f"profile {profile!r}: its gateway does not run on this node")
         return apply_live(self._engine, container, profile, patch, applied)
