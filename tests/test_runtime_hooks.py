@@ -1,5 +1,5 @@
-"""The runtime hooks behind logs, cli, import and the waits' live lines, on the fake engine: what
-each target asks of the engine, and what swarm refuses."""
+"""The runtime hooks behind logs, cli, import, plan, doctor and the waits' live lines, on the fake
+engine: what each target asks of the engine, and what swarm refuses."""
 
 from __future__ import annotations
 
@@ -10,12 +10,19 @@ from pathlib import Path
 import pytest
 
 from openclaw_compose.cli import common
+from openclaw_compose.core.audit import Finding
+from openclaw_compose.core.checks import Report
 from openclaw_compose.core.loading import LoadedSpec, validate
+from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine.records import ContainerState, SwarmState, TaskState
 from openclaw_compose.errors import ExitCode, UsageError
+from openclaw_compose.project import CheckedSpec
+from openclaw_compose.runtime.doctor import running_gateways
 from openclaw_compose.runtime.upgrade import _Run
+from openclaw_compose.targets import get_target
 from openclaw_compose.targets.base import LogOptions, WatchFn
+from openclaw_compose.targets.compose.plan import HASH_LABEL
 from openclaw_compose.targets.compose.runtime import ComposeRuntime
 from openclaw_compose.targets.swarm.runtime import SwarmRuntime
 
@@ -70,6 +77,49 @@ def test_compose_running_names_a_running_container_only() -> None:
     runtime = ComposeRuntime(engine)
     assert runtime.running(_spec(), "alice") == "fleet-alice-1"
     assert runtime.running(_spec(), "bob") is None
+
+
+def test_local_gateway_is_a_running_container_on_this_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compose: the running container, as ``running``. Swarm: a task's container on this node
+    only; alice's task runs, on a node whose containers this engine does not list."""
+    states = {
+        "alice": ContainerState("fleet-alice-1", "alice", "running", "healthy", 0, 1),
+        "bob": ContainerState("fleet-bob-1", "bob", "exited", None, 0, 0),
+    }
+    engine = FakeEngine()
+    engine.containers.containers["fleet"] = dict(states)
+    compose = ComposeRuntime(engine)
+    assert [compose.local_gateway(_spec(), name) for name in SPEC["profiles"]] == [
+        "fleet-alice-1",
+        None,
+    ]
+    swarm = SwarmRuntime(FakeEngine(swarm=ManagerSwarm()))
+    assert swarm.running(_spec(), "alice") == "alice.1.t"
+    assert swarm.local_gateway(_spec(), "alice") is None
+    engine = FakeEngine(swarm=ManagerSwarm())
+    monkeypatch.setattr(engine.containers, "stack_containers", {"fleet": states}.get)
+    swarm = SwarmRuntime(engine)
+    assert [swarm.local_gateway(_spec(), name) for name in SPEC["profiles"]] == [
+        "fleet-alice-1",
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "where"), [("compose", "in this project"), ("swarm", "on this node")]
+)
+def test_doctor_says_where_it_found_no_gateway_to_audit(
+    tmp_path: Path, target: str, where: str
+) -> None:
+    spec = _spec()
+    checked = CheckedSpec(
+        LoadedSpec(spec, "test", tmp_path), plan_ports(spec), Report(()), get_target(target)
+    )
+    assert running_gateways(checked, FakeEngine()) == [
+        Finding(name, True, f"not running {where}: nothing to audit") for name in ("alice", "bob")
+    ]
 
 
 def test_swarm_logs_read_each_service_in_turn(tmp_path: Path) -> None:
@@ -166,3 +216,42 @@ def test_upgrade_waits_redraw_the_profiles_line(tmp_path: Path) -> None:
     ]
     quiet = _Run(loaded, tmp_path, engine, Watched(engine), "compose", 5, print)
     assert quiet.wait(_spec(), "bob") is None
+
+
+def test_compose_plans_each_container_by_its_config_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No project yet: every profile created; then Compose's hash of each service, computed
+    on the project as up would write it, against its running container's label."""
+    engine = FakeEngine()
+    engine.containers.containers["fleet"] = {
+        name: ContainerState(f"fleet-{name}-1", name, "running", "healthy", 0, 1, {HASH_LABEL: h})
+        for name, h in (("alice", "a1"), ("bob", "b0"), ("carol", "c1"))
+    }
+    asked: list[tuple[str, ...]] = []
+
+    def config_hash(directory: Path, *args: str) -> str:
+        asked.append(args)
+        assert "name: fleet" in Path(args[1]).read_text()
+        return "alice a1\nbob b1\n"
+
+    monkeypatch.setattr(engine.compose, "run", config_hash)
+    runtime, loaded = ComposeRuntime(engine), LoadedSpec(_spec(), "test", tmp_path)
+    out = tmp_path / "out"
+    planned = runtime.plan_containers(loaded, plan_ports(loaded.spec), out)
+    assert planned == {"alice": "create", "bob": "create", "carol": "remove"}
+    assert asked == []
+    out.mkdir()
+    planned = runtime.plan_containers(loaded, plan_ports(loaded.spec), out)
+    assert planned == {"alice": "keep", "bob": "recreate", "carol": "remove"}
+    (args,) = asked
+    assert (args[0], args[2], args[4:]) == ("-f", "--env-file", ("config", "--hash", "*"))
+    assert not Path(args[1]).exists()  # its temporary directory is gone
+    assert list(out.iterdir()) == []  # plan writes nothing
+
+
+def test_swarm_cannot_tell_what_deploy_does_to_a_task(tmp_path: Path) -> None:
+    engine = FakeEngine(swarm=ManagerSwarm())
+    loaded = LoadedSpec(_spec(), "test", tmp_path)
+    planned = SwarmRuntime(engine).plan_containers(loaded, plan_ports(loaded.spec), tmp_path)
+    assert planned == {"alice": "unknown", "bob": "unknown"}

@@ -79,24 +79,23 @@ def diagnose(checked: CheckedSpec, engine: Engine) -> list[Finding]:
 
 def running_gateways(checked: CheckedSpec, engine: Engine) -> list[Finding]:
     """The audit of every gateway of the project that runs on this engine."""
-    spec, target = checked.loaded.spec, checked.target.name
-    containers = engine.containers
-    listed = containers.stack_containers if target == "swarm" else containers.project_containers
-    states = listed(spec.project)
+    spec, target = checked.loaded.spec, checked.target
+    runtime, containers = target.runtime(engine), engine.containers
     findings = []
     for fp in checked.plan.footprints:
-        state = states.get(fp.profile)
-        if state is None or state.status != "running":
-            where = "on this node" if target == "swarm" else "in this project"
-            findings.append(Finding(fp.profile, True, f"not running {where}: nothing to audit"))
+        container = runtime.local_gateway(spec, fp.profile)
+        if container is None:
+            findings.append(
+                Finding(fp.profile, True, f"not running {target.here}: nothing to audit")
+            )
             continue
-        attrs = containers.inspect(state.name)
+        attrs = containers.inspect(container)
         attached = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
         networks = {
             name: containers.inspect_network(name) for name in attached if name not in ("host",)
         }
-        _, stat = containers.exec(state.name, stat_command())
-        findings += audit(expected(spec, fp, target), attrs, networks, stat)
+        _, stat = containers.exec(container, stat_command())
+        findings += audit(expected(spec, fp, target.name), attrs, networks, stat)
     return findings
 
 

@@ -1,30 +1,22 @@
 """``plan``: what ``up`` would do, per profile, without writing or starting anything.
 
-Containers: the project ``up`` would write is rendered into a private temporary directory (the
-``.env`` as the writer would make it: stored tokens kept, digests recomputed) and Compose
-computes each service's config hash (``docker compose config --hash``), compared with the
-``com.docker.compose.config-hash`` label of the running container: equal is kept, different is
-recreated, none is created; a container of the project whose profile is gone is removed.
+Containers: :meth:`openclaw_compose.targets.base.Runtime.plan_containers`, the target's own
+answer (compose: Compose's config hash against the running containers; swarm cannot tell).
 Config keys: :func:`openclaw_compose.runtime.converge.planned` (read from running gateways).
 Volumes: the named volumes of the project that do not exist yet.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openclaw_compose.core.contract import MOUNTS
 from openclaw_compose.core.converge import ConfigChange
-from openclaw_compose.core.envfile import ENV_FILE, decode_env, merge_tokens
-from openclaw_compose.core.secretstore import with_digests
 from openclaw_compose.engine import Engine
 from openclaw_compose.project import CheckedSpec
 from openclaw_compose.runtime.converge import planned
-
-HASH_LABEL = "com.docker.compose.config-hash"
 
 
 @dataclass(frozen=True)
@@ -63,10 +55,7 @@ def plan(checked: CheckedSpec, directory: Path, engine: Engine) -> list[ProfileP
     spec = checked.loaded.spec
     runtime = checked.target.runtime(engine)
     configs = {p.profile: p.change for p in planned(spec, runtime)}
-    if checked.target.name == "compose":
-        containers = _compose_containers(checked, directory, engine)
-    else:
-        containers = dict.fromkeys(spec.profiles, "unknown")
+    containers = runtime.plan_containers(checked.loaded, checked.plan, directory)
     result = []
     for name, profile in spec.profiles.items():
         volumes = tuple(
@@ -80,42 +69,3 @@ def plan(checked: CheckedSpec, directory: Path, engine: Engine) -> list[ProfileP
         ProfilePlan(name, action, None) for name, action in containers.items() if action == "remove"
     ]
     return result
-
-
-def _compose_containers(checked: CheckedSpec, directory: Path, engine: Engine) -> dict[str, str]:
-    spec = checked.loaded.spec
-    running = engine.containers.project_containers(spec.project)
-    if not directory.is_dir():
-        gone = [name for name in running if name not in spec.profiles]
-        return dict.fromkeys(spec.profiles, "create") | dict.fromkeys(gone, "remove")
-    project = checked.target.render(checked.loaded, checked.plan, directory)
-    env_path = directory / ENV_FILE
-    before = env_path.read_bytes() if env_path.is_file() else None
-    env = with_digests(
-        decode_env(merge_tokens(before, project.token_variables, env_path), env_path),
-        project.digests,
-    )
-    with tempfile.TemporaryDirectory(prefix="openclaw-compose-plan-") as tmp:
-        document = Path(tmp) / checked.target.document
-        document.write_text(project.files[checked.target.document], encoding="utf-8")
-        (Path(tmp) / ENV_FILE).write_text(env, encoding="utf-8")
-        output = engine.compose.run(
-            directory,
-            "-f",
-            str(document),
-            "--env-file",
-            str(Path(tmp) / ENV_FILE),
-            "config",
-            "--hash",
-            "*",
-        )
-    hashes = dict(line.split(maxsplit=1) for line in output.splitlines() if " " in line)
-    actions = {
-        name: "create"
-        if name not in running
-        else "keep"
-        if running[name].labels.get(HASH_LABEL) == hashes.get(name, "").strip()
-        else "recreate"
-        for name in spec.profiles
-    }
-    return actions | {name: "remove" for name in running if name not in spec.profiles}

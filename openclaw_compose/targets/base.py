@@ -215,6 +215,12 @@ class Runtime(Protocol):
         """The container (swarm: the task) of the profile's gateway while it runs, else None."""
         ...
 
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
+        """The container of the profile's gateway while it runs on this engine's host, which
+        ``docker inspect`` and ``docker exec`` reach; else None (swarm: a task on another
+        node)."""
+        ...
+
     # What a user runs on the gateways: logs, cli.
 
     def logs(
@@ -258,6 +264,16 @@ class Runtime(Protocol):
         while it may still."""
         ...
 
+    # What plan shows (runtime/plan.py).
+
+    def plan_containers(
+        self, loaded: LoadedSpec, plan: PortPlan, directory: Path
+    ) -> Mapping[str, str]:
+        """Profile -> what ``up`` into ``directory`` would do to its gateway's container:
+        create, recreate, keep, remove (a container whose profile is gone), or unknown (the
+        target cannot tell); writes and starts nothing."""
+        ...
+
 
 @dataclass(frozen=True)
 class Target:
@@ -274,6 +290,9 @@ class Target:
     """What this target adds to the core checks."""
     runtime: Callable[[Engine], Runtime]
     """Its hooks on an engine (imported on first use: only commands that run need Docker)."""
+    here: str
+    """Where :meth:`Runtime.local_gateway` looks, for messages: ``in this project``, ``on this
+    node``."""
     local: bool = False
     """Its gateways run on the host that runs the command, next to that host's native
     gateways, which the checks then count (compose: yes; swarm: they run on its nodes)."""

@@ -26,5 +26,6 @@ TARGET = Target(
     render=render_project,
     checks=compose_problems,
     runtime=_runtime,
+    here="in this project",
     local=True,
 )

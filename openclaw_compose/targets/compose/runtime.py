@@ -19,6 +19,7 @@ from openclaw_compose.core.contract import (
     exit_reason,
 )
 from openclaw_compose.core.envfile import ENV_FILE
+from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan, plan_ports
 from openclaw_compose.core.spec import Spec, token_variable
 from openclaw_compose.engine import Engine
@@ -47,6 +48,7 @@ from openclaw_compose.targets.base import (
     WatchFn,
 )
 from openclaw_compose.targets.compose.network import profile_services
+from openclaw_compose.targets.compose.plan import container_plan
 from openclaw_compose.targets.compose.render import COMPOSE_FILE
 from openclaw_compose.targets.liveconfig import apply_live, read_live
 
@@ -239,6 +241,10 @@ class ComposeRuntime:
         container = self._container(spec, profile)
         return container.name if container is not None and container.status == "running" else None
 
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
+        """Every gateway runs on this host: :meth:`running`."""
+        return self.running(spec, profile)
+
     def logs(
         self,
         spec: Spec,
@@ -288,3 +294,9 @@ class ComposeRuntime:
         if container is None or container.status != "running":
             raise DockerError(f"profile {profile!r}: its gateway does not run")
         return apply_live(self._engine, container.name, profile, patch, applied)
+
+    def plan_containers(
+        self, loaded: LoadedSpec, plan: PortPlan, directory: Path
+    ) -> Mapping[str, str]:
+        """Compose's config hash of each service against its running container's."""
+        return container_plan(self._engine, loaded, plan, directory)

@@ -26,4 +26,5 @@ TARGET = Target(
     render=render_stack,
     checks=swarm_problems,
     runtime=_runtime,
+    here="on this node",
 )

@@ -43,6 +43,7 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.envfile import ENV_FILE
 from openclaw_compose.core.front import FRONT_CONFIG, FRONT_SERVICE
 from openclaw_compose.core.frontcerts import SERVER_CERT, SERVER_KEY
+from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan, plan_ports
 from openclaw_compose.core.secretstore import keyed_digest, stored_values
 from openclaw_compose.core.spec import FrontCertificate, Spec
@@ -422,20 +423,21 @@ class SwarmRuntime:
             f"{profile!r}'s task (see 'openclaw-compose status --target swarm')"
         )
 
-    def _local_task(self, spec: Spec, profile: str) -> str | None:
+    def local_gateway(self, spec: Spec, profile: str) -> str | None:
         """The running container of the profile's task when it runs on this engine's node (a
-        gateway on another node is out of reach: its config converges when it runs here)."""
+        gateway on another node is out of reach: doctor does not audit it, and its config
+        converges when it runs here)."""
         container = self._engine.containers.stack_containers(spec.project).get(profile)
         return container.name if container is not None and container.status == "running" else None
 
     def read_config(self, spec: Spec, profile: str) -> LiveConfig | None:
-        container = self._local_task(spec, profile)
+        container = self.local_gateway(spec, profile)
         return None if container is None else read_live(self._engine, container)
 
     def apply_config(
         self, spec: Spec, profile: str, patch: Mapping[str, Any], applied: Mapping[str, Any]
     ) -> str:
-        container = self._local_task(spec, profile)
+        container = self.local_gateway(spec, profile)
         if container is None:
             raise DockerError(f"profile {profile!r}: its gateway does not run on this node")
         return apply_live(self._engine, container, profile, patch, applied)
@@ -452,6 +454,13 @@ class SwarmRuntime:
         if len(failed) >= CRASH_LOOP:
             return f"crash loop: {len(failed)} tasks failed, last exit code {failed[-1].exit_code}"
         return None
+
+    def plan_containers(
+        self, loaded: LoadedSpec, plan: PortPlan, directory: Path
+    ) -> Mapping[str, str]:
+        """Unknown: no command tells ahead of ``docker stack deploy`` which services it updates."""
+        del plan, directory
+        return dict.fromkeys(loaded.spec.profiles, "unknown")
 
     def _service_tasks(self, spec: Spec, profile: str) -> list[TaskState]:
         service = spec.scoped(profile)
