@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from openclaw_compose.core.audit import Expected, Finding, audit, expected
+from openclaw_compose.core.audit import Expected, Finding, audit
 from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
+from openclaw_compose.targets import get_target
 
 INSPECT = Path(__file__).parent / "inspect"
 
@@ -31,7 +32,7 @@ def _expected(attrs: dict[str, Any], target: str = "compose", **spec: Any) -> Ex
         spec.setdefault("network", "host")
     data = {"profiles": {profile: {"port": port}}, **spec}
     loaded = validate(data, source="spec")
-    return expected(loaded, plan_ports(loaded).footprints[0], target)
+    return get_target(target).expected(loaded, plan_ports(loaded).footprints[0])
 
 
 def _run(
@@ -126,7 +127,9 @@ def test_a_changed_limit_in_the_file_is_drift_too() -> None:
     port = attrs["Config"]["Labels"]["io.openclaw-compose.base-port"]
     spec = {"profiles": {profile: {"port": int(port), "resources": {"memory": "3g"}}}}
     loaded = validate(spec, source="spec")
-    found = _run(attrs, expected(loaded, plan_ports(loaded).footprints[0], "compose"), HOST_STAT)
+    found = _run(
+        attrs, get_target("compose").expected(loaded, plan_ports(loaded).footprints[0]), HOST_STAT
+    )
     assert "memory 2g instead of 3g" in found["limits"].detail
 
 
@@ -211,7 +214,7 @@ def test_host_services_granted_by_the_file_and_nothing_else() -> None:
     profile = attrs["Config"]["Labels"]["io.openclaw-compose.profile"]
     granted = {"profiles": {profile: {"port": port, "host_services": {"models": 11434}}}}
     loaded = validate(granted, source="spec")
-    want = expected(loaded, plan_ports(loaded).footprints[0], "compose")
+    want = get_target("compose").expected(loaded, plan_ports(loaded).footprints[0])
     networks = {network["Name"]: network}
     missing = _run(attrs, want, "", networks)["network"]
     assert not missing.ok

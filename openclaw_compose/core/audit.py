@@ -24,15 +24,10 @@ from openclaw_compose.core.contract import (
     NO_NEW_PRIVILEGES,
     TMPFS,
     TOKEN_NAME,
-    container_limits,
 )
-from openclaw_compose.core.front import FRONT_RELAY_ADDRESS
-from openclaw_compose.core.ports import Footprint
 from openclaw_compose.core.resources import Limits, format_size, size_bytes
-from openclaw_compose.core.spec import Spec
 
-SECRETS_DIR = "/run/secrets"
-TOKEN_FILE = f"{SECRETS_DIR}/{TOKEN_NAME}"
+TOKEN_FILE = f"/run/secrets/{TOKEN_NAME}"
 RESTART = "unless-stopped"
 """The Compose restart policy (swarm restarts through its service's restart_policy)."""
 STAT_PATHS = (*MOUNTS.values(), TOKEN_FILE)
@@ -59,18 +54,6 @@ class Expected:
     """(host address, port) of every port a Compose service publishes."""
     host_services: frozenset[int] = frozenset()
     """The ports of the host services the profile is granted (``host_services``)."""
-
-
-def expected(spec: Spec, fp: Footprint, target: str) -> Expected:
-    limits = container_limits(spec, fp)
-    if target == "swarm" or spec.network != "bridge":
-        return Expected(fp.profile, limits, target == "swarm")
-    address = str(spec.publish_address)
-    ports = frozenset(
-        (address, port) for low, high in fp.published() for port in range(low, high + 1)
-    ) | {(FRONT_RELAY_ADDRESS, low) for low, _ in fp.loopback_published()}
-    granted = frozenset(spec.profiles[fp.profile].host_services.values())
-    return Expected(fp.profile, limits, False, ports, granted)
 
 
 def stat_command() -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openclaw_compose.core.audit import Finding, audit, expected, stat_command
+from openclaw_compose.core.audit import Finding, audit, stat_command
 from openclaw_compose.core.native import NativeGateway
 from openclaw_compose.engine import Engine
 from openclaw_compose.errors import OpenclawComposeError, plural
@@ -95,7 +95,7 @@ def running_gateways(checked: CheckedSpec, engine: Engine) -> list[Finding]:
             name: containers.inspect_network(name) for name in attached if name not in ("host",)
         }
         _, stat = containers.exec(container, stat_command())
-        findings += audit(expected(spec, fp, target.name), attrs, networks, stat)
+        findings += audit(target.expected(spec, fp), attrs, networks, stat)
     return findings
 
 

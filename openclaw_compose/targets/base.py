@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from openclaw_compose.core.audit import Expected
 from openclaw_compose.core.checks import Problem
 from openclaw_compose.core.contract import RenderedProject
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import PortPlan
+from openclaw_compose.core.ports import Footprint, PortPlan
 from openclaw_compose.core.spec import Spec
 
 if TYPE_CHECKING:
@@ -293,6 +294,8 @@ class Target:
     here: str
     """Where :meth:`Runtime.local_gateway` looks, for messages: ``in this project``, ``on this
     node``."""
+    expected: Callable[[Spec, Footprint], Expected]
+    """What ``doctor`` should find in a profile's running container (pure)."""
     local: bool = False
     """Its gateways run on the host that runs the command, next to that host's native
     gateways, which the checks then count (compose: yes; swarm: they run on its nodes)."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from openclaw_compose.targets.base import Target
 from openclaw_compose.targets.compose.checks import compose_problems
-from openclaw_compose.targets.compose.render import COMPOSE_FILE, render_project
+from openclaw_compose.targets.compose.render import COMPOSE_FILE, expected, render_project
 
 if TYPE_CHECKING:
     from openclaw_compose.engine import Engine
@@ -27,5 +27,6 @@ TARGET = Target(
     checks=compose_problems,
     runtime=_runtime,
     here="in this project",
+    expected=expected,
     local=True,
 )

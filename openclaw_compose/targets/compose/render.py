@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from openclaw_compose.core.audit import Expected
 from openclaw_compose.core.contract import (
     FRONT_RELAY_VARIABLE,
     NO_NEW_PRIVILEGES,
@@ -39,7 +40,7 @@ from openclaw_compose.core.contract import (
     service_hostname,
     tmpfs_options,
 )
-from openclaw_compose.core.front import FRONT_SERVICE, haproxy_config
+from openclaw_compose.core.front import FRONT_RELAY_ADDRESS, FRONT_SERVICE, haproxy_config
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
@@ -134,6 +135,20 @@ def _service(
         | {DIGEST_LABEL: f"${{{digest_variable(fp.profile)}:?{MISSING_DIGEST}}}"},
         **_hardened(spec, fp),
     }
+
+
+def expected(spec: Spec, fp: Footprint) -> Expected:
+    """What ``doctor`` should find in the profile's running container: the ports it publishes
+    (with ``network: bridge``), the host services granted, the limits."""
+    limits = container_limits(spec, fp)
+    if spec.network != "bridge":
+        return Expected(fp.profile, limits, swarm=False)
+    address = str(spec.publish_address)
+    ports = frozenset(
+        (address, port) for low, high in fp.published() for port in range(low, high + 1)
+    ) | {(FRONT_RELAY_ADDRESS, low) for low, _ in fp.loopback_published()}
+    granted = frozenset(spec.profiles[fp.profile].host_services.values())
+    return Expected(fp.profile, limits, False, ports, granted)
 
 
 def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:

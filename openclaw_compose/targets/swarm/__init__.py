@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from openclaw_compose.targets.base import Target
 from openclaw_compose.targets.swarm.checks import swarm_problems
-from openclaw_compose.targets.swarm.render import STACK_FILE, render_stack
+from openclaw_compose.targets.swarm.render import STACK_FILE, expected, render_stack
 
 if TYPE_CHECKING:
     from openclaw_compose.engine import Engine
@@ -27,4 +27,5 @@ TARGET = Target(
     checks=swarm_problems,
     runtime=_runtime,
     here="on this node",
+    expected=expected,
 )

@@ -30,6 +30,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from openclaw_compose.core.audit import Expected
 from openclaw_compose.core.contract import (
     FRONT_RELAY_VARIABLE,
     RELAY_PORTS_VARIABLE,
@@ -227,6 +228,12 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "deploy": _deploy(_limits(spec, fp), fp.node)
         | {"update_config": UPDATE_CONFIG, "rollback_config": ROLLBACK_CONFIG},
     }
+
+
+def expected(spec: Spec, fp: Footprint) -> Expected:
+    """What ``doctor`` should find in the profile's task container: the limits (a stack says
+    neither no-new-privileges nor a swap limit, and publishes on every address)."""
+    return Expected(fp.profile, container_limits(spec, fp), swarm=True)
 
 
 def _deploy(limits: dict[str, Any], node: str | None = None) -> dict[str, Any]:
