@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from openclaw_compose.core.sidecars import carrier_service, host_link_service
 from openclaw_compose.engine import Engine
-from openclaw_compose.targets.compose.network import carrier_service, host_link_service
 from openclaw_compose.testing import (
     GatewayEndpoint,
     GatewayProject,

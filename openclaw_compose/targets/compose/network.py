@@ -29,12 +29,10 @@ service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from openclaw_compose.core.contract import (
     CAP_DROP,
-    CONTAINER_UID,
     HOST_SERVICES_DIR,
     HOST_SERVICES_VARIABLE,
     LOGGING,
@@ -43,23 +41,21 @@ from openclaw_compose.core.contract import (
 )
 from openclaw_compose.core.front import FRONT_RELAY_ADDRESS
 from openclaw_compose.core.ports import Footprint, format_range
+from openclaw_compose.core.sidecars import (
+    CARRIER_USER,
+    HELPER_CPUS,
+    HELPER_MEMORY,
+    HELPER_PIDS,
+    HOST_LINK_USER,
+    carrier_config,
+    carrier_service,
+    helper_entrypoint,
+    host_link_config,
+    host_link_service,
+)
 from openclaw_compose.core.spec import Spec
 
-CARRIER_SUFFIX = ".ports"
-"""A carrier's service name is its profile's plus this: ``.`` is in no profile name."""
-HOST_LINK_SUFFIX = ".host"
-"""The same for a host link."""
-CARRIER_USER = "65534:65534"
-"""nobody: the carrier binds unprivileged ports and reads nothing."""
-HOST_LINK_USER = f"{CONTAINER_UID}:{CONTAINER_UID}"
-"""The gateway's own user: the sockets it makes are the gateway's to open (mode 600)."""
-HELPER_MEMORY = "64m"
-HELPER_PIDS = 64
-HELPER_CPUS = "0.5"
-"""Limits of a carrier or host link (one HAProxy process, about 14 MiB measured)."""
 _NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
-DOCKER_DNS = "127.0.0.11:53"
-"""Docker's embedded DNS server, in every container on a user-defined network."""
 
 
 def own_network(profile: str) -> str:
@@ -68,14 +64,6 @@ def own_network(profile: str) -> str:
 
 def internal_network(profile: str) -> str:
     return f"{profile}-internal"
-
-
-def carrier_service(profile: str) -> str:
-    return profile + CARRIER_SUFFIX
-
-
-def host_link_service(profile: str) -> str:
-    return profile + HOST_LINK_SUFFIX
 
 
 def host_services_volume(profile: str) -> str:
@@ -154,54 +142,9 @@ def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     ]
 
 
-_HAPROXY_HEAD = (
-    "global\n"
-    "    maxconn 1024\n"
-    "    nbthread 1\n"
-    "defaults\n"
-    "    mode tcp\n"
-    "    retries 0\n"
-    "    timeout connect 5s\n"
-    "    timeout client 24h\n"
-    "    timeout server 24h\n"
-    "    timeout client-fin 30s\n"
-    "    timeout server-fin 30s\n"
-)
-"""TCP only (WebSockets and streamed answers pass untouched), long idle timeouts."""
-
-
-def carrier_config(fp: Footprint) -> str:
-    """HAProxy's configuration: every published port, to the gateway on the same port."""
-    carried = fp.published() + fp.loopback_published()
-    binds = "".join(f"    bind :{format_range(*ports)}\n" for ports in carried)
-    return (
-        _HAPROXY_HEAD + "resolvers docker\n"
-        f"    nameserver dns {DOCKER_DNS}\n"
-        "    hold valid 1s\n"
-        "frontend ports\n"
-        f"{binds}"
-        "    default_backend gateway\n"
-        "backend gateway\n"
-        f"    server gateway {fp.profile} resolvers docker init-addr last,libc,none\n"
-    )
-
-
-def host_link_config(services: Mapping[str, int]) -> str:
-    """HAProxy's configuration: a socket per granted service, to its port on the host."""
-    return _HAPROXY_HEAD + "".join(
-        f"listen {name}\n"
-        f"    bind unix@{HOST_SERVICES_DIR}/{port}.sock mode 600\n"
-        f"    server host 127.0.0.1:{port}\n"
-        for name, port in sorted(services.items())
-    )
-
-
-_HAPROXY_SCRIPT = 'printf %s "$$1" >/tmp/haproxy.cfg && exec haproxy -db -f /tmp/haproxy.cfg'
-"""Written out by ``sh`` (the ``$`` doubled for Compose), since HAProxy reads files only."""
-
-
 def _carrier(spec: Spec, fp: Footprint) -> dict[str, Any]:
-    return _helper(spec, fp, "carrier", carrier_config(fp)) | {
+    config = carrier_config(fp.published() + fp.loopback_published(), fp.profile)
+    return _helper(spec, fp, "carrier", config) | {
         "user": CARRIER_USER,
         "networks": [own_network(fp.profile), internal_network(fp.profile)],
         "ports": published_ports(spec, fp),
@@ -223,7 +166,7 @@ def _helper(spec: Spec, fp: Footprint, role: str, config: str) -> dict[str, Any]
     return {
         "image": literal(spec.profiles[fp.profile].image_ref(spec)),
         "restart": "unless-stopped",
-        "entrypoint": ["sh", "-c", _HAPROXY_SCRIPT, role, config],
+        "entrypoint": helper_entrypoint(role, config),
         "cap_drop": list(CAP_DROP),
         "security_opt": [NO_NEW_PRIVILEGES],
         "read_only": True,

@@ -28,13 +28,13 @@ from typing import Any
 from openclaw_compose.core.contract import hardening, literal
 from openclaw_compose.core.front import FRONT_CONFIG, FRONT_MOUNT, FrontLayout
 from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.sidecars import DOCKER_DNS
 from openclaw_compose.core.spec import Spec
 
 LISTEN_PORT = 8443
 """Where HAProxy listens in its container: above 1024, so it needs no capability to bind."""
 TLS_FILE = "front-tls.pem"
 """The certificate and its key, one PEM, in ``/run/secrets``."""
-DOCKER_DNS = "127.0.0.11:53"
 
 
 def network(profile: str) -> str:
