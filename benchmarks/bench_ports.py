@@ -36,12 +36,12 @@ from pathlib import Path
 
 from openclaw_compose.core.checks import HostFacts
 from openclaw_compose.core.loading import LoadedSpec, validate
+from openclaw_compose.core.sidecars import CARRIER_SUFFIX
 from openclaw_compose.engine import DockerEngine, Engine
 from openclaw_compose.host.images import native_openclaw
 from openclaw_compose.host.probes import probe
 from openclaw_compose.project import check_loaded, generate
 from openclaw_compose.runtime.doctor import userland_proxy
-from openclaw_compose.targets.compose.network import CARRIER_SUFFIX
 
 CARRIERS = {"docker-proxy", "haproxy"}
 FIRST_BASE = 10000

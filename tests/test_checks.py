@@ -377,9 +377,10 @@ def test_host_network_warns_that_profiles_share_it() -> None:
     assert "network-host-shared" not in codes(swarm_check(spec_of(profiles, network="host")))
 
 
-def test_swarm_refuses_egress_none() -> None:
+def test_swarm_egress_none_refuses_only_a_profile_named_like_its_carrier() -> None:
     spec = spec_of({"a": {"port": 18789, "egress": "none"}, "b": {"port": 19789}})
-    assert check(spec).ok
-    report = swarm_check(spec)
-    (problem,) = [p for p in report.problems if p.code == "swarm-egress"]
-    assert (problem.severity, problem.profiles) == ("error", ("a",))
+    assert "swarm-egress" not in codes(swarm_check(spec))
+    spec = spec_of({"a": {"port": 18789, "egress": "none"}, "a-ports": {"port": 19789}})
+    (problem,) = [p for p in swarm_check(spec).problems if p.code == "swarm-egress"]
+    assert (problem.severity, problem.profiles) == ("error", ("a", "a-ports"))
+    assert "rename that profile" in problem.message

@@ -34,11 +34,14 @@ FRONT = """
           rescue:
             port: 19789
             hostname: rescue.example.org
+            egress: none
+            openclaw:
+              gateway:
+                controlUi: {allowedOrigins: ["https://ops.example.org"]}
           quiet:
             port: 20789
         """
-"""The front on both targets; the compose case adds a rescue without egress that brings its own
-allowed origin (swarm refuses ``egress: none``)."""
+"""The front on both targets, one profile without egress and with its own allowed origin."""
 CASES = {
     "default": None,
     "host": """
@@ -76,15 +79,7 @@ CASES = {
             config_dir: ./data/rescue/config
             workspace_dir: ./data/rescue/workspace
         """,
-    "front": FRONT.replace(
-        "hostname: rescue.example.org\n",
-        """hostname: rescue.example.org
-            egress: none
-            openclaw:
-              gateway:
-                controlUi: {allowedOrigins: ["https://ops.example.org"]}
-""",
-    ),
+    "front": FRONT,
 }
 SWARM_CASES = {
     "swarm-default": None,
@@ -101,6 +96,7 @@ SWARM_CASES = {
             port: 18789
             node: openclaw.node=b
             browser: true
+            egress: none
             openclaw:
               browser:
                 profiles:
@@ -322,13 +318,20 @@ def test_stack_pins_profiles_and_publishes_browser_ports_on_opt_in(tmp_path: Pat
         "main": ["node.hostname == gw-1"],
         "rescue": ["node.labels.openclaw.node == b"],
         "spare": ["node.role == manager"],
+        "rescue-ports": ["node.labels.openclaw.node == b"],  # egress none: its carrier, next to it
     }
-    rescue = services["rescue"]
-    published = [port["published"] for port in rescue["ports"]]
+    rescue, carrier = services["rescue"], services["rescue-ports"]
+    assert "ports" not in rescue
+    published = [port["published"] for port in carrier["ports"]]
     assert published == [18789, 18791, *range(18800, 18900), 19950]
-    assert all(port["mode"] == "host" for port in rescue["ports"])
+    assert all(port["mode"] == "host" for port in carrier["ports"])
     assert rescue["environment"]["OPENCLAW_COMPOSE_RELAY_PORTS"] == "18791,18800-18899,19950"
     assert rescue["volumes"][0] == "./data/rescue/state:/home/node/.openclaw"
+    assert rescue["networks"] == ["rescue-net"]
+    assert carrier["networks"] == ["rescue-net", "rescue-edge"]
+    networks = _stack(tmp_path, "swarm-nodes")["networks"]
+    assert networks["rescue-net"] == {"driver": "overlay", "internal": True}
+    assert networks["main-net"] == {"driver": "overlay"}
 
 
 def test_service_hostnames_are_one_dns_label_and_distinct() -> None:

@@ -54,6 +54,9 @@ class Expected:
     """(host address, port) of every port a Compose service publishes."""
     host_services: frozenset[int] = frozenset()
     """The ports of the host services the profile is granted (``host_services``)."""
+    neighbours: frozenset[str] = frozenset()
+    """How the names of the containers that may share its networks begin: its port carrier,
+    the HTTPS front (each target names its containers its own way)."""
 
 
 def stat_command() -> list[str]:
@@ -220,7 +223,9 @@ def _network(
         others = sorted(
             str(member.get("Name") or cid)
             for cid, member in (network.get("Containers") or {}).items()
-            if cid != own and not str(cid).startswith("lb-")  # swarm's load balancer
+            if cid != own
+            and not str(cid).startswith("lb-")  # swarm's load balancer
+            and not str(member.get("Name") or "").startswith(tuple(want.neighbours))
         )
         shown.append(
             f"{name} ({'internal: no egress' if network.get('Internal') else 'egress open'})"

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from collections.abc import Iterator
 from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import docker
@@ -14,6 +18,7 @@ import docker.errors
 
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.client import run_docker
+from openclaw_compose.testing import free_base, release_base
 
 
 def _sdk() -> Any:
@@ -198,3 +203,27 @@ def host_addresses() -> set[str]:
     """Every IPv4 address of this host but loopback: its own, and each bridge's gateway."""
     out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout
     return {address for address in out.split() if "." in address}
+
+
+def nonce_server(address: str) -> Iterator[tuple[int, str]]:
+    """An HTTP server on ``address`` that answers a nonce, on a free port: (port, nonce)."""
+    port, nonce = free_base(address), token_hex(16)
+
+    class Nonce(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(nonce.encode())
+
+        def log_message(self, *args: Any) -> None:
+            del args
+
+    server = ThreadingHTTPServer((address, port), Nonce)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port, nonce
+    finally:
+        server.shutdown()
+        server.server_close()
+        release_base(port)

@@ -12,12 +12,9 @@ reach."""
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from secrets import token_hex
 from typing import Any
 
 import pytest
@@ -27,9 +24,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.testing import (
     GatewayEndpoint,
     GatewayProject,
-    free_base,
     openclaw_gateways,
-    release_base,
 )
 
 from . import dockerkit
@@ -58,36 +53,13 @@ def project(engine: Engine, granted: tuple[int, str]) -> Iterator[GatewayProject
 def listener() -> Iterator[tuple[int, str]]:
     """An HTTP server on every address of the host (its loopback included) that answers a
     nonce: the proof that a connection reached this host's listener and nothing else."""
-    yield from _nonce_server("0.0.0.0")
+    yield from dockerkit.nonce_server("0.0.0.0")
 
 
 @pytest.fixture(scope="module")
 def granted() -> Iterator[tuple[int, str]]:
     """The same on the host's loopback only: the service ``closed`` is granted."""
-    yield from _nonce_server("127.0.0.1")
-
-
-def _nonce_server(address: str) -> Iterator[tuple[int, str]]:
-    port, nonce = free_base(address), token_hex(16)
-
-    class Nonce(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(nonce.encode())
-
-        def log_message(self, *args: Any) -> None:
-            del args
-
-    server = ThreadingHTTPServer((address, port), Nonce)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield port, nonce
-    finally:
-        server.shutdown()
-        server.server_close()
-        release_base(port)
+    yield from dockerkit.nonce_server("127.0.0.1")
 
 
 def _http(method: str, url: str, token: str | None = None) -> Any:

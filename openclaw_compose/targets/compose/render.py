@@ -44,6 +44,7 @@ from openclaw_compose.core.front import FRONT_RELAY_ADDRESS, FRONT_SERVICE, hapr
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.sidecars import carrier_service
 from openclaw_compose.core.spec import Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
 from openclaw_compose.targets.compose.front import MISSING_DIGEST, compose_layout, front_service
@@ -148,7 +149,9 @@ def expected(spec: Spec, fp: Footprint) -> Expected:
         (address, port) for low, high in fp.published() for port in range(low, high + 1)
     ) | {(FRONT_RELAY_ADDRESS, low) for low, _ in fp.loopback_published()}
     granted = frozenset(spec.profiles[fp.profile].host_services.values())
-    return Expected(fp.profile, limits, False, ports, granted)
+    carrier = f"{spec.project}-{carrier_service(fp.profile)}-"  # Compose's container names
+    neighbours = frozenset({carrier} if spec.profiles[fp.profile].egress == "none" else set())
+    return Expected(fp.profile, limits, False, ports, granted, neighbours)
 
 
 def _hardened(spec: Spec, fp: Footprint) -> dict[str, Any]:

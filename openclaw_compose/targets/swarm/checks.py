@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from openclaw_compose.core.checks import CheckCode, Problem, at_node
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
 from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec
+from openclaw_compose.targets.swarm.render import carrier_name
 
 
 def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
@@ -60,14 +61,14 @@ def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
                 "remove it for 'deploy', or use the compose target",
                 nodes=(fp.node,),
             )
-        if profile.egress == "none":
+        carrier = carrier_name(fp.profile)
+        if profile.egress == "none" and carrier in spec.profiles:
             yield Problem(
                 CheckCode.SWARM_EGRESS,
                 "error",
-                (fp.profile,),
-                f"profiles.{fp.profile}.egress is 'none', which the swarm target cannot do yet: "
-                "swarm publishes no port of a task on an internal network only; remove the "
-                "setting, or use the compose target",
+                (fp.profile, carrier),
+                f"profiles.{fp.profile}.egress is 'none': its port carrier is the service "
+                f"{carrier!r}, which is profile {carrier!r}'s name; rename that profile",
                 nodes=(fp.node,),
             )
 

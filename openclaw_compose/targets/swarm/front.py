@@ -37,6 +37,11 @@ TLS_FILE = "front-tls.pem"
 """The certificate and its key, one PEM, in ``/run/secrets``."""
 
 
+FRONT_NETWORK = "front-net"
+"""The front's own overlay network, when it serves an ``egress: none`` profile: a task on
+internal networks only gets no ``docker_gwbridge``, and then no published port."""
+
+
 def network(profile: str) -> str:
     """The profile's own overlay network in the stack."""
     return f"{profile}-net"
@@ -78,7 +83,8 @@ def stack_objects(
         "image": literal(spec.profiles[first].image_ref(spec)),
         "entrypoint": ["haproxy", "-W", "-db", "-f", f"{FRONT_MOUNT}/haproxy.cfg"],
         "ports": [{"target": LISTEN_PORT, "published": front.port, "mode": "host"}],
-        "networks": [network(profile) for profile in served],
+        "networks": [network(profile) for profile in served]
+        + [FRONT_NETWORK] * any(spec.profiles[p].egress == "none" for p in served),
         "configs": [{"source": "front-config", "target": f"{FRONT_MOUNT}/haproxy.cfg"}],
         **hardening(),
         "read_only": True,

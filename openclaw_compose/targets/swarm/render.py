@@ -58,7 +58,15 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.front import FRONT_LIMITS, FRONT_SERVICE, haproxy_config
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.ports import Footprint, PortPlan, PortRange
+from openclaw_compose.core.sidecars import (
+    CARRIER_USER,
+    HELPER_CPUS,
+    HELPER_MEMORY,
+    HELPER_PIDS,
+    carrier_config,
+    helper_entrypoint,
+)
 from openclaw_compose.core.spec import Spec, node_label
 from openclaw_compose.core.yamlout import emit
 from openclaw_compose.targets.swarm import front
@@ -144,7 +152,7 @@ def stack_document(
     for fp in plan.footprints:
         profile = spec.profiles[fp.profile]
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
-        networks[front.network(fp.profile)] = {"driver": "overlay"}
+        networks |= _networks(spec, fp.profile)
         configs[f"{fp.profile}-seed"] = {
             "name": seed_config_name(spec.project, fp.profile, seed_text(spec, fp.profile)),
             "file": f"./{seed_file(fp.profile)}",
@@ -152,11 +160,15 @@ def stack_document(
         for ref in profile_secrets(fp.profile, profile):
             secrets[ref.key] = {"name": swarm_secret(spec.project, ref), "external": True}
         services[fp.profile] = _service(spec, fp, mounts)
+        if profile.egress == "none":
+            services[carrier_name(fp.profile)] = _carrier(spec, fp)
     if front_config is not None:
         service, front_configs, front_secrets = front.stack_objects(
             spec, plan, front_config, CONTAINER_USER, SECRET_MODE
         )
         services[FRONT_SERVICE] = service | {"deploy": _deploy(dict(FRONT_LIMITS))}
+        if front.FRONT_NETWORK in service["networks"]:
+            networks[front.FRONT_NETWORK] = {"driver": "overlay"}
         configs |= front_configs
         secrets |= front_secrets
     document: dict[str, Any] = {"version": STACK_VERSION, "services": services}
@@ -169,24 +181,29 @@ def stack_document(
 
 
 def stack_part(stack_text: str, profile: str) -> str:
-    """The stack file cut down to ``profile``'s service and what it names (its network, named
-    volumes, seed config and secrets), as written: deployed without ``--prune`` it updates that
-    service alone, whatever the file says of the others (see ``SwarmRuntime.start_gateway``)."""
+    """The stack file cut down to ``profile``'s service (and its carrier's) and what they name
+    (networks, named volumes, seed config and secrets), as written: deployed without
+    ``--prune`` it updates that service alone, whatever the file says of the others (see
+    ``SwarmRuntime.start_gateway``)."""
     document = YAML(typ="safe").load(stack_text)
-    service = document["services"][profile]
-    named = {
-        "networks": set(service.get("networks", [])),
-        "volumes": {
+    services = {profile: document["services"][profile]}  # KeyError: not in the stack
+    carrier = carrier_name(profile)
+    if carrier in document["services"]:
+        services[carrier] = document["services"][carrier]
+    named: dict[str, set[str]] = {key: set() for key in ("networks", "volumes", "configs")}
+    named["secrets"] = set()
+    for service in services.values():
+        named["networks"] |= set(service.get("networks", []))
+        named["volumes"] |= {
             mount.partition(":")[0]
             for mount in service.get("volumes", [])
             if isinstance(mount, str)
-        },
-        "configs": {config["source"] for config in service.get("configs", [])},
-        "secrets": {secret["source"] for secret in service.get("secrets", [])},
-    }
-    part: dict[str, Any] = {"version": document["version"], "services": {profile: service}}
-    for key, names in named.items():
-        kept = {name: value for name, value in (document.get(key) or {}).items() if name in names}
+        }
+        named["configs"] |= {config["source"] for config in service.get("configs", [])}
+        named["secrets"] |= {secret["source"] for secret in service.get("secrets", [])}
+    part: dict[str, Any] = {"version": document["version"], "services": services}
+    for key, wanted in named.items():
+        kept = {name: value for name, value in (document.get(key) or {}).items() if name in wanted}
         if kept:
             part[key] = kept
     return emit(part)
@@ -205,17 +222,14 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
     if fp.fronted:
         environment[FRONT_RELAY_VARIABLE] = front_relay(fp)
-    ports = [
-        {"target": port, "published": port, "mode": "host"}
-        for low, high in fp.published(browser=browser_ports)
-        for port in range(low, high + 1)  # the stack loader takes no ranges in long syntax
-    ]
+    published = fp.published(browser=browser_ports)
+    carried = spec.profiles[fp.profile].egress == "none"  # then its carrier publishes them
     return {
         "image": literal(spec.profiles[fp.profile].image_ref(spec)),
         "hostname": service_hostname(spec.project, fp.profile),
         "command": ["gateway"],
         "environment": environment,
-        "ports": ports,
+        **({} if carried else {"ports": _host_ports(published)}),
         "volumes": [*mounts, *tmpfs_mounts()],
         "configs": seed_mount(fp),
         "secrets": secret_mounts(
@@ -232,8 +246,66 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
 
 def expected(spec: Spec, fp: Footprint) -> Expected:
     """What ``doctor`` should find in the profile's task container: the limits (a stack says
-    neither no-new-privileges nor a swap limit, and publishes on every address)."""
-    return Expected(fp.profile, container_limits(spec, fp), swarm=True)
+    neither no-new-privileges nor a swap limit, and publishes on every address), and who may
+    share its network: its carrier and the front (task containers are named
+    ``<stack>_<service>.<slot>.<task id>``)."""
+    neighbours = frozenset(
+        f"{spec.project}_{service}." for service in (FRONT_SERVICE, carrier_name(fp.profile))
+    )
+    return Expected(fp.profile, container_limits(spec, fp), True, neighbours=neighbours)
+
+
+def carrier_name(profile: str) -> str:
+    """The service of a profile's port carrier (``egress: none``): swarm's names take no
+    ``.``, unlike Compose's (:func:`openclaw_compose.core.sidecars.carrier_service`), so the
+    checks refuse a profile of this name (``swarm-egress``)."""
+    return f"{profile}-ports"
+
+
+def _networks(spec: Spec, profile: str) -> dict[str, Any]:
+    """The profile's own overlay network; with ``egress: none`` an internal one, which gives
+    its tasks no ``docker_gwbridge`` (no way out, and no published port: seen on the one-node
+    swarm), and the carrier's own network, through which the carrier publishes."""
+    if spec.profiles[profile].egress != "none":
+        return {front.network(profile): {"driver": "overlay"}}
+    return {
+        front.network(profile): {"driver": "overlay", "internal": True},
+        edge_network(profile): {"driver": "overlay"},
+    }
+
+
+def edge_network(profile: str) -> str:
+    return f"{profile}-edge"
+
+
+def _host_ports(ranges: list[PortRange]) -> list[dict[str, Any]]:
+    """Published on the task's node (``mode: host``), one entry per port: the stack loader
+    takes no ranges in the long syntax."""
+    return [
+        {"target": port, "published": port, "mode": "host"}
+        for low, high in ranges
+        for port in range(low, high + 1)
+    ]
+
+
+def _carrier(spec: Spec, fp: Footprint) -> dict[str, Any]:
+    """The port carrier of an ``egress: none`` profile: HAProxy (the compose target's sidecar)
+    on the profile's internal network and its own, on the gateway's node, publishing the
+    gateway's ports and forwarding each connection to its task (``tasks.<profile>``)."""
+    published = fp.published(browser=spec.swarm.publish_browser_ports)
+    limits = {"cpus": HELPER_CPUS, "memory": HELPER_MEMORY, "pids": HELPER_PIDS}
+    return {
+        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
+        "entrypoint": helper_entrypoint(
+            "carrier", carrier_config(published, f"tasks.{fp.profile}")
+        ),
+        "user": CARRIER_USER,
+        "ports": _host_ports(published),
+        "volumes": [{"type": "tmpfs", "target": "/tmp"}],
+        "networks": [front.network(fp.profile), edge_network(fp.profile)],
+        **hardening(),
+        "deploy": _deploy(limits, fp.node),
+    }
 
 
 def _deploy(limits: dict[str, Any], node: str | None = None) -> dict[str, Any]:
