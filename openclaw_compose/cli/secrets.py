@@ -37,7 +37,7 @@ def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir
     newline is dropped). Running gateways get it at the next 'up' or 'deploy'."""
     from openclaw_compose.core.envfile import ENV_FILE
     from openclaw_compose.core.loading import load_spec
-    from openclaw_compose.core.secretstore import clean_value, set_secret
+    from openclaw_compose.core.secretstore import VALUE_LIMIT, clean_value, set_secret
     from openclaw_compose.core.writing import update_env
 
     spec = load_spec(file).spec
@@ -45,7 +45,7 @@ def set_(profile: Profile, name: Name, file: SpecFile = None, output: ProjectDir
     if sys.stdin.isatty():
         raw = getpass.getpass(f"value of {name} for profile {profile!r} (not shown): ")
     else:
-        raw = sys.stdin.buffer.read()
+        raw = sys.stdin.buffer.read(VALUE_LIMIT + len("\r\n") + 1)  # over: refused, unread
     value = clean_value(raw)
     update_env(output, lambda text: set_secret(spec, text, profile, name, value))
     typer.echo(f"stored {name} of profile {profile!r} in {output / ENV_FILE}")

@@ -121,6 +121,7 @@ def upgrade(
     doctor; on failure restore that profile's state on its old image and stop."""
     from openclaw_compose.core.loading import load_spec
     from openclaw_compose.errors import UsageError
+    from openclaw_compose.runtime.backup import check_output_dir
     from openclaw_compose.runtime.upgrade import Destination
     from openclaw_compose.runtime.upgrade import upgrade as run_upgrade
     from openclaw_compose.targets import get_target
@@ -130,6 +131,8 @@ def upgrade(
         raise UsageError("give either --to VERSION or --image REF")
     destination = Destination(version=checked_version(to) if to else None, image=image)
     loaded = load_spec(file)
+    backups = backups or output / "backups"
+    check_output_dir(backups)  # before an image is built or a gateway touched
     done = run_upgrade(
         loaded,
         output,
@@ -137,7 +140,7 @@ def upgrade(
         destination,
         target=runs_on,
         timeout=timeout,
-        backups=backups or output / "backups",
+        backups=backups,
         progress=progress,
         live=common.live,
     )

@@ -38,6 +38,7 @@ from openclaw_compose.core.envfile import (
     set_variable,
     set_variables,
 )
+from openclaw_compose.core.hostpaths import read_bounded
 from openclaw_compose.core.spec import VALUE_VARIABLE, ProfileSpec, Spec, secret_variable
 from openclaw_compose.errors import UsageError
 
@@ -58,11 +59,20 @@ class SecretState:
         }
 
 
+STORE_LIMIT = 16 << 20
+"""The largest ``.env`` read (16 MiB, the profiles file's bound): a device or an endless file
+there is refused, not read until memory runs out."""
+VALUE_LIMIT = 64 << 10
+"""The largest value stored (64 KiB, far above any key or token): the gateway gets each value
+as an environment variable, and Linux refuses to start a process with one over 128 KiB."""
+
+
 def read_store(directory: Path) -> str | None:
-    """The text of the project's ``.env``; None when there is none yet."""
+    """The text of the project's ``.env``; None when there is none yet. A FIFO, a device or an
+    oversized file is refused without blocking."""
     path = directory / ENV_FILE
     try:
-        return decode_env(path.read_bytes(), path)
+        return decode_env(read_bounded(path, STORE_LIMIT), path)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -130,6 +140,11 @@ def clean_value(raw: str | bytes) -> str:
     value = raw.removesuffix("\n").removesuffix("\r")
     if not value:
         raise UsageError("the value is empty; give the secret's value on standard input")
+    if len(value.encode()) > VALUE_LIMIT:
+        raise UsageError(
+            f"the value is over {VALUE_LIMIT >> 10} KiB, more than the gateway can be given as "
+            "an environment variable; nothing was changed"
+        )
     if "\0" in value:
         raise UsageError(
             "the value contains a NUL byte, which no environment variable can hold; nothing "

@@ -225,6 +225,11 @@ def _check_folders(out_dir: Path) -> None:
                 f"{shown(out_dir / folder)}: is a symbolic link; openclaw-compose writes only "
                 "inside the output directory: make it a directory (nothing was changed)"
             )
+        if (out_dir / folder).exists() and not (out_dir / folder).is_dir():
+            raise OutputError(
+                f"{shown(out_dir / folder)}: is not a directory; openclaw-compose writes files "
+                "in it: move it away (nothing was changed)"
+            )
 
 
 def _with_watched(env: str, project: RenderedProject, files: Mapping[str, str]) -> str:
@@ -257,6 +262,7 @@ def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:
             changes, removals = _secret_files(out_dir, text)
             _secrets_folder(out_dir)
         if after != before or changes or removals:
+            _check_targets(out_dir, {ENV_FILE: after, **changes})
             base = digest(before) if before is not None else ABSENT
             files = [Change(name, changes[name], SECRET_FILE_MODE) for name in planned(changes)]
             commit(out_dir, [Change(ENV_FILE, after, ENV_MODE, base), *files], removals)
@@ -264,14 +270,26 @@ def update_env(out_dir: Path, update: Callable[[str | None], str]) -> None:
 
 def _secret_files(out_dir: Path, env: str) -> tuple[dict[str, bytes], list[str]]:
     """The changes and removals that make ``secrets/`` hold exactly the :func:`secret_files` of
-    ``env`` (a ``.env`` text)."""
+    ``env`` (a ``.env`` text), modes included (the gateway reads a file only at
+    :data:`SECRET_FILE_MODE`); a directory there is not a file of ours, and is left alone."""
     wanted = secret_files(env)
     folder = out_dir / SECRETS_DIR
     present = (
-        [f"{SECRETS_DIR}/{entry.name}" for entry in folder.iterdir()] if folder.is_dir() else []
+        [
+            f"{SECRETS_DIR}/{entry.name}"
+            for entry in folder.iterdir()
+            if entry.is_symlink() or not entry.is_dir()
+        ]
+        if folder.is_dir()
+        else []
     )
-    changes = {name: data for name, data in wanted.items() if _current(out_dir / name) != data}
+    changes = {name: data for name, data in wanted.items() if not _in_step(out_dir / name, data)}
     return changes, [name for name in present if is_ours(name) and name not in wanted]
+
+
+def _in_step(path: Path, data: bytes) -> bool:
+    """Whether the secret file ``path`` holds ``data`` at :data:`SECRET_FILE_MODE`."""
+    return _current(path) == data and stat.S_IMODE(path.stat().st_mode) == SECRET_FILE_MODE
 
 
 def _secrets_folder(out_dir: Path) -> list[str]:

@@ -64,10 +64,10 @@ class Backup:
 
 def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) -> Backup:
     """Back up one profile into ``out_dir``: consistent, verified, checksummed. A failed
-    backup leaves nothing, not even the directory it made."""
+    backup leaves nothing, not even the directories it made."""
     start = time.monotonic()
     check_output_dir(out_dir)
-    made_dir = not out_dir.exists()
+    made = [path for path in (out_dir, *out_dir.parents) if not path.exists()]  # deepest first
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
@@ -89,9 +89,9 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
             path = out_dir / name
             os.replace(staged, path)
     except BaseException as exc:
-        if made_dir:
+        for directory in made:
             with suppress(OSError):
-                out_dir.rmdir()
+                directory.rmdir()
         if isinstance(exc, OSError):
             raise OutputError(
                 f"{shown(out_dir)}: the archive cannot be written: {exc.strerror}"
