@@ -7,9 +7,11 @@ ports on the host's loopback (see :mod:`openclaw_compose.targets.compose.network
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from openclaw_compose.core.contract import CONTAINER_UID, HOST_SERVICES_DIR
+from openclaw_compose.core.contract import CONTAINER_UID, HOST_SERVICES_DIR, HOST_SERVICES_VARIABLE
 from openclaw_compose.core.ports import PortRange, format_range
+from openclaw_compose.core.spec import Spec
 
 CARRIER_SUFFIX = ".ports"
 """A carrier's service name is its profile's plus this: ``.`` is in no profile name."""
@@ -25,6 +27,28 @@ HELPER_CPUS = "0.5"
 """Limits of a carrier or host link (one HAProxy process, about 14 MiB measured)."""
 DOCKER_DNS = "127.0.0.11:53"
 """Docker's embedded DNS server, in every container on a user-defined network."""
+
+
+def host_services_volume(profile: str) -> str:
+    return f"{profile}-host-services"
+
+
+def host_services_mount(profile: str) -> str:
+    """The volume of a profile's host service sockets, where its gateway and host link see it."""
+    return f"{host_services_volume(profile)}:{HOST_SERVICES_DIR}"
+
+
+def grant_host_services(
+    spec: Spec, profile: str, environment: dict[str, str], volumes: dict[str, Any]
+) -> list[str]:
+    """For a profile granted ``host_services``: the ports in its ``environment``, the shared
+    volume in the project's ``volumes``; the gateway's extra mount (none without a grant)."""
+    services = spec.profiles[profile].host_services
+    if not services:
+        return []
+    environment[HOST_SERVICES_VARIABLE] = ",".join(str(p) for p in sorted(services.values()))
+    volumes[host_services_volume(profile)] = {}
+    return [host_services_mount(profile)]
 
 
 def carrier_service(profile: str) -> str:

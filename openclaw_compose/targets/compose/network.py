@@ -33,8 +33,6 @@ from typing import Any
 
 from openclaw_compose.core.contract import (
     CAP_DROP,
-    HOST_SERVICES_DIR,
-    HOST_SERVICES_VARIABLE,
     LOGGING,
     NO_NEW_PRIVILEGES,
     literal,
@@ -52,6 +50,7 @@ from openclaw_compose.core.sidecars import (
     helper_entrypoint,
     host_link_config,
     host_link_service,
+    host_services_mount,
 )
 from openclaw_compose.core.spec import Spec
 
@@ -64,10 +63,6 @@ def own_network(profile: str) -> str:
 
 def internal_network(profile: str) -> str:
     return f"{profile}-internal"
-
-
-def host_services_volume(profile: str) -> str:
-    return f"{profile}-host-services"
 
 
 def profile_services(spec: Spec, profile: str) -> list[str]:
@@ -118,19 +113,6 @@ def host_links(spec: Spec, footprints: tuple[Footprint, ...]) -> dict[str, Any]:
     }
 
 
-def grant_host_services(
-    spec: Spec, profile: str, environment: dict[str, str], volumes: dict[str, Any]
-) -> list[str]:
-    """For a profile granted ``host_services``: the ports in its ``environment``, the shared
-    volume in the project's ``volumes``; the gateway's extra mount (none without a grant)."""
-    services = spec.profiles[profile].host_services
-    if not services:
-        return []
-    environment[HOST_SERVICES_VARIABLE] = ",".join(str(p) for p in sorted(services.values()))
-    volumes[host_services_volume(profile)] = {}
-    return [f"{host_services_volume(profile)}:{HOST_SERVICES_DIR}"]
-
-
 def published_ports(spec: Spec, fp: Footprint) -> list[str]:
     """Short-syntax port mappings, same number inside and out (ranges need the short form):
     on ``publish_address``, and the front's way in on the host's loopback only."""
@@ -157,7 +139,7 @@ def _host_link(spec: Spec, fp: Footprint) -> dict[str, Any]:
     return _helper(spec, fp, "host-link", host_link_config(services)) | {
         "user": HOST_LINK_USER,
         "network_mode": "host",
-        "volumes": [f"{host_services_volume(fp.profile)}:{HOST_SERVICES_DIR}"],
+        "volumes": [host_services_mount(fp.profile)],
     }
 
 

@@ -44,14 +44,13 @@ from openclaw_compose.core.front import FRONT_RELAY_ADDRESS, FRONT_SERVICE, hapr
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import Footprint, PortPlan
-from openclaw_compose.core.sidecars import carrier_service
+from openclaw_compose.core.sidecars import carrier_service, grant_host_services
 from openclaw_compose.core.spec import Spec, digest_variable
 from openclaw_compose.core.yamlout import emit
 from openclaw_compose.targets.compose.front import MISSING_DIGEST, compose_layout, front_service
 from openclaw_compose.targets.compose.network import (
     carriers,
     gateway_attachment,
-    grant_host_services,
     host_links,
     project_networks,
 )
