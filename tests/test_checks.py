@@ -4,6 +4,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -377,10 +378,19 @@ def test_host_network_warns_that_profiles_share_it() -> None:
     assert "network-host-shared" not in codes(swarm_check(spec_of(profiles, network="host")))
 
 
-def test_swarm_egress_none_refuses_only_a_profile_named_like_its_carrier() -> None:
-    spec = spec_of({"a": {"port": 18789, "egress": "none"}, "b": {"port": 19789}})
-    assert "swarm-egress" not in codes(swarm_check(spec))
-    spec = spec_of({"a": {"port": 18789, "egress": "none"}, "a-ports": {"port": 19789}})
-    (problem,) = [p for p in swarm_check(spec).problems if p.code == "swarm-egress"]
-    assert (problem.severity, problem.profiles) == ("error", ("a", "a-ports"))
-    assert "rename that profile" in problem.message
+@pytest.mark.parametrize(
+    ("setting", "sidecar", "role"),
+    [
+        ({"egress": "none"}, "a-ports", "port carrier"),
+        ({"host_services": {"m": 80}}, "a-host", "host link"),
+    ],
+)
+def test_swarm_refuses_only_a_profile_named_like_a_sidecar(
+    setting: dict[str, object], sidecar: str, role: str
+) -> None:
+    spec = spec_of({"a": {"port": 18789, **setting}, "b": {"port": 19789}})
+    assert "swarm-sidecar-name" not in codes(swarm_check(spec))
+    spec = spec_of({"a": {"port": 18789, **setting}, sidecar: {"port": 19789}})
+    (problem,) = [p for p in swarm_check(spec).problems if p.code == "swarm-sidecar-name"]
+    assert (problem.severity, problem.profiles) == ("error", ("a", sidecar))
+    assert f"profile 'a''s {role} is the service '{sidecar}'" in problem.message

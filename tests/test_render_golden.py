@@ -104,6 +104,7 @@ SWARM_CASES = {
             state_dir: ./data/rescue/state
           spare:
             port: 19789
+            host_services: {models: 11434}
         """,
 }
 
@@ -319,6 +320,7 @@ def test_stack_pins_profiles_and_publishes_browser_ports_on_opt_in(tmp_path: Pat
         "rescue": ["node.labels.openclaw.node == b"],
         "spare": ["node.role == manager"],
         "rescue-ports": ["node.labels.openclaw.node == b"],  # egress none: its carrier, next to it
+        "spare-host": ["node.role == manager"],  # host_services: its host link, the same
     }
     rescue, carrier = services["rescue"], services["rescue-ports"]
     assert "ports" not in rescue
@@ -332,6 +334,9 @@ def test_stack_pins_profiles_and_publishes_browser_ports_on_opt_in(tmp_path: Pat
     networks = _stack(tmp_path, "swarm-nodes")["networks"]
     assert networks["rescue-net"] == {"driver": "overlay", "internal": True}
     assert networks["main-net"] == {"driver": "overlay"}
+    assert networks["hostnet"] == {"external": True, "name": "host"}
+    assert services["spare-host"]["networks"] == ["hostnet"]
+    assert services["spare-host"]["volumes"][0] in services["spare"]["volumes"]
 
 
 def test_service_hostnames_are_one_dns_label_and_distinct() -> None:

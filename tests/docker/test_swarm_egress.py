@@ -1,7 +1,9 @@
-"""``egress: none`` on the one-node swarm: ``closed``'s gateway is on an internal overlay network
-only, so its task has no ``docker_gwbridge`` and no way out, and its port carrier (HAProxy, on
-that network and one of its own) publishes its base port on the node; ``open`` is a plain
-profile next to it. Deployed with the CLI as a user would; the last test undeploys."""
+"""``egress: none`` and ``host_services`` on the one-node swarm: ``closed``'s gateway is on an
+internal overlay network only, so its task has no ``docker_gwbridge`` and no way out, and its
+port carrier (HAProxy, on that network and one of its own) publishes its base port on the node;
+it is granted one service on the host's loopback through its host link (HAProxy on the host's
+network, a Unix socket in a volume only the two mount). ``open`` is a plain profile next to it.
+Deployed with the CLI as a user would; the last test undeploys."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from openclaw_compose.engine import Engine
 from openclaw_compose.engine.records import SwarmState
 from openclaw_compose.host.preflight import SWARM_ADDRESS
 from openclaw_compose.host.probes import probe
-from openclaw_compose.targets.swarm.render import carrier_name
+from openclaw_compose.targets.swarm.sidecars import carrier_name, host_link_name
 from openclaw_compose.testing import release_base
 from tests.helpers import run_cli
 
@@ -29,20 +31,31 @@ class Stack:
     spec_file: Path
     project: str
     bases: dict[str, int]
+    granted: tuple[int, str]
+    """The host service ``closed`` is granted: its port (on the host's 127.0.0.1) and nonce."""
 
 
 @pytest.fixture(scope="module")
-def stack(swarm: SwarmState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def granted() -> Iterator[tuple[int, str]]:
+    yield from dockerkit.nonce_server("127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    swarm: SwarmState, granted: tuple[int, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     del swarm
     directory = tmp_path_factory.mktemp("egress")
     bases: list[int] = []
     spec_file = spec_with_free_ports(directory, bases, "open", "closed", address=SWARM_ADDRESS)
-    spec_file.write_text(spec_file.read_text() + "    egress: none\n")  # closed is the last
+    closed = f"    egress: none\n    host_services: {{models: {granted[0]}}}\n"
+    spec_file.write_text(spec_file.read_text() + closed)  # closed is the last
     project = load_spec(spec_file).spec.project
     try:
         result = run_cli("deploy", "-f", spec_file, "-o", directory, "--timeout", "300")
         assert result.exit_code == 0, result.output
-        yield Stack(spec_file, project, dict(zip(("open", "closed"), bases, strict=True)))
+        bases_of = dict(zip(("open", "closed"), bases, strict=True))
+        yield Stack(spec_file, project, bases_of, granted)
     finally:
         run_cli("undeploy", "-f", spec_file, "--volumes", "--yes")
         for base in bases:
@@ -63,7 +76,7 @@ def test_the_host_reaches_the_closed_gateway_through_its_carrier(
     services = engine.swarm.stack_services(stack.project)
     carrier = carrier_name("closed")
     assert sorted(services) == sorted(
-        f"{stack.project}_{name}" for name in ("open", "closed", carrier)
+        f"{stack.project}_{name}" for name in ("open", "closed", carrier, host_link_name("closed"))
     )
     closed = dockerkit.inspect_service(services[f"{stack.project}_closed"].id)["Spec"]
     assert not (closed.get("EndpointSpec") or {}).get("Ports")
@@ -100,12 +113,31 @@ def test_the_closed_gateway_reaches_nothing_beyond_its_network(
     assert {t: r for t, r in replies.items() if r in set(genuine.values())} == {}
 
 
+def test_the_granted_host_service_reaches_only_its_profile(engine: Engine, stack: Stack) -> None:
+    """``closed`` reaches the host's loopback service at the same port on its own loopback,
+    through nothing else; ``open`` reaches it nowhere; the link runs as the gateway's user, on
+    the host's network, with no capability."""
+    port, nonce = stack.granted
+    containers = engine.containers.stack_containers(stack.project)
+    inside = [f"127.0.0.1 {port} /"]
+    elsewhere = [f"{address} {port} /" for address in sorted(dockerkit.host_addresses())]
+    closed = dockerkit.http_replies(engine, containers["closed"].name, inside + elsewhere)
+    assert nonce in closed.pop(inside[0])
+    assert {t: r for t, r in closed.items() if nonce in r} == {}
+    opened = dockerkit.http_replies(engine, containers["open"].name, inside + elsewhere)
+    assert {t: r for t, r in opened.items() if nonce in r} == {}
+    link = dockerkit.inspect_container(containers[host_link_name("closed")].name)
+    assert link["HostConfig"]["NetworkMode"] == "host"
+    assert (link["Config"]["User"], link["HostConfig"]["CapDrop"]) == ("1000:1000", ["ALL"])
+
+
 def test_doctor_sees_the_closed_gateway_alone_and_without_egress(stack: Stack) -> None:
     result = run_cli("doctor", "--target", "swarm", "-f", stack.spec_file)
     assert result.exit_code == 0, result.output
     assert f"ok    closed network: {stack.project}_closed-net (internal: no egress)" in (
         result.output
     )
+    assert f"granted the host's 127.0.0.1 ports {stack.granted[0]} only" in result.output
     assert f"ok    open network: {stack.project}_open-net (egress open)" in result.output
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from openclaw_compose.core.checks import CheckCode, Problem, at_node
 from openclaw_compose.core.ports import Footprint, PortPlan, format_range
 from openclaw_compose.core.spec import DEFAULT_AUTH_MODE, Spec
-from openclaw_compose.targets.swarm.render import carrier_name
+from openclaw_compose.targets.swarm.sidecars import carrier_name, host_link_name
 
 
 def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
@@ -51,24 +51,26 @@ def swarm_problems(spec: Spec, plan: PortPlan) -> Iterator[Problem]:
                 nodes=(fp.node,),
             )
         yield from _browser_exposure(spec, fp)
-        if profile.host_services:
+        yield from _sidecar_names(spec, fp)
+
+
+def _sidecar_names(spec: Spec, fp: Footprint) -> Iterator[Problem]:
+    """A profile's port carrier and host link are services named after it: no other profile
+    may have their names."""
+    profile = spec.profiles[fp.profile]
+    wanted = (profile.egress == "none", bool(profile.host_services))
+    for (role, name), used in zip(
+        (("port carrier", carrier_name(fp.profile)), ("host link", host_link_name(fp.profile))),
+        wanted,
+        strict=True,
+    ):
+        if used and name in spec.profiles:
             yield Problem(
-                CheckCode.SWARM_HOST_SERVICES,
+                CheckCode.SWARM_SIDECAR_NAME,
                 "error",
-                (fp.profile,),
-                f"profiles.{fp.profile}.host_services is set, which the swarm target cannot do "
-                "yet (its host link runs next to the gateway with 'openclaw-compose up'); "
-                "remove it for 'deploy', or use the compose target",
-                nodes=(fp.node,),
-            )
-        carrier = carrier_name(fp.profile)
-        if profile.egress == "none" and carrier in spec.profiles:
-            yield Problem(
-                CheckCode.SWARM_EGRESS,
-                "error",
-                (fp.profile, carrier),
-                f"profiles.{fp.profile}.egress is 'none': its port carrier is the service "
-                f"{carrier!r}, which is profile {carrier!r}'s name; rename that profile",
+                (fp.profile, name),
+                f"profile {fp.profile!r}'s {role} is the service {name!r}, which is profile "
+                f"{name!r}'s name; rename that profile",
                 nodes=(fp.node,),
             )
 

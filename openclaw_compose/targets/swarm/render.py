@@ -58,18 +58,22 @@ from openclaw_compose.core.contract import (
 from openclaw_compose.core.front import FRONT_LIMITS, FRONT_SERVICE, haproxy_config
 from openclaw_compose.core.front_files import with_front
 from openclaw_compose.core.loading import LoadedSpec
-from openclaw_compose.core.ports import Footprint, PortPlan, PortRange
-from openclaw_compose.core.sidecars import (
-    CARRIER_USER,
-    HELPER_CPUS,
-    HELPER_MEMORY,
-    HELPER_PIDS,
-    carrier_config,
-    helper_entrypoint,
-)
+from openclaw_compose.core.ports import Footprint, PortPlan
+from openclaw_compose.core.sidecars import grant_host_services
 from openclaw_compose.core.spec import Spec, node_label
 from openclaw_compose.core.yamlout import emit
 from openclaw_compose.targets.swarm import front
+from openclaw_compose.targets.swarm.sidecars import (
+    HOST_NETWORK,
+    SIDECAR_LIMITS,
+    carrier,
+    carrier_name,
+    host_link,
+    host_link_name,
+    host_ports,
+    profile_networks,
+    sidecar_names,
+)
 
 STACK_FILE = "stack.yaml"
 STACK_VERSION = "3.9"
@@ -152,16 +156,20 @@ def stack_document(
     for fp in plan.footprints:
         profile = spec.profiles[fp.profile]
         mounts = gateway_mounts(spec, fp, out_dir, volumes)
-        networks |= _networks(spec, fp.profile)
+        networks |= profile_networks(spec, fp.profile)
         configs[f"{fp.profile}-seed"] = {
             "name": seed_config_name(spec.project, fp.profile, seed_text(spec, fp.profile)),
             "file": f"./{seed_file(fp.profile)}",
         }
         for ref in profile_secrets(fp.profile, profile):
             secrets[ref.key] = {"name": swarm_secret(spec.project, ref), "external": True}
-        services[fp.profile] = _service(spec, fp, mounts)
+        services[fp.profile] = _service(spec, fp, mounts, volumes)
+        sidecar_deploy = _deploy(dict(SIDECAR_LIMITS), fp.node)
         if profile.egress == "none":
-            services[carrier_name(fp.profile)] = _carrier(spec, fp)
+            services[carrier_name(fp.profile)] = carrier(spec, fp, sidecar_deploy)
+        if profile.host_services:
+            services[host_link_name(fp.profile)] = host_link(spec, fp, sidecar_deploy)
+            networks[HOST_NETWORK] = {"external": True, "name": "host"}
     if front_config is not None:
         service, front_configs, front_secrets = front.stack_objects(
             spec, plan, front_config, CONTAINER_USER, SECRET_MODE
@@ -181,15 +189,15 @@ def stack_document(
 
 
 def stack_part(stack_text: str, profile: str) -> str:
-    """The stack file cut down to ``profile``'s service (and its carrier's) and what they name
+    """The stack file cut down to ``profile``'s service (and its sidecars') and what they name
     (networks, named volumes, seed config and secrets), as written: deployed without
     ``--prune`` it updates that service alone, whatever the file says of the others (see
     ``SwarmRuntime.start_gateway``)."""
     document = YAML(typ="safe").load(stack_text)
     services = {profile: document["services"][profile]}  # KeyError: not in the stack
-    carrier = carrier_name(profile)
-    if carrier in document["services"]:
-        services[carrier] = document["services"][carrier]
+    for sidecar in sidecar_names(profile):
+        if sidecar in document["services"]:
+            services[sidecar] = document["services"][sidecar]
     named: dict[str, set[str]] = {key: set() for key in ("networks", "volumes", "configs")}
     named["secrets"] = set()
     for service in services.values():
@@ -215,9 +223,12 @@ def _limits(spec: Spec, fp: Footprint) -> dict[str, Any]:
     return {"cpus": limits.cpus_text(), "memory": limits.memory_text(), "pids": limits.pids}
 
 
-def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
+def _service(
+    spec: Spec, fp: Footprint, mounts: list[str], volumes: dict[str, Any]
+) -> dict[str, Any]:
     browser_ports = spec.swarm.publish_browser_ports
     environment = gateway_environment(spec, fp)
+    mounts = mounts + grant_host_services(spec, fp.profile, environment, volumes)
     if browser_ports:
         environment[RELAY_PORTS_VARIABLE] = relay_ports(fp)
     if fp.fronted:
@@ -229,7 +240,7 @@ def _service(spec: Spec, fp: Footprint, mounts: list[str]) -> dict[str, Any]:
         "hostname": service_hostname(spec.project, fp.profile),
         "command": ["gateway"],
         "environment": environment,
-        **({} if carried else {"ports": _host_ports(published)}),
+        **({} if carried else {"ports": host_ports(published)}),
         "volumes": [*mounts, *tmpfs_mounts()],
         "configs": seed_mount(fp),
         "secrets": secret_mounts(
@@ -252,60 +263,9 @@ def expected(spec: Spec, fp: Footprint) -> Expected:
     neighbours = frozenset(
         f"{spec.project}_{service}." for service in (FRONT_SERVICE, carrier_name(fp.profile))
     )
-    return Expected(fp.profile, container_limits(spec, fp), True, neighbours=neighbours)
-
-
-def carrier_name(profile: str) -> str:
-    """The service of a profile's port carrier (``egress: none``): swarm's names take no
-    ``.``, unlike Compose's (:func:`openclaw_compose.core.sidecars.carrier_service`), so the
-    checks refuse a profile of this name (``swarm-egress``)."""
-    return f"{profile}-ports"
-
-
-def _networks(spec: Spec, profile: str) -> dict[str, Any]:
-    """The profile's own overlay network; with ``egress: none`` an internal one, which gives
-    its tasks no ``docker_gwbridge`` (no way out, and no published port: seen on the one-node
-    swarm), and the carrier's own network, through which the carrier publishes."""
-    if spec.profiles[profile].egress != "none":
-        return {front.network(profile): {"driver": "overlay"}}
-    return {
-        front.network(profile): {"driver": "overlay", "internal": True},
-        edge_network(profile): {"driver": "overlay"},
-    }
-
-
-def edge_network(profile: str) -> str:
-    return f"{profile}-edge"
-
-
-def _host_ports(ranges: list[PortRange]) -> list[dict[str, Any]]:
-    """Published on the task's node (``mode: host``), one entry per port: the stack loader
-    takes no ranges in the long syntax."""
-    return [
-        {"target": port, "published": port, "mode": "host"}
-        for low, high in ranges
-        for port in range(low, high + 1)
-    ]
-
-
-def _carrier(spec: Spec, fp: Footprint) -> dict[str, Any]:
-    """The port carrier of an ``egress: none`` profile: HAProxy (the compose target's sidecar)
-    on the profile's internal network and its own, on the gateway's node, publishing the
-    gateway's ports and forwarding each connection to its task (``tasks.<profile>``)."""
-    published = fp.published(browser=spec.swarm.publish_browser_ports)
-    limits = {"cpus": HELPER_CPUS, "memory": HELPER_MEMORY, "pids": HELPER_PIDS}
-    return {
-        "image": literal(spec.profiles[fp.profile].image_ref(spec)),
-        "entrypoint": helper_entrypoint(
-            "carrier", carrier_config(published, f"tasks.{fp.profile}")
-        ),
-        "user": CARRIER_USER,
-        "ports": _host_ports(published),
-        "volumes": [{"type": "tmpfs", "target": "/tmp"}],
-        "networks": [front.network(fp.profile), edge_network(fp.profile)],
-        **hardening(),
-        "deploy": _deploy(limits, fp.node),
-    }
+    granted = frozenset(spec.profiles[fp.profile].host_services.values())
+    limits = container_limits(spec, fp)
+    return Expected(fp.profile, limits, True, host_services=granted, neighbours=neighbours)
 
 
 def _deploy(limits: dict[str, Any], node: str | None = None) -> dict[str, Any]:
