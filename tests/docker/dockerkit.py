@@ -198,3 +198,13 @@ def host_addresses() -> set[str]:
     """Every IPv4 address of this host but loopback: its own, and each bridge's gateway."""
     out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout
     return {address for address in out.split() if "." in address}
+
+
+def project_containers(project: str) -> list[dict[str, Any]]:
+    """``docker inspect`` of every container of a Compose project, stopped ones and the ones
+    Compose left renamed ``<id>_<name>`` included."""
+    client = _sdk()
+    found = client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={project}"}
+    )
+    return [container.attrs for container in found]
