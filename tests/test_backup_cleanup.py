@@ -19,7 +19,7 @@ from typing import cast
 
 import pytest
 
-from openclaw_compose.core.contract import BACKUP_PREFIX
+from openclaw_compose.core.contract import BACKUP_PREFIX, BACKUP_RUNNING
 from openclaw_compose.core.loading import load_spec, validate
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
@@ -52,6 +52,7 @@ class Inside(FakeContainers):
             return 0, ""
         assert command[:2] == ["sh", "-c"]
         assert f"rm -f {BACKUP_PREFIX}*.tar.gz" in command[2]
+        assert f"grep -qs '{BACKUP_RUNNING}'" in command[2], "a killed run's backup is ended"
         self.tmp = {name for name in self.tmp if not name.startswith(BACKUP_PREFIX)}
         self.tmp.add(command[command.index("--output") + 1])
         return 0, ""

@@ -117,9 +117,23 @@ def backup_file() -> str:
     return f"{BACKUP_PREFIX}{secrets.token_hex(8)}.tar.gz"
 
 
+BACKUP_RUNNING = f"{BACKUP_PREFIX.rsplit('/', 1)[1]}[0-9a-f]"
+"""What the command line of a backup's process in a container holds (its ``--output``, or the
+copy's ``cat``), as a pattern that its own ``grep`` does not match."""
+
+
 def clean_then(command: list[str]) -> list[str]:
-    """``command`` run after the leftovers of killed backups in the container are removed."""
-    return ["sh", "-c", f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"', "sh", *command]
+    """``command`` run after the backups of killed runs in the container are ended and their
+    leftovers removed. A killed client does not end what it ran with ``docker exec``: its
+    ``openclaw backup create`` goes on and would write its archive after this clean-up (seen in
+    tests/docker/test_day2_kills.py). This shell's own process (``$$``, which then becomes
+    ``command``) is spared."""
+    script = (
+        'for p in /proc/[0-9]*; do pid=${p#/proc/}; [ "$pid" = $$ ] || '
+        f'{{ grep -qs \'{BACKUP_RUNNING}\' "$p/cmdline" && kill -9 "$pid"; }} 2>/dev/null; '
+        f'done; rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"'
+    )
+    return ["sh", "-c", script, "sh", *command]
 
 
 def backup_command(output: str) -> list[str]:

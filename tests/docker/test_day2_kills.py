@@ -10,7 +10,10 @@ note in each) serves both tests:
 - backup: after each kill the gateway answered ``/startupz`` and was never restarted, the next
   ``backup`` succeeds and its archive passes restore's whole validation (checksum, payload,
   versions) and holds the marker; at the end neither the gateway's writable layer (``docker
-  diff``) nor the output directory holds anything of a backup but the archives.
+  diff``), nor its ``/tmp`` (a killed run's ``openclaw backup create`` goes on in the container;
+  it wrote its archive there after the next run's clean-up until that clean-up ended it first),
+  nor the output directory holds anything of a backup but the archives (a killed run's staging
+  directory stayed there until the next run removed it).
 - upgrade (to the tested release): after each kill ``up`` converges (every gateway answers, on
   what the profiles file names, no container but the project's own, none left renamed
   ``<id>_<name>`` by Compose), the marker, the note and every token are the ones from before;
@@ -269,7 +272,7 @@ def test_killed_backups_leave_the_gateway_and_the_next_backup_whole(
     assert not in_layer, f"in {container}'s writable layer: {in_layer}"
     _, output = engine.containers.exec(container, ["ls", "/tmp"])
     tmp = [name for name in output.split() if "backup" in name]
-    print(f"{container}: /tmp (a tmpfs) after the kills: {tmp}")
+    assert not tmp, f"left in {container}'s /tmp (a tmpfs): {tmp}"
 
 
 def _remaining_estimate(fleet: Fleet) -> float:
