@@ -126,12 +126,22 @@ def clean_then(command: list[str]) -> list[str]:
     """``command`` run after the backups of killed runs in the container are ended and their
     leftovers removed. A killed client does not end what it ran with ``docker exec``: its
     ``openclaw backup create`` goes on and would write its archive after this clean-up (seen in
-    tests/docker/test_day2_kills.py). This shell's own process (``$$``, which then becomes
-    ``command``) is spared."""
+    tests/docker/test_day2_kills.py). Every process whose command line names a backup's archive
+    is killed with its descendants (OpenClaw's launcher runs the backup in a child process whose
+    command line is only ``openclaw``), all at once once found; this shell's own process
+    (``$$``, which then becomes ``command``) is spared."""
     script = (
-        'for p in /proc/[0-9]*; do pid=${p#/proc/}; [ "$pid" = $$ ] || '
-        f'{{ grep -qs \'{BACKUP_RUNNING}\' "$p/cmdline" && kill -9 "$pid"; }} 2>/dev/null; '
-        f'done; rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"'
+        'parent() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; '
+        'set -- $s; echo "$2"; }; '
+        'found=" "; for p in /proc/[0-9]*; do pid=${p#/proc/}; '
+        f'[ "$pid" = $$ ] || ! grep -qs \'{BACKUP_RUNNING}\' "$p/cmdline" || '
+        'found="$found$pid "; done; '
+        'while [ "$found" != " " ]; do more=; for p in /proc/[0-9]*; do pid=${p#/proc/}; '
+        'case "$found$more" in *" $pid "*) continue;; esac; '
+        'case "$found" in *" $(parent "$pid") "*) more="$more$pid ";; esac; done; '
+        '[ -n "$more" ] || break; found="$found$more"; done; '
+        "kill -9 $found 2>/dev/null; "
+        f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"'
     )
     return ["sh", "-c", script, "sh", *command]
 
