@@ -128,8 +128,9 @@ def clean_then(command: list[str]) -> list[str]:
     ``openclaw backup create`` goes on and would write its archive after this clean-up (seen in
     tests/docker/test_day2_kills.py). Every process whose command line names a backup's archive
     is killed with its descendants (OpenClaw's launcher runs the backup in a child process whose
-    command line is only ``openclaw``), all at once once found; this shell's own process
-    (``$$``, which then becomes ``command``) is spared."""
+    command line is only ``openclaw``), all at once once found, and the staging directories
+    OpenClaw's killed backups leave (``openclaw-backup-*`` in the temporary directory) are
+    removed; this shell's own process (``$$``, which then becomes ``command``) is spared."""
     script = (
         'parent() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; '
         'set -- $s; echo "$2"; }; '
@@ -140,7 +141,8 @@ def clean_then(command: list[str]) -> list[str]:
         'case "$found$more" in *" $pid "*) continue;; esac; '
         'case "$found" in *" $(parent "$pid") "*) more="$more$pid ";; esac; done; '
         '[ -n "$more" ] || break; found="$found$more"; done; '
-        "kill -9 $found 2>/dev/null; "
+        '[ "$found" = " " ] || { kill -9 $found; rm -rf "${TMPDIR:-/tmp}"/openclaw-backup-*; } '
+        "2>/dev/null; "
         f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"'
     )
     return ["sh", "-c", script, "sh", *command]
