@@ -299,7 +299,7 @@ def _remaining_estimate(fleet: Fleet) -> float:
 def test_killed_upgrades_converge_with_up_and_complete(engine: Engine, fleet: Fleet) -> None:
     landed = []
     for attempt in range(UPGRADE_KILLS):
-        delay = fleet.rng.uniform(1, _remaining_estimate(fleet))
+        delay = fleet.rng.uniform(1, 0.9 * _remaining_estimate(fleet))
         began = time.monotonic()
         killed, err = fleet.killed(
             delay,
