@@ -121,9 +121,35 @@ def backup_file() -> str:
     return f"{BACKUP_PREFIX}{secrets.token_hex(8)}.tar.gz"
 
 
+BACKUP_RUNNING = f"{BACKUP_PREFIX.rsplit('/', 1)[1]}[0-9a-f]"
+"""What the command line of a backup's process in a container holds (its ``--output``, or the
+copy's ``cat``), as a pattern that its own ``grep`` does not match."""
+
+
 def clean_then(command: list[str]) -> list[str]:
-    """``command`` run after the leftovers of killed backups in the container are removed."""
-    return ["sh", "-c", f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"', "sh", *command]
+    """``command`` run after the backups of killed runs in the container are ended and their
+    leftovers removed. A killed client does not end what it ran with ``docker exec``: its
+    ``openclaw backup create`` goes on and would write its archive after this clean-up (seen in
+    tests/docker/test_day2_kills.py). Every process whose command line names a backup's archive
+    is killed with its descendants (OpenClaw's launcher runs the backup in a child process whose
+    command line is only ``openclaw``), all at once once found, and the staging directories
+    OpenClaw's killed backups leave (``openclaw-backup-*`` in the temporary directory) are
+    removed; this shell's own process (``$$``, which then becomes ``command``) is spared."""
+    script = (
+        'parent() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; '
+        'set -- $s; echo "$2"; }; '
+        'found=" "; for p in /proc/[0-9]*; do pid=${p#/proc/}; '
+        f'[ "$pid" = $$ ] || ! grep -qs \'{BACKUP_RUNNING}\' "$p/cmdline" || '
+        'found="$found$pid "; done; '
+        'while [ "$found" != " " ]; do more=; for p in /proc/[0-9]*; do pid=${p#/proc/}; '
+        'case "$found$more" in *" $pid "*) continue;; esac; '
+        'case "$found" in *" $(parent "$pid") "*) more="$more$pid ";; esac; done; '
+        '[ -n "$more" ] || break; found="$found$more"; done; '
+        '[ "$found" = " " ] || { kill -9 $found; rm -rf "${TMPDIR:-/tmp}"/openclaw-backup-*; } '
+        "2>/dev/null; "
+        f'rm -f {BACKUP_PREFIX}*.tar.gz; exec "$@"'
+    )
+    return ["sh", "-c", script, "sh", *command]
 
 
 def backup_command(output: str) -> list[str]:

@@ -7,6 +7,7 @@ containers, volumes and networks on this node are ordinary objects carrying the 
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tarfile
@@ -78,14 +79,15 @@ class Containers:
         return self._containers(project_label(project), lambda labels: labels.get(SERVICE_LABEL))
 
     def remove_leftovers(self, project: str) -> list[str]:
-        """Remove the containers of a compose project that Compose renamed ``<id>_<name>``
-        while recreating them and never removed (a kill landed inside the recreate); their
-        names. Left there, the next ``up`` stops at a name already in use."""
+        """Remove the containers of a compose project that Compose named ``<id>_<name>`` while
+        recreating them and never removed or renamed back (a kill landed inside the recreate;
+        see :func:`recreate_leftover`); their names. Left there, the next ``up`` stops at a name
+        already in use."""
         api = self._client.sdk.api
         removed = []
         for attrs in self._inspect_all(project_label(project)):
             name = str(attrs.get("Name", "")).lstrip("/")
-            if name.startswith(f"{str(attrs.get('Id', ''))[:12]}_"):
+            if recreate_leftover(name, project):
                 with suppress(NotFound):
                     self._client.call(partial(api.remove_container, attrs["Id"], force=True))
                 removed.append(name)
@@ -272,6 +274,17 @@ class Containers:
             lambda: self._client.sdk.containers.get(container).exec_run(list(command))
         )
         return result.exit_code, bytes(result.output).decode(errors="replace")
+
+
+def recreate_leftover(name: str, project: str) -> bool:
+    """Whether ``name`` is one Compose gives a container of ``project`` only inside a recreate:
+    ``<12 hex digits>_<project>-<service>-<n>``. Older Compose renamed the old container so
+    (its own ID); Compose 2.26 creates the new one under that name (the old one's ID), then
+    stops and removes the old one and renames the new one (a kill in between left it, and the
+    next recreate of the old one failed: "Conflict. The container name ... is already in use",
+    tests/docker/test_day2_kills.py). Either is only a leftover once no Compose runs: the state
+    is in the volumes, and ``up`` makes the container again."""
+    return re.fullmatch(rf"[0-9a-f]{{12}}_{re.escape(project)}-.+", name) is not None
 
 
 def _copy_out(chunks: Iterator[bytes], dest: Path) -> None:

@@ -22,6 +22,7 @@ from openclaw_compose.engine.records import (
     SwarmState,
     TaskState,
 )
+from openclaw_compose.errors import Refused
 from openclaw_compose.polling import rounds, wait_until
 
 JOB_DONE = frozenset({"complete", "failed", "rejected", "shutdown", "orphaned", "remove"})
@@ -74,10 +75,17 @@ class Swarm:
         ]
 
     def service_ports(self) -> list[ServicePort]:
-        """Ports published by every swarm service (none when this engine is no manager)."""
+        """Ports published by every swarm service (none when this engine is no manager, also
+        when it stopped being one while asked: on a shared engine another client may leave the
+        swarm at any time)."""
         if not self.state().manager:
             return []
-        services = self._client.call(self._client.sdk.services.list)
+        try:
+            services = self._client.call(self._client.sdk.services.list)
+        except Refused:
+            if self.state().manager:
+                raise
+            return []  # the engine left the swarm since it was asked (another client did)
         return [
             ServicePort(
                 port=port["PublishedPort"],

@@ -16,13 +16,17 @@ written with mode 0600.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
+import shutil
 import tarfile
 import tempfile
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,14 +68,15 @@ class Backup:
 
 def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) -> Backup:
     """Back up one profile into ``out_dir``: consistent, verified, checksummed. A failed
-    backup leaves nothing, not even the directories it made."""
+    backup leaves nothing, not even the directories it made; a killed one leaves its staging
+    directory, which the next backup into ``out_dir`` removes (:func:`staging`)."""
     start = time.monotonic()
     check_output_dir(out_dir)
     made = [path for path in (out_dir, *out_dir.parents) if not path.exists()]  # deepest first
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".backup-") as tmp:
-            payload = Path(tmp) / PAYLOAD
+        with staging(out_dir) as tmp:
+            payload = tmp / PAYLOAD
             live = runtime.backup(spec, profile, payload)
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             manifest = Manifest(
@@ -84,7 +89,7 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
                 size=payload.stat().st_size,
             )
             name = f"{spec.project}-{profile}-{stamp}-openclaw-{manifest.openclaw_version}{SUFFIX}"
-            staged = Path(tmp) / name
+            staged = tmp / name
             _write_archive(staged, manifest, payload)
             path = out_dir / name
             os.replace(staged, path)
@@ -98,6 +103,67 @@ def backup_profile(spec: Spec, profile: str, runtime: Runtime, out_dir: Path) ->
             ) from None
         raise
     return Backup(path, manifest, time.monotonic() - start, live)
+
+
+STAGING_PREFIX = ".backup-"
+"""A backup's staging directory in ``-o`` (where the payload and the archive are written before
+the archive is renamed into place): this prefix and mkdtemp's random part."""
+_STAGING = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}")
+
+
+@contextmanager
+def staging(out_dir: Path) -> Iterator[Path]:
+    """A new staging directory in ``out_dir``, locked (``flock``) by this run while it lives
+    and removed afterwards; first the staging directories of runs that died (SIGKILL, a crash:
+    nothing holds their lock, the kernel released it) are removed. A directory being made by
+    another run is never taken: a run that finds its new directory locked or already removed
+    makes another one."""
+    remove_dead_staging(out_dir)
+    while True:
+        path = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING_PREFIX))
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue  # removed by another run's clean-up before it was locked
+        if _try_lock(fd) and os.fstat(fd).st_nlink > 0:
+            break
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def remove_dead_staging(out_dir: Path) -> list[str]:
+    """Remove the staging directories in ``out_dir`` whose run is gone (no lock on them); their
+    names."""
+    removed: list[str] = []
+    candidates: list[str] = []
+    with suppress(OSError), os.scandir(out_dir) as entries:
+        candidates = [e.name for e in entries if _STAGING.fullmatch(e.name)]
+    for name in candidates:
+        try:
+            fd = os.open(out_dir / name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone, or not a directory (a symbolic link is never followed)
+        try:
+            if _try_lock(fd):
+                shutil.rmtree(out_dir / name, ignore_errors=True)
+                removed.append(name)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 MIN_FREE = 16 << 20

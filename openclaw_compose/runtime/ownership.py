@@ -23,7 +23,7 @@ from pathlib import Path
 from openclaw_compose.core.loading import EMBEDDED, LoadedSpec
 from openclaw_compose.engine import Engine
 from openclaw_compose.engine.containers import project_label, stack_label
-from openclaw_compose.errors import NotOwner, shown
+from openclaw_compose.errors import NotOwner, Refused, shown
 from openclaw_compose.targets.base import ProgressFn
 
 OWNER_LABEL = "io.openclaw-compose.owner"
@@ -69,7 +69,11 @@ def look(engine: Engine, loaded: LoadedSpec) -> Ownership:
         *containers.volumes(stack_label(project)),
     ]
     if not objects and engine.swarm.state().manager:
-        objects.extend(engine.swarm.stack_services(project))
+        try:
+            objects.extend(engine.swarm.stack_services(project))
+        except Refused:
+            if engine.swarm.state().manager:
+                raise  # else the engine left the swarm since it was asked: no services
     labels = containers.volume_labels(record_volume(project))
     recorded = None if labels is None else labels.get(OWNER_LABEL)
     return Ownership(project, owner_id(loaded), recorded, tuple(sorted(set(objects))))

@@ -227,3 +227,13 @@ def nonce_server(address: str) -> Iterator[tuple[int, str]]:
         server.shutdown()
         server.server_close()
         release_base(port)
+
+
+def project_containers(project: str) -> list[dict[str, Any]]:
+    """``docker inspect`` of every container of a Compose project, stopped ones and the ones
+    Compose left renamed ``<id>_<name>`` included."""
+    client = _sdk()
+    found = client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={project}"}
+    )
+    return [container.attrs for container in found]
