@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime
 import json
 import socket
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import pytest
 from cryptography import x509
@@ -25,9 +28,11 @@ from openclaw_compose.core.loading import validate
 from openclaw_compose.core.ports import plan_ports
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine.records import ContainerState
-from openclaw_compose.errors import SpecError
+from openclaw_compose.errors import ExitCode, NotReadyError, SpecError
 from openclaw_compose.host.preflight import front_port_taken
 from openclaw_compose.project import check_spec, generate
+from openclaw_compose.runtime.pipeline import wait_front
+from openclaw_compose.targets.base import Runtime
 from openclaw_compose.targets.compose.front import compose_layout
 from openclaw_compose.targets.compose.network import published_ports
 from tests.fakes import FakeEngine
@@ -369,3 +374,60 @@ def test_swarm_checks_of_the_front(tmp_path: Path) -> None:
     assert swarm_codes(spec_data(address="127.0.0.1", tls="none"))[CheckCode.SWARM_FRONT] == (
         "error"
     )
+
+
+class _Front(BaseHTTPRequestHandler):
+    """A front that answers ``/healthz`` with 503 for the first ``busy`` requests of each name
+    (HAProxy before it has found the gateways), then 200."""
+
+    busy = 2
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        host = self.headers["Host"]
+        self.seen.append(host)
+        answered = self.busy < self.seen.count(host) and self.path == "/healthz"
+        self.send_response(200 if answered else 503)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        del args
+
+
+@dataclass
+class _FrontHere:
+    """The one hook ``wait_front`` asks of a runtime."""
+
+    address: str
+
+    def front_address(self, spec: Spec) -> str | None:
+        del spec
+        return self.address
+
+
+@pytest.mark.parametrize("busy", [2, 10_000])
+def test_up_waits_until_the_front_serves_each_started_profile(busy: int) -> None:
+    """``up`` returns once the front serves each started profile (here ``main`` and ``rescue``,
+    not ``quiet``, which it does not serve) under its name; a front that never does ends it
+    with exit 5."""
+    server = HTTPServer(("127.0.0.1", 0), _Front)
+    _Front.busy, _Front.seen = busy, []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    spec = validate(spec_data(address="127.0.0.1", port=server.server_port, tls="none"), source="t")
+    lines: list[str] = []
+    runtime = cast(Runtime, _FrontHere("127.0.0.1"))
+    try:
+        if busy > 2:
+            with pytest.raises(NotReadyError) as refused:
+                wait_front(spec, runtime, ["main", "rescue"], timeout=2, progress=lines.append)
+            assert refused.value.exit_code == ExitCode.NOT_READY
+            assert "the front does not serve http://main.example.org:" in str(refused.value)
+            return
+        wait_front(spec, runtime, ["main", "rescue", "quiet"], timeout=30, progress=lines.append)
+    finally:
+        server.shutdown()
+        server.server_close()
+    port = server.server_port
+    assert set(_Front.seen) == {f"main.example.org:{port}", f"rescue.example.org:{port}"}
+    assert lines[0].startswith("waiting up to 30 s for the front to serve http://main.example")
+    assert lines[-1].startswith("the front serves them")

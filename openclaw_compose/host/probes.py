@@ -7,8 +7,10 @@ readiness signal), ``/readyz`` once channels are healthy too (upstream's
 
 from __future__ import annotations
 
+import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 
@@ -27,6 +29,28 @@ def probe(base_url: str, name: str, timeout: float = 2.0) -> int | None:
     """The HTTP status of ``GET {base_url}/{name}``, or None when nothing answers."""
     try:
         with urllib.request.urlopen(f"{base_url}/{name}", timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def probe_through(
+    url: str, address: str, name: str = "healthz", timeout: float = 2.0
+) -> int | None:
+    """:func:`probe` of ``url`` (the HTTPS front's ``https://HOSTNAME[:PORT]``) at ``address``
+    instead of where HOSTNAME points: the ``Host`` header says which gateway; the certificate
+    is not checked (only whether the front routes to a gateway that answers)."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    request = urllib.request.Request(
+        f"{parts.scheme}://{connect_host(address)}:{port}/{name}", headers={"Host": parts.netloc}
+    )
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -11,20 +11,21 @@ way a user does.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from openclaw_compose.core.checks import Problem, Report
 from openclaw_compose.core.fragment_checks import fragment_problems
+from openclaw_compose.core.front import front_urls
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.ports import PortPlan
 from openclaw_compose.core.secretstore import missing_secrets
 from openclaw_compose.core.spec import Spec
 from openclaw_compose.engine import Engine
-from openclaw_compose.errors import plural
+from openclaw_compose.errors import NotReadyError, plural
 from openclaw_compose.host.images import require_images
-from openclaw_compose.host.probes import answer_state
+from openclaw_compose.host.probes import answer_state, probe_through
 from openclaw_compose.polling import rounds
 from openclaw_compose.project import CheckedSpec, generate
 from openclaw_compose.runtime.converge import converge, wait_gateways
@@ -35,6 +36,7 @@ from openclaw_compose.targets.base import (
     LiveFn,
     Preflight,
     ProgressFn,
+    Runtime,
     Target,
 )
 
@@ -128,7 +130,32 @@ def up(
         runtime.start(spec, directory, progress)
     wait_ready(checked, engine, found, timeout=timeout, progress=progress, live=live)
     converge(spec, runtime, found.urls, timeout=timeout, progress=progress)
+    wait_front(spec, runtime, found.urls, timeout=timeout, progress=progress)
     return status(spec, checked.plan, engine, checked.target)
+
+
+def wait_front(
+    spec: Spec, runtime: Runtime, started: Iterable[str], *, timeout: float, progress: ProgressFn
+) -> None:
+    """Until the HTTPS front serves each started profile's ``/healthz`` under its name, where
+    this machine reaches the front: a browser opened once ``up`` returns gets its gateway, not
+    the front's 503 while it still looks the gateways up (swarm: through Docker's DNS)."""
+    address = runtime.front_address(spec)
+    urls = {p: url for p, url in front_urls(spec).items() if p in started}
+    if address is None or not urls:
+        return
+    progress(f"waiting up to {timeout:.0f} s for the front to serve {', '.join(urls.values())}")
+    start, waiting = time.monotonic(), dict(urls)
+    for _ in rounds(timeout):
+        waiting = {p: url for p, url in waiting.items() if probe_through(url, address) != 200}
+        if not waiting:
+            progress(f"the front serves them, {time.monotonic() - start:.1f} s later")
+            return
+    raise NotReadyError(
+        f"the front does not serve {', '.join(waiting.values())} after {timeout:.0f} s (the "
+        "gateways are ready and keep running); see 'openclaw-compose logs' and the front's "
+        "container"
+    )
 
 
 def wait_ready(

@@ -265,6 +265,11 @@ class Runtime(Protocol):
         while it may still."""
         ...
 
+    def front_address(self, spec: Spec) -> str | None:
+        """Where this machine reaches the HTTPS front (``up`` waits until it serves each
+        started profile there), or None: no front, or none reachable from here."""
+        ...
+
     # What plan shows (runtime/plan.py).
 
     def plan_containers(

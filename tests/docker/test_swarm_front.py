@@ -94,9 +94,9 @@ const get = (host) => new Promise((done) => {
 
 
 def _await_front(net: Network) -> None:
-    """Until the front serves every name to the laptop: ``deploy`` waits for the gateways, not
-    for the front's task, and HAProxy resolves each gateway's task through Docker's DNS after it
-    starts (a CI run's Chromium got 503 from a front that had not yet)."""
+    """Until the front serves every name to the laptop: ``deploy`` has waited until it serves
+    them on the manager (a CI run's Chromium once got 503 from a front whose HAProxy had not yet
+    resolved the gateways' tasks through Docker's DNS); this is the laptop's own route to it."""
     command = [
         "exec",
         "--env",
@@ -142,6 +142,7 @@ def front(
                     assert stored.exit_code == 0, stored.output
                 deployed = run_cli("deploy", *where, "--timeout", "600")
                 assert deployed.exit_code == 0, deployed.output
+                assert "the front serves them" in deployed.output
                 endpoints = gateway_endpoints(load_spec(spec_file).spec, directory)
                 project = GatewayProject(data["project"], directory, endpoints)
                 start_laptop(net, directory / CA_CERT, tmp_path_factory.mktemp("policies"))

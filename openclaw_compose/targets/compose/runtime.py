@@ -265,6 +265,10 @@ class ComposeRuntime:
         command = ["exec", *([] if tty else ["-T"]), profile, *EXEC_ENTRYPOINT, *args]
         return self._engine.compose.passthrough(directory, *command)
 
+    def front_address(self, spec: Spec) -> str | None:
+        """The front's own address: it runs on this machine's network."""
+        return None if spec.front is None else str(spec.front.address)
+
     def crashed(self, spec: Spec, profile: str) -> str | None:
         container = self._container(spec, profile)
         return "its container is gone" if container is None else crash_reason(container)

@@ -442,6 +442,11 @@ class SwarmRuntime:
             raise DockerError(f"profile {profile!r}: its gateway does not run on this node")
         return apply_live(self._engine, container, profile, patch, applied)
 
+    def front_address(self, spec: Spec) -> str | None:
+        """The manager's: this machine when the engine is here (the front publishes on every
+        address of the manager, in host mode)."""
+        return "127.0.0.1" if spec.front is not None and self._engine.local else None
+
     def crashed(self, spec: Spec, profile: str) -> str | None:
         """Tasks of its current image that failed :data:`CRASH_LOOP` times (swarm starts a new
         task each time), or one that exited with code 78."""
