@@ -181,6 +181,8 @@ class FakeSwarm:
     """(service, args...) of every ``stream_logs``."""
     parts: list[tuple[str, str]] = field(default_factory=list)
     """(stack, stack file text) of every ``stack_deploy_part``."""
+    published: list[ServicePort] = field(default_factory=list)
+    """What ``service_ports`` lists."""
 
     def state(self) -> SwarmState:
         return SwarmState("inactive", "", manager=False)
@@ -196,7 +198,7 @@ class FakeSwarm:
         return []
 
     def service_ports(self) -> list[ServicePort]:
-        return []
+        return list(self.published)
 
     def stack_secrets(self, stack: str) -> dict[str, dict[str, str]]:
         return {}

@@ -173,7 +173,13 @@ def _taken(
         else:
             holders[(planned[published.port], _container_holder(published))].append(published.port)
     for service in engine.swarm.service_ports():
-        if service.port in planned and service.mode == "ingress" and service.stack != stack:
+        if service.port not in planned:
+            continue
+        if stack is not None and service.stack == stack:
+            # our own service's port: dockerd holds it for its task, also while swarm
+            # replaces the task (a restore's restart) and no container shows it
+            ours.add(service.port)
+        elif service.mode == "ingress":
             holder = f"swarm service {service.service!r} (routing mesh: every node)"
             holders[(planned[service.port], holder)].append(service.port)
     held = ours | {port for ports in holders.values() for port in ports}

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pytest
 
+from openclaw_compose.core.contract import SECRETS_DIR
 from openclaw_compose.core.envfile import ENV_FILE, read_env
 from openclaw_compose.core.loading import load_spec
 from openclaw_compose.core.spec import OPENCLAW_VERSION, gateway_image
@@ -167,6 +168,7 @@ EXPECTED_FILES = {
     ENV_FILE,
     ".openclaw-compose.sums",
     "seeds",
+    SECRETS_DIR,
     "backups",
     "kill-backups",
 }
