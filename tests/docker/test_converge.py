@@ -108,6 +108,9 @@ def _day2(provider: StandinProvider) -> dict[str, Any]:
     }
 
 
+CRASH_TIMEOUT = 600
+
+
 def test_a_crash_loop_ends_up_at_once(
     tmp_path: Path, free_bases: list[int], broken_image: str
 ) -> None:
@@ -116,10 +119,13 @@ def test_a_crash_loop_ends_up_at_once(
     where = ["-f", str(spec), "-o", str(tmp_path / "out")]
     start = time.monotonic()
     try:
-        up = run_cli("up", *where, "--timeout", "180")
+        up = run_cli("up", *where, "--timeout", str(CRASH_TIMEOUT))
         seconds = time.monotonic() - start
+        print(f"up of a crash-looping gateway ended with exit 5 after {seconds:.1f} s")
         assert up.exit_code == 5, up.output
-        assert seconds < 60, seconds
+        # at the crash loop, not at the timeout: 5 to 76 s measured (the longest on a machine
+        # at load average 10 to 18, where each of the engine's restarts takes seconds)
+        assert seconds < CRASH_TIMEOUT / 2, seconds
         assert "code 78" in up.output
         assert "cannot migrate this state" in up.output
         assert "state cannot be migrated safely" in up.output  # its last log lines
