@@ -55,7 +55,7 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _try_lock(fd: int) -> bool:
+def try_lock(fd: int) -> bool:
     """Take the lock on ``fd`` if no other process holds it."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -69,7 +69,7 @@ def locked(out_dir: Path) -> Iterator[None]:
     """Hold the output directory's lock; waits up to :data:`LOCK_WAIT` for another run."""
     fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        if not wait_until(lambda: _try_lock(fd), LOCK_WAIT, interval=0.02):
+        if not wait_until(lambda: try_lock(fd), LOCK_WAIT, interval=0.02):
             raise OutputError(
                 f"{shown(out_dir)}: another openclaw-compose run has been writing here for over "
                 f"{LOCK_WAIT:.0f} s; wait for it to end (or stop it) and run again (nothing was "

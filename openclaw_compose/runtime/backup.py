@@ -16,7 +16,6 @@ written with mode 0600.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from openclaw_compose.core.journal import try_lock
 from openclaw_compose.core.loading import LoadedSpec
 from openclaw_compose.core.spec import Spec, version_key
 from openclaw_compose.engine import Engine
@@ -125,7 +125,7 @@ def staging(out_dir: Path) -> Iterator[Path]:
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except FileNotFoundError:
             continue  # removed by another run's clean-up before it was locked
-        if _try_lock(fd) and os.fstat(fd).st_nlink > 0:
+        if try_lock(fd) and os.fstat(fd).st_nlink > 0:
             break
         os.close(fd)
     try:
@@ -150,20 +150,12 @@ def remove_dead_staging(out_dir: Path) -> list[str]:
         except OSError:
             continue  # gone, or not a directory (a symbolic link is never followed)
         try:
-            if _try_lock(fd):
+            if try_lock(fd):
                 shutil.rmtree(out_dir / name, ignore_errors=True)
                 removed.append(name)
         finally:
             os.close(fd)
     return removed
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 MIN_FREE = 16 << 20
